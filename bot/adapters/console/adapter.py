@@ -1,0 +1,76 @@
+"""Console: the bot with no chat account, and how outside tests drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TextIO
+
+from bot.adapters.console.render import render_alert
+from bot.core.commands import CommandDeps, Invocation, handle_command
+from bot.core.models import Alert, Channel
+from bot.core.ports import SendResult
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHANNEL = Channel("console", "local", "console")
+
+
+class ConsoleNotifier:
+    platform = "console"
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, alert: Alert) -> SendResult:
+        self.out.write(render_alert(alert) + "\n")
+        self.out.flush()
+        return SendResult()
+
+
+class ConsoleAdapter:
+    """Reads `/news ...` lines from `inp` and writes replies and alerts to `out`."""
+
+    platform = "console"
+
+    def __init__(self, inp: TextIO, out: TextIO, user: str = "console") -> None:
+        self.inp = inp
+        self.out = out
+        self.user = user
+        self.notifier = ConsoleNotifier(out)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, deps: CommandDeps) -> None:
+        self._task = asyncio.create_task(self._serve(deps), name="console-commands")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _serve(self, deps: CommandDeps) -> None:
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            # A daemon thread, not asyncio.to_thread: a blocked readline() must not keep
+            # the process alive at shutdown.
+            for line in iter(self.inp.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        inv = Invocation(channel=CONSOLE_CHANNEL, user=self.user, can_manage=True)
+        while (line := await lines.get()) is not None:
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            try:
+                reply = await handle_command(text, inv, deps)
+                body = reply.text
+            except Exception:  # one bad command never stops the bot
+                log.exception("command failed", extra={"channel": str(CONSOLE_CHANNEL)})
+                body = "Sorry, that command failed; the error is in the log."
+            self.out.write(body.rstrip("\n") + "\n\n")
+            self.out.flush()

@@ -1,0 +1,19 @@
+"""One readable block of plain text per alert."""
+
+from __future__ import annotations
+
+from bot.core.models import Alert
+
+
+def render_alert(alert: Alert) -> str:
+    when = alert.published.strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"── newsbot alert · {', '.join(alert.topics)} ──",
+        alert.title,
+        f"{alert.source} · {when}",
+    ]
+    if alert.summary:
+        lines.append(alert.summary)
+    lines.append(alert.link)
+    lines.append(f"Matched: {', '.join(alert.matched)}  (topics: {', '.join(alert.topics)})")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Discord adapter (discord.py): the only importer of discord."""

@@ -1,0 +1,1 @@
+"""Slack adapter (slack-bolt): the only importer of slack_bolt and slack_sdk."""

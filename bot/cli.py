@@ -1,0 +1,70 @@
+"""The `newsbot` command: run, demo, match."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import ConfigError, load_settings
+from bot.logs import configure_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Keyword news alerts from feeds into Slack, Discord or a console.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (console when no chat token is set)")
+    sub.add_parser("demo", help="replay the bundled sample feeds offline and print the alerts")
+    match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
+    match.add_argument(
+        "--query", action="append", default=[], metavar="Q", help="a subscription query"
+    )
+    match.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="a feed file, an http(s) URL, or - for stdin"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    level = settings.log_level
+    if args.command != "run" and "log_level" not in settings.model_fields_set:
+        level = "WARNING"  # one-shot commands print results; progress logs would bury them
+    configure_logging(level, settings.log_format)
+    try:
+        if args.command == "run":
+            from bot.runtime import run_bot
+
+            return asyncio.run(run_bot(settings))
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(settings, sys.stdout))
+        if args.command == "match":
+            from bot.match import MatchUsageError, run_match
+
+            if not args.query:
+                print("newsbot match: give at least one --query", file=sys.stderr)
+                return 2
+            try:
+                return asyncio.run(run_match(args.query, args.sources, sys.stdout))
+            except MatchUsageError as exc:
+                print(f"newsbot match: {exc}", file=sys.stderr)
+                return 2
+    except ConfigError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2

@@ -1,0 +1,104 @@
+"""Settings from the environment and `.env`, typed and validated once at start.
+
+Field names are the environment variable names in lower case, so each setting is
+declared once and `.env.example` documents the same names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FIELDS = frozenset(
+    {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
+)
+
+
+class ConfigError(Exception):
+    """One line naming the variable and what it expects; the CLI exits 2 with it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = "sqlite:///newsbot.db"
+    newsbot_feeds_file: Path | None = None
+    newsbot_poll_interval: int = Field(300, ge=1)
+    newsbot_backfill: int = Field(0, ge=0)
+    newsbot_fetch_timeout: float = Field(30.0, gt=0)
+    newsbot_max_feed_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
+    discord_token: SecretStr | None = None
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_http_port: int = Field(3000, ge=1, le=65535)
+    slack_api_url: str | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _normalise_case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.lower() if value.lower() in {"text", "json"} else value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith("sqlite:///"):
+            raise ValueError(
+                "expected sqlite:///PATH (e.g. sqlite:///newsbot.db); "
+                "PostgreSQL is not supported yet"
+            )
+        return value
+
+    @field_validator(
+        "discord_token",
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `.env.example` copied as is leaves these empty: that means "not configured".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///")
+
+    @property
+    def chat_configured(self) -> bool:
+        return self.discord_token is not None or self.slack_bot_token is not None
+
+
+def _describe(error: dict[str, object]) -> str:
+    loc = error.get("loc") or ("?",)
+    name = str(loc[0]) if isinstance(loc, tuple) else str(loc)
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    line = f"invalid setting {name.upper()}: {message}"
+    if name not in SECRET_FIELDS and "input" in error and error["input"] is not None:
+        line += f" (got {error['input']!r})"
+    return line
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; raise ConfigError naming the first bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise ConfigError(_describe(dict(first))) from None

@@ -1,0 +1,62 @@
+"""The shapes every command shares: who asked, where, and what to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.core.clock import Clock
+from bot.core.index import SubscriptionIndex
+from bot.core.models import Channel
+from bot.core.ports import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One person running one command in one channel, as the adapter saw it."""
+
+    channel: Channel
+    user: str
+    can_manage: bool = False  # Discord Manage Channels, Slack admin; the console is its owner's
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    ephemeral: bool = True  # only the person who asked sees it, where the platform allows
+    ok: bool = True
+
+
+@dataclass(slots=True)
+class CommandDeps:
+    """What the use-cases work with; built once by the runtime."""
+
+    store: Store
+    index: SubscriptionIndex
+    clock: Clock
+
+
+Handler = Callable[[str, Invocation, CommandDeps], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    handler: Handler
+    needs_manage: bool = False
+
+
+REGISTRY: dict[str, Command] = {}
+
+
+def command(name: str, usage: str, *, needs_manage: bool = False) -> Callable[[Handler], Handler]:
+    """Register a use-case under `/news <name>`; its docstring's first line is its help."""
+
+    def register(handler: Handler) -> Handler:
+        doc = (handler.__doc__ or "").strip().splitlines()
+        REGISTRY[name] = Command(name, usage, doc[0] if doc else "", handler, needs_manage)
+        return handler
+
+    return register

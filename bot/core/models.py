@@ -1,0 +1,84 @@
+"""Domain records shared by the watcher, the store, delivery and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """Where alerts go and commands come from: one chat channel on one platform."""
+
+    platform: str  # "console", "discord", "slack"
+    workspace: str  # Slack team id or Discord guild id; "local" on the console
+    channel: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.workspace}/{self.channel}"
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str | None
+    trusted: bool  # operator feeds (NEWSBOT_FEEDS_FILE) skip the network-safety checks
+    etag: str | None = None
+    last_modified: str | None = None
+    primed: bool = False  # its stories at first sight were recorded without alerting
+    failures: int = 0
+    last_error: str | None = None
+    failing_since: datetime | None = None
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One normalised feed entry: plain text, canonical link, UTC time."""
+
+    feed_id: int
+    story_id: str  # stable identity within its feed (guid, canonical link or hash)
+    title: str
+    link: str
+    summary: str
+    published: datetime
+    source: str
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    channel: Channel
+    query: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One subscription that matched one story, and the words that made it match."""
+
+    subscription_id: int
+    query: str
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A platform-neutral alert: each adapter renders it natively."""
+
+    channel: Channel
+    feed_id: int
+    story_id: str
+    title: str
+    link: str
+    source: str
+    published: datetime
+    summary: str
+    topics: tuple[str, ...]  # the subscription queries that matched
+    matched: tuple[str, ...]  # the words in the story that matched
+    image: str | None = None
+    id: int | None = None  # the outbox row, once stored
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The outbox's far side: pending alerts to each platform's notifier, recorded as sent."""

@@ -1,0 +1,1 @@
+"""The watcher: fetch, parse, normalise, detect new stories, match, hand to the outbox."""

@@ -1,0 +1,139 @@
+"""Wiring: the store, the index, the watcher, delivery and the adapters in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from bot.config import ConfigError, Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.commands import CommandDeps
+from bot.core.index import SubscriptionIndex
+from bot.core.ports import Notifier
+from bot.delivery.dispatcher import Dispatcher
+from bot.feeds.fetch import Fetcher
+from bot.feeds.sources import read_feed_list
+from bot.feeds.watcher import Watcher
+from bot.store import SqliteStore, open_store
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(Protocol):
+    platform: str
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    async def start(self, deps: CommandDeps) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: SqliteStore
+    index: SubscriptionIndex
+    fetcher: Fetcher
+    watcher: Watcher
+    dispatcher: Dispatcher
+    deps: CommandDeps
+    adapters: list[Adapter] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for adapter in self.adapters:
+            with suppress(Exception):
+                await adapter.stop()
+        await self.fetcher.close()
+        await self.store.close()
+
+
+async def build_app(
+    settings: Settings,
+    adapters: Sequence[Adapter],
+    *,
+    clock: Clock | None = None,
+    feed_urls: Sequence[str] | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    store = await open_store(settings.sqlite_path)
+    try:
+        urls = list(feed_urls) if feed_urls is not None else _operator_feeds(settings)
+        for url in urls:
+            await store.add_feed(url, trusted=True, added_by=None)
+        index = SubscriptionIndex(await store.all_subscriptions())
+    except BaseException:
+        await store.close()
+        raise
+    fetcher = Fetcher(
+        timeout=settings.newsbot_fetch_timeout, max_bytes=settings.newsbot_max_feed_bytes
+    )
+    dispatcher = Dispatcher(
+        store=store, notifiers={a.platform: a.notifier for a in adapters}, clock=clock
+    )
+    watcher = Watcher(
+        store=store,
+        index=index,
+        fetcher=fetcher,
+        clock=clock,
+        poll_interval=settings.newsbot_poll_interval,
+        backfill=settings.newsbot_backfill,
+        on_alerts=dispatcher.wake,
+    )
+    deps = CommandDeps(store=store, index=index, clock=clock)
+    log.info("ready: %d feeds, %d subscriptions", len(urls), len(index))
+    return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters))
+
+
+def _operator_feeds(settings: Settings) -> list[str]:
+    if settings.newsbot_feeds_file is None:
+        return []
+    from bot.feeds.sources import FeedListError
+
+    try:
+        return read_feed_list(settings.newsbot_feeds_file)
+    except FeedListError as exc:
+        raise ConfigError(f"invalid setting NEWSBOT_FEEDS_FILE: {exc}") from None
+
+
+def select_adapters(settings: Settings, stdin: TextIO, stdout: TextIO) -> list[Adapter]:
+    """The console when no chat token is set; otherwise each configured platform."""
+    from bot.adapters.console import ConsoleAdapter
+
+    if settings.discord_token is not None:
+        raise ConfigError("invalid setting DISCORD_TOKEN: the Discord adapter is not built yet")
+    if settings.slack_bot_token is not None:
+        raise ConfigError("invalid setting SLACK_BOT_TOKEN: the Slack adapter is not built yet")
+    return [ConsoleAdapter(stdin, stdout)]
+
+
+async def run_bot(
+    settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> int:
+    """`newsbot run`: poll, match, deliver and answer commands until SIGINT or SIGTERM."""
+    app = await build_app(settings, select_adapters(settings, stdin, stdout))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        for adapter in app.adapters:
+            await adapter.start(app.deps)
+        tasks = [
+            asyncio.create_task(app.watcher.run(stop), name="watcher"),
+            asyncio.create_task(app.dispatcher.run(stop), name="dispatcher"),
+        ]
+        await stop.wait()
+        log.info("stopping")
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await app.close()
+    return 0

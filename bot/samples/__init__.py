@@ -1,0 +1,1 @@
+"""Small feeds bundled for `newsbot demo` (and its tests)."""

@@ -1,0 +1,22 @@
+"""The SQLite store: one class per concern, composed over one Database."""
+
+from __future__ import annotations
+
+from bot.store.database import Database
+from bot.store.feeds import SqliteFeeds
+from bot.store.outbox import SqliteOutbox
+from bot.store.stories import SqliteStories
+from bot.store.subscriptions import SqliteSubscriptions
+
+
+class SqliteStore(SqliteSubscriptions, SqliteFeeds, SqliteStories, SqliteOutbox):
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_store(path: str) -> SqliteStore:
+    """Open (creating if needed) and migrate the database at `path`."""
+    return SqliteStore(await Database.open(path))

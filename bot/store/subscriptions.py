@@ -1,0 +1,82 @@
+"""SubscriptionStore on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import aiosqlite
+
+from bot.core.models import Channel, Subscription
+from bot.store.database import Database, from_db_time, to_db_time
+
+
+def _row_to_subscription(row: aiosqlite.Row) -> Subscription:
+    created = from_db_time(row["created_at"])
+    assert created is not None
+    return Subscription(
+        id=row["id"],
+        channel=Channel(row["platform"], row["workspace"], row["channel"]),
+        query=row["query"],
+        created_by=row["created_by"],
+        created_at=created,
+    )
+
+
+class SqliteSubscriptions:
+    db: Database
+
+    async def add_subscriptions(
+        self, channel: Channel, queries: Sequence[str], created_by: str
+    ) -> list[Subscription]:
+        now = to_db_time(datetime.now(UTC))
+        ids: list[int] = []
+        async with self.db.transaction() as conn:
+            for query in queries:
+                cur = await conn.execute(
+                    "INSERT INTO subscriptions"
+                    " (platform, workspace, channel, query, created_by, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (channel.platform, channel.workspace, channel.channel, query, created_by, now),
+                )
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+        created = from_db_time(now)
+        assert created is not None
+        return [
+            Subscription(i, channel, q, created_by, created)
+            for i, q in zip(ids, queries, strict=True)
+        ]
+
+    async def remove_subscription(
+        self, channel: Channel, subscription_id: int
+    ) -> Subscription | None:
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM subscriptions WHERE id = ? AND platform = ? AND workspace = ?"
+                " AND channel = ?",
+                (subscription_id, channel.platform, channel.workspace, channel.channel),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            await conn.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+        return _row_to_subscription(row)
+
+    async def list_subscriptions(self, channel: Channel) -> list[Subscription]:
+        async with (
+            self.db.reading() as conn,
+            conn.execute(
+                "SELECT * FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
+                " ORDER BY id",
+                (channel.platform, channel.workspace, channel.channel),
+            ) as cur,
+        ):
+            return [_row_to_subscription(r) for r in await cur.fetchall()]
+
+    async def all_subscriptions(self) -> list[Subscription]:
+        async with (
+            self.db.reading() as conn,
+            conn.execute("SELECT * FROM subscriptions ORDER BY id") as cur,
+        ):
+            return [_row_to_subscription(r) for r in await cur.fetchall()]

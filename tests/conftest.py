@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from tests.support.feed_server import FeedServer
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No setting leaks in from the developer's shell or a .env in the repository."""
+    names = {n.upper() for n in Settings.model_fields}
+    for key in list(os.environ):
+        if key.upper() in names:
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

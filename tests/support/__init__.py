@@ -1,0 +1,1 @@
+"""Fakes of the outside world, at its wire protocol, for the test suite."""

@@ -1,0 +1,71 @@
+"""Drive `newsbot run` as a separate process through its console: a line in, a block out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+
+class ConsoleBot:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def start(cls, env: dict[str, str], cwd: Path) -> ConsoleBot:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, **env},
+            cwd=cwd,
+        )
+        return cls(proc)
+
+    async def say(self, line: str) -> str:
+        """Send one command line and return the reply block."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+        return await self.read_block()
+
+    async def read_block(self, timeout: float = 20.0) -> str:
+        """Everything up to the next blank line: one reply or one alert."""
+        assert self.proc.stdout is not None
+        lines: list[str] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    raise EOFError("the bot exited: " + await self.stderr())
+                line = raw.decode().rstrip("\n")
+                if not line and lines:
+                    return "\n".join(lines)
+                if line:
+                    lines.append(line)
+
+    async def read_nothing_for(self, seconds: float) -> str | None:
+        """None if stdout stays silent for `seconds`, else the block that came."""
+        try:
+            return await self.read_block(timeout=seconds)
+        except TimeoutError:
+            return None
+
+    async def stderr(self) -> str:
+        assert self.proc.stderr is not None
+        try:
+            async with asyncio.timeout(2):
+                return (await self.proc.stderr.read()).decode()
+        except TimeoutError:
+            return ""
+
+    async def stop(self) -> int:
+        if self.proc.returncode is None:
+            self.proc.terminate()
+        async with asyncio.timeout(10):
+            return await self.proc.wait()

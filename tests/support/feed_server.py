@@ -1,0 +1,85 @@
+"""A local aiohttp server that serves feeds and records every request it receives."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[web.Request] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def serve(
+        self,
+        path: str,
+        body: bytes | str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = Route(data, status, dict(headers or {}))
+        return self.url(path)
+
+    def hits(self, path: str) -> list[web.Request]:
+        return [r for r in self.requests if r.path == path]
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(request)
+        route = self.routes.get(request.path)
+        if route is None:
+            return web.Response(status=404, text="no such feed")
+        if route.handler is not None:
+            return await route.handler(request)
+        return web.Response(
+            body=route.body,
+            status=route.status,
+            headers=route.headers,
+            content_type=None if "Content-Type" in route.headers else "application/rss+xml",
+        )
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def rss(*items: tuple[str, str, str], title: str = "Test Wire") -> str:
+    """An RSS 2.0 document; each item is (guid, title, description)."""
+    body = "".join(
+        f"<item><guid isPermaLink='false'>{guid}</guid><title>{t}</title>"
+        f"<link>https://news.example/{guid}</link><description>{d}</description>"
+        "<pubDate>Mon, 27 Dec 2021 14:10:00 GMT</pubDate></item>"
+        for guid, t, d in items
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>{title}</title><link>https://news.example/</link>{body}</channel></rss>"
+    )
