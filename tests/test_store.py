@@ -4,6 +4,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.core.models import Alert, Channel, Story
 from bot.store import open_store
 from bot.store.database import load_migrations
@@ -81,3 +83,21 @@ async def test_subscriptions_are_per_channel(tmp_path: Path) -> None:
     assert removed.query == "NATO"
     assert await store.list_subscriptions(CHAN) == []
     await store.close()
+
+
+async def test_a_failing_migration_leaves_nothing_half_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store import database
+
+    good = database.load_migrations()
+    bad = (9999, "broken", "CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;")
+    monkeypatch.setattr(database, "load_migrations", lambda: [*good, bad])
+    with pytest.raises(sqlite3.OperationalError):
+        await open_store(str(tmp_path / "m.db"))
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+    assert "half_done" not in tables
+    assert 9999 not in versions
+    assert "feeds" in tables  # the good ones before it stay applied

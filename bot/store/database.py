@@ -64,7 +64,11 @@ class Database:
         # WAL with synchronous=NORMAL is durable across process crashes (not power loss).
         await conn.execute("PRAGMA synchronous=NORMAL")
         db = cls(conn)
-        await db.migrate()
+        try:
+            await db.migrate()
+        except BaseException:
+            await conn.close()
+            raise
         return db
 
     async def close(self) -> None:
@@ -97,14 +101,19 @@ class Database:
         return int(row[0] or 0) if row else 0
 
     async def migrate(self) -> int:
-        """Apply each migration newer than the schema once, each in its own transaction."""
+        """Apply each migration not yet recorded, once, each in its own transaction.
+
+        Applied versions are a set, not a high-water mark, so a migration numbered below
+        one already applied (two branches landing out of order) still runs.
+        """
         await self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        current = await self.schema_version()
+        async with self.conn.execute("SELECT version FROM schema_migrations") as cur:
+            applied = {int(r[0]) for r in await cur.fetchall()}
         for version, name, sql in load_migrations():
-            if version <= current:
+            if version in applied:
                 continue
             async with self.transaction() as conn:
                 # Statement by statement: executescript() would COMMIT first and break
@@ -116,8 +125,7 @@ class Database:
                     (version, name, to_db_time(datetime.now(UTC))),
                 )
             log.info("applied migration %04d %s", version, name, extra={"version": version})
-            current = version
-        return current
+        return await self.schema_version()
 
 
 def _split_sql(script: str) -> list[str]:
