@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
+
+AlertKind = Literal["alert", "notice", "digest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class Subscription:
     query: str
     created_by: str
     created_at: datetime
+    mention: str | None = None  # a platform user id to mention in alerts, if asked for
+    paused_reason: str | None = None  # None: active; else why delivery to it stopped
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,12 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A platform-neutral alert: each adapter renders it natively."""
+    """A platform-neutral message for one channel: each adapter renders it natively.
+
+    kind "alert" is one story; "notice" is a message from the bot itself (a feed paused,
+    say: `title` is its headline, `summary` its text); "digest" folds several stories
+    (delivery puts them in `extra`). All kinds share the outbox, so all get its promises.
+    """
 
     channel: Channel
     feed_id: int
@@ -81,4 +91,6 @@ class Alert:
     matched: tuple[str, ...]  # the words in the story that matched
     image: str | None = None
     id: int | None = None  # the outbox row, once stored
+    kind: AlertKind = "alert"
+    mentions: tuple[str, ...] = ()  # platform user ids that asked to be mentioned
     extra: dict[str, str] = field(default_factory=dict)

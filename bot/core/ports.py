@@ -17,8 +17,19 @@ from bot.core.models import Alert, Channel, Feed, Story, Subscription
 
 class SubscriptionStore(Protocol):
     async def add_subscriptions(
-        self, channel: Channel, queries: Sequence[str], created_by: str
+        self,
+        channel: Channel,
+        queries: Sequence[str],
+        created_by: str,
+        *,
+        mention: str | None = None,
     ) -> list[Subscription]: ...
+
+    async def pause_channel(self, channel: Channel, reason: str) -> int:
+        """Pause every subscription of `channel` (bot removed, channel gone...); count."""
+        ...
+
+    async def resume_channel(self, channel: Channel) -> int: ...
 
     async def remove_subscription(
         self, channel: Channel, subscription_id: int
@@ -71,6 +82,14 @@ class StoryStore(Protocol):
 
 
 class OutboxStore(Protocol):
+    async def queue_alerts(self, alerts: Sequence[Alert], now: datetime) -> int:
+        """Queue alerts not tied to a new story (notices, digests); duplicates ignored.
+
+        The outbox is unique on (channel, feed_id, story_id): give a notice a story_id
+        such as "notice:paused:<since>" so it is queued once.
+        """
+        ...
+
     async def pending_alerts(self, limit: int) -> list[Alert]: ...
 
     async def mark_sent(self, alert_id: int, remote_id: str | None, now: datetime) -> None: ...
@@ -96,4 +115,31 @@ class Notifier(Protocol):
 
     platform: str
 
-    async def send(self, alert: Alert) -> SendResult: ...
+    async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
+        """Post `alert` (any kind) to its channel.
+
+        `maybe_sent` is True when an earlier attempt may have reached the platform before
+        a crash: the notifier must then make sure not to post it twice (Discord: the same
+        nonce derived from channel + alert id; Slack: look for the alert's metadata in the
+        channel's recent history first).
+        """
+        ...
+
+
+class FeedRejected(Exception):
+    """A feed a user asked for that the bot will not add; the message says why, in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbedFeed:
+    url: str  # the URL to store (after redirects, if the implementation follows them)
+    title: str | None
+    entries: int
+
+
+class FeedProbe(Protocol):
+    """Checks that an untrusted URL is safe to fetch and parses as a feed (bot/feeds)."""
+
+    async def probe(self, url: str) -> ProbedFeed:
+        """Raise FeedRejected with a one-line reason when the URL is refused."""
+        ...

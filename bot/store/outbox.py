@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ def alert_to_payload(alert: Alert) -> dict[str, Any]:
         "topics": list(alert.topics),
         "matched": list(alert.matched),
         "image": alert.image,
+        "kind": alert.kind,
+        "mentions": list(alert.mentions),
         "extra": alert.extra,
     }
 
@@ -41,12 +44,40 @@ def _row_to_alert(row: aiosqlite.Row) -> Alert:
         topics=tuple(p["topics"]),
         matched=tuple(p["matched"]),
         image=p.get("image"),
+        kind=p.get("kind", "alert"),
+        mentions=tuple(p.get("mentions") or ()),
         extra=dict(p.get("extra") or {}),
     )
 
 
+async def insert_alerts(conn: aiosqlite.Connection, alerts: Sequence[Alert], stamp: str) -> int:
+    """INSERT OR IGNORE each alert into the outbox inside the caller's transaction."""
+    queued = 0
+    for a in alerts:
+        cur = await conn.execute(
+            "INSERT OR IGNORE INTO outbox (platform, workspace, channel, feed_id,"
+            " story_id, payload, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                a.channel.platform,
+                a.channel.workspace,
+                a.channel.channel,
+                a.feed_id,
+                a.story_id,
+                json.dumps(alert_to_payload(a), ensure_ascii=False),
+                stamp,
+                stamp,
+            ),
+        )
+        queued += cur.rowcount
+    return queued
+
+
 class SqliteOutbox:
     db: Database
+
+    async def queue_alerts(self, alerts: Sequence[Alert], now: datetime) -> int:
+        async with self.db.transaction() as conn:
+            return await insert_alerts(conn, alerts, to_db_time(now))
 
     async def pending_alerts(self, limit: int) -> list[Alert]:
         now = to_db_time(datetime.now(UTC))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from bot.core.models import Alert, Story
 from bot.store.database import Database, to_db_time
-from bot.store.outbox import alert_to_payload
+from bot.store.outbox import insert_alerts
 
 
 class SqliteStories:
@@ -39,7 +38,6 @@ class SqliteStories:
         prime: bool = False,
     ) -> int:
         stamp = to_db_time(now)
-        queued = 0
         async with self.db.transaction() as conn:
             for s in stories:
                 await conn.execute(
@@ -57,23 +55,7 @@ class SqliteStories:
                         stamp,
                     ),
                 )
-            for a in alerts:
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO outbox (platform, workspace, channel, feed_id,"
-                    " story_id, payload, created_at, next_attempt_at)"
-                    " VALUES (?,?,?,?,?,?,?,?)",
-                    (
-                        a.channel.platform,
-                        a.channel.workspace,
-                        a.channel.channel,
-                        a.feed_id,
-                        a.story_id,
-                        json.dumps(alert_to_payload(a), ensure_ascii=False),
-                        stamp,
-                        stamp,
-                    ),
-                )
-                queued += cur.rowcount
+            queued = await insert_alerts(conn, alerts, stamp)
             if prime:
                 await conn.execute("UPDATE feeds SET primed = 1 WHERE id = ?", (feed_id,))
         return queued

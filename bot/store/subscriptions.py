@@ -20,6 +20,8 @@ def _row_to_subscription(row: aiosqlite.Row) -> Subscription:
         query=row["query"],
         created_by=row["created_by"],
         created_at=created,
+        mention=row["mention"],
+        paused_reason=row["paused_reason"],
     )
 
 
@@ -27,7 +29,12 @@ class SqliteSubscriptions:
     db: Database
 
     async def add_subscriptions(
-        self, channel: Channel, queries: Sequence[str], created_by: str
+        self,
+        channel: Channel,
+        queries: Sequence[str],
+        created_by: str,
+        *,
+        mention: str | None = None,
     ) -> list[Subscription]:
         now = to_db_time(datetime.now(UTC))
         ids: list[int] = []
@@ -35,18 +42,44 @@ class SqliteSubscriptions:
             for query in queries:
                 cur = await conn.execute(
                     "INSERT INTO subscriptions"
-                    " (platform, workspace, channel, query, created_by, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (channel.platform, channel.workspace, channel.channel, query, created_by, now),
+                    " (platform, workspace, channel, query, created_by, created_at, mention)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        channel.platform,
+                        channel.workspace,
+                        channel.channel,
+                        query,
+                        created_by,
+                        now,
+                        mention,
+                    ),
                 )
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
         created = from_db_time(now)
         assert created is not None
         return [
-            Subscription(i, channel, q, created_by, created)
+            Subscription(i, channel, q, created_by, created, mention=mention)
             for i, q in zip(ids, queries, strict=True)
         ]
+
+    async def pause_channel(self, channel: Channel, reason: str) -> int:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE subscriptions SET paused_reason = ? WHERE platform = ?"
+                " AND workspace = ? AND channel = ?",
+                (reason, channel.platform, channel.workspace, channel.channel),
+            )
+            return cur.rowcount
+
+    async def resume_channel(self, channel: Channel) -> int:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE subscriptions SET paused_reason = NULL WHERE platform = ?"
+                " AND workspace = ? AND channel = ? AND paused_reason IS NOT NULL",
+                (channel.platform, channel.workspace, channel.channel),
+            )
+            return cur.rowcount
 
     async def remove_subscription(
         self, channel: Channel, subscription_id: int

@@ -6,6 +6,8 @@ from bot.core.models import Alert
 
 
 def render_alert(alert: Alert) -> str:
+    if alert.kind == "notice":
+        return f"── newsbot notice ──\n{alert.title}\n{alert.summary}\n".replace("\n\n", "\n")
     when = alert.published.strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"── newsbot alert · {', '.join(alert.topics)} ──",

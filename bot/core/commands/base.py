@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.core.clock import Clock
 from bot.core.index import SubscriptionIndex
 from bot.core.models import Channel
-from bot.core.ports import Store
+from bot.core.ports import FeedProbe, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class CommandDeps:
     store: Store
     index: SubscriptionIndex
     clock: Clock
+    probe: FeedProbe | None = None  # for `/news feed add`; bot/feeds implements it
 
 
 Handler = Callable[[str, Invocation, CommandDeps], Awaitable[Reply]]

@@ -41,7 +41,9 @@ CREATE TABLE subscriptions (
     channel     TEXT NOT NULL,
     query       TEXT NOT NULL,
     created_by  TEXT NOT NULL,
-    created_at  TEXT NOT NULL
+    created_at  TEXT NOT NULL,
+    mention     TEXT,
+    paused_reason TEXT
 );
 CREATE INDEX subscriptions_channel ON subscriptions (platform, workspace, channel);
 
