@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     newsbot_fetch_timeout: float = Field(30.0, gt=0)
     newsbot_max_feed_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
+    # Delivery (bot/delivery): summaries, bursts, retries and pacing.
+    newsbot_summary_length: int = Field(300, ge=40, le=2000)
+    newsbot_burst_count: int = Field(5, ge=1)
+    newsbot_burst_window: float = Field(600.0, ge=0)
+    newsbot_retry_base: float = Field(2.0, gt=0)
+    newsbot_retry_max: float = Field(600.0, gt=0)
+    newsbot_rate_discord_channel: str = "4/5"
+    newsbot_rate_discord_global: str = "40/1"
+    newsbot_rate_slack_channel: str = "1/1.1"
+    newsbot_rate_slack_global: str = "20/1"
+
     discord_token: SecretStr | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
@@ -52,6 +63,23 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.lower() if value.lower() in {"text", "json"} else value.upper()
+
+    @field_validator(
+        "newsbot_rate_discord_channel",
+        "newsbot_rate_discord_global",
+        "newsbot_rate_slack_channel",
+        "newsbot_rate_slack_global",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        head, _, tail = value.strip().partition("/")
+        try:
+            ok = int(head) >= 0 and (not tail or float(tail) > 0)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError("expected COUNT/SECONDS, e.g. 4/5 (0 for no limit)")
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod

@@ -33,6 +33,8 @@ async def run_demo(settings: Settings, out: TextIO) -> int:
                 "database_url": f"sqlite:///{tmp}/demo.db",
                 # Replay every bundled story: there is no "before" to protect from a flood.
                 "newsbot_backfill": 10_000,
+                # Show every alert as it comes rather than folding the replay into digests.
+                "newsbot_burst_window": 0,
             }
         )
         feeds = sample_feeds()

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
 from bot.config import ConfigError, Settings
+from bot.core.alerts import set_channel_paused
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandDeps
 from bot.core.index import SubscriptionIndex
 from bot.core.ports import Notifier
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.settings import delivery_policy
 from bot.feeds.fetch import Fetcher
 from bot.feeds.sources import read_feed_list
 from bot.feeds.watcher import Watcher
@@ -76,7 +78,11 @@ async def build_app(
         timeout=settings.newsbot_fetch_timeout, max_bytes=settings.newsbot_max_feed_bytes
     )
     dispatcher = Dispatcher(
-        store=store, notifiers={a.platform: a.notifier for a in adapters}, clock=clock
+        store=store,
+        notifiers={a.platform: a.notifier for a in adapters},
+        clock=clock,
+        policy=delivery_policy(settings),
+        on_channel_paused=lambda channel, reason: set_channel_paused(index.by_id, channel, reason),
     )
     watcher = Watcher(
         store=store,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.models import Alert, Channel, Match, Story, Subscription
 from bot.core.summary import DISCORD_DESCRIPTION_LIMIT, summarise
 
@@ -48,3 +50,12 @@ def build_alerts(
         )
         for channel, channel_topics in topics.items()
     ]
+
+
+def set_channel_paused(
+    subscriptions: dict[int, Subscription], channel: Channel, reason: str | None
+) -> None:
+    """Update the live subscriptions of `channel` after it was paused (or resumed)."""
+    for sub_id, sub in list(subscriptions.items()):
+        if sub.channel == channel:
+            subscriptions[sub_id] = replace(sub, paused_reason=reason)

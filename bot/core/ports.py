@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.models import Alert, Channel, Feed, Story, Subscription
+from bot.core.schedule import ChannelSettings, DigestSchedule, QuietHours
 
 
 class SubscriptionStore(Protocol):
@@ -81,6 +82,34 @@ class StoryStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A pending alert as the dispatcher sees it."""
+
+    alert: Alert
+    attempts: int
+    maybe_sent: bool  # an earlier attempt may have reached the platform (crash, timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldChannel:
+    """A channel with alerts held back (quiet hours, digest mode, a burst)."""
+
+    channel: Channel
+    count: int
+    oldest_held_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDeliveryStatus:
+    pending: int
+    held: int
+    paused: int  # kept unsent because the platform refused the channel
+    last_sent_at: datetime | None
+    next_attempt_at: datetime | None  # of the oldest pending alert
+    last_error: str | None
+
+
 class OutboxStore(Protocol):
     async def queue_alerts(self, alerts: Sequence[Alert], now: datetime) -> int:
         """Queue alerts not tied to a new story (notices, digests); duplicates ignored.
@@ -92,12 +121,72 @@ class OutboxStore(Protocol):
 
     async def pending_alerts(self, limit: int) -> list[Alert]: ...
 
+    async def due_deliveries(
+        self, now: datetime, platforms: Sequence[str], per_channel: int, limit: int
+    ) -> list[Delivery]:
+        """Pending alerts to send now, oldest first, at most `per_channel` per channel.
+
+        A channel whose oldest pending alert is not due yet (a retry waiting) gives none,
+        so nothing overtakes it.
+        """
+        ...
+
+    async def mark_in_flight(self, alert_id: int, now: datetime) -> None:
+        """Durably note that a send is about to start (before calling the notifier)."""
+        ...
+
     async def mark_sent(self, alert_id: int, remote_id: str | None, now: datetime) -> None: ...
 
-    async def mark_failed(self, alert_id: int, error: str, retry_at: datetime) -> None: ...
+    async def mark_failed(
+        self, alert_id: int, error: str, retry_at: datetime, *, maybe_sent: bool = True
+    ) -> None:
+        """Retry at `retry_at`; `maybe_sent` False when the platform surely posted nothing."""
+        ...
+
+    async def hold_alerts(self, channel: Channel, reason: str, now: datetime) -> int:
+        """Hold every pending alert (kind "alert", never maybe-sent) of `channel`."""
+        ...
+
+    async def held_channels(self) -> list[HeldChannel]: ...
+
+    async def held_alerts(self, channel: Channel) -> list[Alert]: ...
+
+    async def fold_held(
+        self, channel: Channel, digests: Sequence[tuple[Alert, Sequence[int]]], now: datetime
+    ) -> int:
+        """In one transaction: queue each digest and mark its alerts folded into it."""
+        ...
+
+    async def release_held(self, channel: Channel, alert_ids: Sequence[int]) -> int:
+        """Make held alerts pending again, to be sent as they are."""
+        ...
+
+    async def sent_times(self, channel: Channel, since: datetime) -> list[datetime]:
+        """When messages were posted to `channel` after `since`, oldest first."""
+        ...
+
+    async def park_channel(self, channel: Channel, reason: str) -> int:
+        """Keep `channel`'s pending and held alerts unsent (status paused); count."""
+        ...
+
+    async def unpark_channel(self, channel: Channel, now: datetime) -> int: ...
+
+    async def delivery_status(self, channel: Channel) -> ChannelDeliveryStatus: ...
 
 
-class Store(SubscriptionStore, FeedStore, StoryStore, OutboxStore, Protocol):
+class ChannelSettingsStore(Protocol):
+    async def channel_settings(self, channel: Channel) -> ChannelSettings: ...
+
+    async def set_digest(
+        self, channel: Channel, digest: DigestSchedule | None, now: datetime
+    ) -> None: ...
+
+    async def set_quiet(
+        self, channel: Channel, quiet: QuietHours | None, now: datetime
+    ) -> None: ...
+
+
+class Store(SubscriptionStore, FeedStore, StoryStore, OutboxStore, ChannelSettingsStore, Protocol):
     async def close(self) -> None: ...
 
 

@@ -1,95 +1,222 @@
-"""Send pending alerts oldest first, per channel in order, and record each as sent."""
+"""Send pending alerts oldest first per channel, exactly once, paced, and record each.
+
+The exactly-once protocol: before a send the alert is marked in flight (durably); after
+the notifier returns it is marked sent. A crash in between leaves it pending and marked
+maybe-sent, and the next send passes maybe_sent=True so the notifier dedupes (Discord's
+nonce, Slack's metadata lookup). A crash anywhere else leaves it plainly pending.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
-from bot.core.models import Channel
-from bot.core.ports import Notifier, PermanentSendError, Store
+from bot.core.models import Alert, Channel
+from bot.core.ports import Delivery, Notifier, RateLimited, SendResult, Store
+from bot.core.schedule import ChannelSettings
+from bot.core.summary import DEFAULT_SUMMARY_LIMIT, DISCORD_TITLE_LIMIT, fit, summarise
+from bot.delivery.holds import BurstPolicy, hold_reason, release_due
+from bot.delivery.pacing import Pacer, Rate
+from bot.delivery.retry import RetryPolicy, decide
 
 log = logging.getLogger(__name__)
 
-RETRY_BASE = timedelta(seconds=5)
-RETRY_MAX = timedelta(minutes=30)
-PERMANENT_RETRY = timedelta(days=3650)
+# Below the platforms' own limits (Discord: about 5 per 5 s per channel, 50 requests per
+# second overall; Slack: about 1 per second per channel).
+DEFAULT_CHANNEL_RATES = {"discord": Rate(4, 5.0), "slack": Rate(1, 1.1)}
+DEFAULT_PLATFORM_RATES = {"discord": Rate(40, 1.0), "slack": Rate(20, 1.0)}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    summary_length: int = DEFAULT_SUMMARY_LIMIT
+    burst: BurstPolicy = field(default_factory=BurstPolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    channel_rates: dict[str, Rate] = field(default_factory=lambda: dict(DEFAULT_CHANNEL_RATES))
+    platform_rates: dict[str, Rate] = field(default_factory=lambda: dict(DEFAULT_PLATFORM_RATES))
+    send_timeout: float = 60.0  # a send that hangs this long counts as a transient failure
+    per_channel_batch: int = 20
+    batch: int = 500
 
 
 class Dispatcher:
-    def __init__(self, *, store: Store, notifiers: Mapping[str, Notifier], clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        notifiers: Mapping[str, Notifier],
+        clock: Clock,
+        policy: DeliveryPolicy | None = None,
+        on_channel_paused: Callable[[Channel, str], None] = lambda channel, reason: None,
+    ) -> None:
         self.store = store
         self.notifiers = dict(notifiers)
         self.clock = clock
+        self.policy = policy or DeliveryPolicy()
+        self.on_channel_paused = on_channel_paused
+        self.pacer = Pacer(self.policy.channel_rates, self.policy.platform_rates)
         self._wake = asyncio.Event()
+        self._next_due: datetime | None = None
 
     def wake(self) -> None:
         """Called when alerts were queued, so they go out now rather than at the next tick."""
         self._wake.set()
 
-    async def deliver_pending(self, batch: int = 100) -> int:
-        """Send what is due; returns how many were sent."""
+    async def deliver_pending(self) -> int:
+        """Release what was held and is due, then send what is due; returns messages sent."""
+        self._next_due = None
+        await self._release_held()
+        deliveries = await self.store.due_deliveries(
+            self.clock.now(),
+            list(self.notifiers),
+            self.policy.per_channel_batch,
+            self.policy.batch,
+        )
+        by_channel: dict[Channel, list[Delivery]] = {}
+        for delivery in deliveries:
+            by_channel.setdefault(delivery.alert.channel, []).append(delivery)
         sent = 0
-        blocked: set[Channel] = set()
-        while True:
-            pending = [
-                a for a in await self.store.pending_alerts(batch) if a.channel not in blocked
-            ]
-            if not pending:
+        for channel, items in by_channel.items():
+            sent += await self._deliver_channel(channel, items)
+        return sent
+
+    async def _release_held(self) -> None:
+        policy = self.policy
+        for held in await self.store.held_channels():
+            if held.channel.platform not in self.notifiers:
+                continue
+            settings = await self.store.channel_settings(held.channel)
+            now = self.clock.now()
+            released = await release_due(
+                self.store, held.channel, settings, policy.burst, held.oldest_held_at, now
+            )
+            if released:
+                log.info("released %d held alerts", released, extra={"channel": str(held.channel)})
+
+    async def _deliver_channel(self, channel: Channel, items: list[Delivery]) -> int:
+        """Send `channel`'s due alerts in order; stop at the first that cannot go now."""
+        notifier = self.notifiers[channel.platform]
+        settings: ChannelSettings | None = None
+        sent = 0
+        for delivery in items:
+            alert = delivery.alert
+            assert alert.id is not None
+            now = self.clock.now()
+            if alert.kind == "alert" and not delivery.maybe_sent:
+                if settings is None:
+                    settings = await self.store.channel_settings(channel)
+                reason = await hold_reason(self.store, channel, settings, self.policy.burst, now)
+                if reason is not None:
+                    held = await self.store.hold_alerts(channel, reason, now)
+                    log.info(
+                        "holding %d alerts (%s)", held, reason, extra={"channel": str(channel)}
+                    )
+                    # Notices queued behind them still go; they are picked up next pass.
+                    self._note_due(now)
+                    return sent
+            wait = self.pacer.delay(channel, now)
+            if wait > 0:
+                self._note_due(now + timedelta(seconds=wait))
                 return sent
-            progress = False
-            for alert in pending:
-                if alert.channel in blocked:
-                    continue  # an earlier alert of this channel failed: keep the order
-                assert alert.id is not None
-                notifier = self.notifiers.get(alert.channel.platform)
-                extra = {
-                    "channel": str(alert.channel),
-                    "story_id": alert.story_id,
-                    "alert_id": alert.id,
-                }
-                if notifier is None:
-                    blocked.add(alert.channel)
-                    await self.store.mark_failed(
-                        alert.id,
-                        f"no {alert.channel.platform} connection",
-                        self.clock.now() + RETRY_MAX,
-                    )
-                    continue
-                try:
-                    result = await notifier.send(alert)
-                except PermanentSendError as exc:
-                    blocked.add(alert.channel)
-                    log.error("alert refused for good: %s", exc, extra=extra)
-                    await self.store.mark_failed(
-                        alert.id, str(exc), self.clock.now() + PERMANENT_RETRY
-                    )
-                    continue
-                except Exception as exc:
-                    blocked.add(alert.channel)
-                    log.warning("alert not sent, will retry: %s", exc, extra=extra)
-                    await self.store.mark_failed(
-                        alert.id, str(exc) or type(exc).__name__, self.clock.now() + RETRY_BASE
-                    )
-                    continue
-                await self.store.mark_sent(alert.id, result.remote_id, self.clock.now())
-                log.info("alert sent", extra=extra)
-                sent += 1
-                progress = True
-            if not progress:
+            if not await self._send(notifier, delivery, now):
                 return sent
+            sent += 1
+        return sent
+
+    async def _send(self, notifier: Notifier, delivery: Delivery, now: datetime) -> bool:
+        alert = delivery.alert
+        assert alert.id is not None
+        extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
+        await self.store.mark_in_flight(alert.id, now)
+        try:
+            async with asyncio.timeout(self.policy.send_timeout):
+                result: SendResult = await notifier.send(
+                    self._prepared(alert), maybe_sent=delivery.maybe_sent
+                )
+        except Exception as exc:
+            await self._failed(delivery, exc, extra)
+            return False
+        done = self.clock.now()
+        await self.store.mark_sent(alert.id, result.remote_id, done)
+        self.pacer.record(alert.channel, done)
+        log.info("alert sent", extra=extra)
+        return True
+
+    async def _failed(self, delivery: Delivery, exc: Exception, extra: dict[str, object]) -> None:
+        alert = delivery.alert
+        assert alert.id is not None
+        now = self.clock.now()
+        decision = decide(exc, delivery.attempts + 1, delivery.maybe_sent, now, self.policy.retry)
+        await self.store.mark_failed(
+            alert.id, decision.reason, decision.retry_at, maybe_sent=decision.maybe_sent
+        )
+        if decision.outcome == "permanent":
+            await self._pause(alert.channel, decision.reason, extra)
+            return
+        if decision.outcome == "rate_limited":
+            whole = isinstance(exc, RateLimited) and exc.is_global
+            self.pacer.block(alert.channel, decision.retry_at, whole_platform=whole)
+            log.warning("rate limited until %s", decision.retry_at.isoformat(), extra=extra)
+        else:
+            log.warning(
+                "alert not sent, retrying at %s: %s",
+                decision.retry_at.isoformat(),
+                decision.reason,
+                extra=extra,
+            )
+        self._note_due(decision.retry_at)
+
+    async def _pause(self, channel: Channel, reason: str, extra: dict[str, object]) -> None:
+        """The platform refused the channel for good: stop matching and sending for it."""
+        subs = await self.store.pause_channel(channel, reason)
+        kept = await self.store.park_channel(channel, reason)
+        self.on_channel_paused(channel, reason)
+        log.error(
+            "channel paused (%d subscriptions, %d alerts kept unsent): %s",
+            subs,
+            kept,
+            reason,
+            extra=extra,
+        )
+
+    def _prepared(self, alert: Alert) -> Alert:
+        """Cut to the configured summary length and the smallest title limit."""
+        if alert.kind == "digest":
+            return replace(alert, title=fit(alert.title, DISCORD_TITLE_LIMIT))
+        return replace(
+            alert,
+            title=fit(" ".join(alert.title.split()), DISCORD_TITLE_LIMIT),
+            summary=summarise(alert.summary, self.policy.summary_length),
+        )
+
+    def _note_due(self, when: datetime) -> None:
+        if self._next_due is None or when < self._next_due:
+            self._next_due = when
+
+    def _sleep_for(self, tick: float) -> float:
+        if self._next_due is None:
+            return tick
+        ahead = (self._next_due - self.clock.now()).total_seconds()
+        return min(tick, max(0.01, ahead))
 
     async def run(self, stop: asyncio.Event, tick: float = 1.0) -> None:
         while not stop.is_set():
+            # Cleared before the pass, so a wake() during it starts the next one at once.
+            self._wake.clear()
             try:
                 await self.deliver_pending()
             except Exception:
                 log.exception("delivery pass failed; retrying")
-            self._wake.clear()
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=tick, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {waiter, stopper},
+                timeout=self._sleep_for(tick),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             waiter.cancel()
             stopper.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
 from bot.store.feeds import SqliteFeeds
 from bot.store.outbox import SqliteOutbox
@@ -9,7 +10,9 @@ from bot.store.stories import SqliteStories
 from bot.store.subscriptions import SqliteSubscriptions
 
 
-class SqliteStore(SqliteSubscriptions, SqliteFeeds, SqliteStories, SqliteOutbox):
+class SqliteStore(
+    SqliteSubscriptions, SqliteFeeds, SqliteStories, SqliteOutbox, SqliteChannelSettings
+):
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -3,6 +3,7 @@
 Importing this package registers every command module.
 """
 
+from bot.core.commands import delivery as _delivery
 from bot.core.commands import help as _help
 from bot.core.commands import subscriptions as _subscriptions
 from bot.core.commands.base import REGISTRY, Command, CommandDeps, Invocation, Reply
@@ -18,4 +19,4 @@ __all__ = [
     "split_command",
 ]
 
-_REGISTERED = (_subscriptions, _help)
+_REGISTERED = (_subscriptions, _delivery, _help)

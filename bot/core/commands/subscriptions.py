@@ -53,5 +53,9 @@ async def list_subscriptions(args: str, inv: Invocation, deps: CommandDeps) -> R
     if not subs:
         return Reply("No subscriptions in this channel yet. Try /news subscribe NATO")
     lines = [f"Subscriptions in this channel ({len(subs)}):"]
-    lines += [f"#{s.id}  {s.query}  (by {s.created_by})" for s in subs]
+    lines += [
+        f"#{s.id}  {s.query}  (by {s.created_by})"
+        + (f"  paused: {s.paused_reason}" if s.paused_reason else "")
+        for s in subs
+    ]
     return Reply("\n".join(lines))

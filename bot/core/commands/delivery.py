@@ -1,0 +1,104 @@
+"""digest, quiet, status and resume: how and when a channel gets its alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.alerts import set_channel_paused
+from bot.core.commands.base import CommandDeps, Invocation, Reply, command
+from bot.core.schedule import (
+    ScheduleError,
+    next_digest,
+    parse_digest,
+    parse_quiet,
+    quiet_until,
+    zone,
+)
+
+
+def _when(moment: datetime, zone_name: str = "UTC") -> str:
+    return moment.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M ") + zone_name
+
+
+@command("digest", "digest hourly | daily HH:MM [time zone] | off", needs_manage=True)
+async def digest(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+    """Collect this channel's alerts into one message every hour or day, or stop (off)."""
+    try:
+        schedule = parse_digest(args)
+    except ScheduleError as exc:
+        return Reply(str(exc), ok=False)
+    now = deps.clock.now()
+    await deps.store.set_digest(inv.channel, schedule, now)
+    if schedule is None:
+        return Reply("Digest off: alerts are posted as they come.", ephemeral=False)
+    first = _when(next_digest(schedule, now), schedule.zone)
+    return Reply(
+        f"Digest {schedule.describe()}: alerts are held and posted together; next at {first}.",
+        ephemeral=False,
+    )
+
+
+@command("quiet", "quiet HH:MM-HH:MM <IANA time zone> | off", needs_manage=True)
+async def quiet(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+    """Hold alerts during these hours and post them as one digest when they end, or off."""
+    try:
+        hours = parse_quiet(args)
+    except ScheduleError as exc:
+        return Reply(str(exc), ok=False)
+    await deps.store.set_quiet(inv.channel, hours, deps.clock.now())
+    if hours is None:
+        return Reply("Quiet hours off.", ephemeral=False)
+    return Reply(
+        f"Quiet hours {hours.describe()}: alerts are held then and posted as a digest after.",
+        ephemeral=False,
+    )
+
+
+@command("status", "status")
+async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+    """Show this channel's pending alerts, last delivery, digest and quiet hours."""
+    now = deps.clock.now()
+    state = await deps.store.delivery_status(inv.channel)
+    settings = await deps.store.channel_settings(inv.channel)
+    subs = await deps.store.list_subscriptions(inv.channel)
+    lines = ["Delivery in this channel:"]
+    pending = f"pending: {state.pending}"
+    if state.pending and state.next_attempt_at and state.next_attempt_at > now:
+        pending += f" (next attempt {_when(state.next_attempt_at)}"
+        pending += f"; last error: {state.last_error})" if state.last_error else ")"
+    lines.append(pending)
+    if state.held:
+        lines.append(f"held for a digest: {state.held}")
+    paused = next((s.paused_reason for s in subs if s.paused_reason), None)
+    if paused or state.paused:
+        lines.append(
+            f"paused: {paused or state.last_error} ({state.paused} alerts kept);"
+            " /news resume once it is fixed"
+        )
+    last = _when(state.last_sent_at) if state.last_sent_at else "never"
+    lines.append(f"last delivery: {last}")
+    if settings.digest is None:
+        lines.append("digest: off")
+    else:
+        upcoming = _when(next_digest(settings.digest, now), settings.digest.zone)
+        lines.append(f"digest: {settings.digest.describe()} (next {upcoming})")
+    if settings.quiet is None:
+        lines.append("quiet hours: off")
+    else:
+        until = quiet_until(settings.quiet, now)
+        now_text = f", quiet now until {_when(until, settings.quiet.zone)}" if until else ""
+        lines.append(f"quiet hours: {settings.quiet.describe()}{now_text}")
+    return Reply("\n".join(lines))
+
+
+@command("resume", "resume", needs_manage=True)
+async def resume(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+    """Resume a channel paused after the platform refused it, and send what was kept."""
+    subs = await deps.store.resume_channel(inv.channel)
+    kept = await deps.store.unpark_channel(inv.channel, deps.clock.now())
+    set_channel_paused(deps.index.by_id, inv.channel, None)
+    if not subs and not kept:
+        return Reply("This channel is not paused.")
+    return Reply(
+        f"Resumed {subs} subscriptions; {kept} kept alerts will be sent now.", ephemeral=False
+    )
