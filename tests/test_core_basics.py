@@ -59,7 +59,7 @@ def test_query_errors_name_the_problem() -> None:
         parse_query("  ")
     with pytest.raises(QueryError, match="longer than 200"):
         parse_query("a" * 201)
-    with pytest.raises(QueryError, match="no word"):
+    with pytest.raises(QueryError, match="no letter or digit"):
         parse_query("!!!")
 
 

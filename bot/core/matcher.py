@@ -1,51 +1,209 @@
-"""Match stories against every active subscription at once.
+"""Match stories against every active subscription at once, through one index.
 
-The index maps each term to the subscriptions that use it, so a story only costs work
-for the subscriptions whose terms it contains.
+Cost per story: tokenize it once; look each distinct word up (one dictionary hit, cached
+per word); gather the queries filed under an atom the story holds (see the cover in
+bot.core.matcher_plan); evaluate only those. Nothing is done per subscription that the
+story gives no reason to look at, so the cost follows the story's length and the matches,
+not the number of subscriptions. Adding or removing a subscription updates the index in
+place; equal queries (`NATO`, `nato`) share one compiled entry.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import insort
+from dataclasses import dataclass, field
 
-from bot.core.models import Match
-from bot.core.query import WORD_RE, Query, parse_query
+from bot.core.matcher_plan import Compiled, compile_query, leaf_spans
+from bot.core.matcher_story import StoryView
+from bot.core.models import Match, Span
+from bot.core.query import Query, parse_query
+from bot.core.query.ast import Node, Word
+from bot.core.query.inflect import word_forms
+
+_TOKEN_CACHE_MAX = 500_000
+_NO_ATOMS: tuple[int, ...] = ()
+
+
+@dataclass(slots=True, eq=False)
+class _Entry:
+    node: Node
+    compiled: Compiled
+    subscribers: dict[int, str] = field(default_factory=dict)  # id -> query as written
+    terms: frozenset[int] = frozenset()
 
 
 class Matcher:
     def __init__(self) -> None:
-        self._queries: dict[int, Query] = {}
-        self._by_term: defaultdict[str, set[int]] = defaultdict(set)
+        self._entries: dict[Node, _Entry] = {}
+        self._by_subscription: dict[int, _Entry] = {}
+        self._by_cover: dict[int, set[_Entry]] = {}
+        # Terms: one id per distinct word-test, shared by every query using it.
+        self._term_ids: dict[Word, int] = {}
+        self._terms: dict[int, Word] = {}
+        self._term_refs: dict[int, int] = {}
+        self._next_term = 0
+        self._by_form: dict[str, list[int]] = {}  # story word -> terms it satisfies
+        self._by_prefix: dict[str, list[int]] = {}
+        self._prefix_lengths: list[int] = []  # distinct prefix lengths, ascending
+        self._prefix_length_uses: dict[int, int] = {}
+        self._token_cache: dict[str, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
-        return len(self._queries)
+        return len(self._by_subscription)
+
+    @property
+    def distinct_queries(self) -> int:
+        return len(self._entries)
 
     def add(self, subscription_id: int, query: str | Query) -> None:
         parsed = parse_query(query) if isinstance(query, str) else query
         self.remove(subscription_id)
-        self._queries[subscription_id] = parsed
-        for term in set(parsed.terms):
-            self._by_term[term].add(subscription_id)
+        entry = self._entries.get(parsed.node)
+        if entry is None:
+            entry = self._new_entry(parsed.node)
+        entry.subscribers[subscription_id] = parsed.text
+        self._by_subscription[subscription_id] = entry
 
     def remove(self, subscription_id: int) -> None:
-        old = self._queries.pop(subscription_id, None)
-        if old is None:
+        entry = self._by_subscription.pop(subscription_id, None)
+        if entry is None:
             return
-        for term in set(old.terms):
-            ids = self._by_term.get(term)
-            if ids is not None:
-                ids.discard(subscription_id)
-                if not ids:
-                    del self._by_term[term]
+        del entry.subscribers[subscription_id]
+        if not entry.subscribers:
+            self._drop_entry(entry)
 
     def match(self, title: str, summary: str) -> list[Match]:
-        words = {m.group(0).casefold() for m in WORD_RE.finditer(f"{title}\n{summary}")}
-        candidates: set[int] = set()
-        for word in words:
-            candidates.update(self._by_term.get(word, ()))
+        story = StoryView(title, summary, self._lookup)
+        by_cover = self._by_cover
+        candidates: set[_Entry] = set()
+        for atom in story.present:
+            entries = by_cover.get(atom)
+            if entries:
+                candidates.update(entries)
         results: list[Match] = []
-        for sub_id in sorted(candidates):
-            query = self._queries[sub_id]
-            if all(term in words for term in query.terms):
-                results.append(Match(sub_id, query.text, tuple(dict.fromkeys(query.words))))
+        for entry in candidates:
+            compiled = entry.compiled
+            if not (compiled.trivial or compiled.plan.test(story)):
+                continue
+            matched: list[str] = []
+            spans: list[Span] = []
+            for leaf in compiled.leaves:
+                found = leaf_spans(leaf, story)
+                if found:
+                    matched.append(leaf.display)
+                    spans.extend(found)
+            words = tuple(dict.fromkeys(matched))
+            where = tuple(sorted(set(spans), key=_title_first))
+            results.extend(
+                Match(sub_id, text, words, where) for sub_id, text in entry.subscribers.items()
+            )
+        results.sort(key=lambda m: m.subscription_id)
         return results
+
+    # -- the index ---------------------------------------------------------------------
+
+    def _new_entry(self, node: Node) -> _Entry:
+        used: list[int] = []
+
+        def term_id(word: Word) -> int:
+            tid = self._acquire(word)
+            used.append(tid)
+            return tid
+
+        compiled = compile_query(node, term_id, self._weight)
+        # _acquire counted every use; keep one reference per distinct term per entry.
+        terms = frozenset(used)
+        for tid in used:
+            self._term_refs[tid] -= 1
+        for tid in terms:
+            self._term_refs[tid] += 1
+        entry = _Entry(node, compiled, terms=terms)
+        self._entries[node] = entry
+        for atom in compiled.cover:
+            self._by_cover.setdefault(atom, set()).add(entry)
+        return entry
+
+    def _drop_entry(self, entry: _Entry) -> None:
+        del self._entries[entry.node]
+        for atom in entry.compiled.cover:
+            bucket = self._by_cover.get(atom)
+            if bucket is not None:
+                bucket.discard(entry)
+                if not bucket:
+                    del self._by_cover[atom]
+        for tid in entry.terms:
+            self._term_refs[tid] -= 1
+        self._release_unused(entry.terms)
+
+    def _acquire(self, word: Word) -> int:
+        tid = self._term_ids.get(word)
+        if tid is None:
+            tid = self._next_term
+            self._next_term += 1
+            self._term_ids[word] = tid
+            self._terms[tid] = word
+            self._term_refs[tid] = 0
+            if word.mode == "prefix":
+                self._by_prefix.setdefault(word.norm, []).append(tid)
+                uses = self._prefix_length_uses.get(len(word.norm), 0)
+                if uses == 0:
+                    insort(self._prefix_lengths, len(word.norm))
+                self._prefix_length_uses[len(word.norm)] = uses + 1
+            else:
+                forms = word_forms(word.norm) if word.mode == "word" else (word.norm,)
+                for form in forms:
+                    self._by_form.setdefault(form, []).append(tid)
+            self._token_cache.clear()  # a word may now satisfy a new term
+        self._term_refs[tid] += 1
+        return tid
+
+    def _release_unused(self, tids: frozenset[int]) -> None:
+        for tid in tids:
+            if self._term_refs[tid] > 0:
+                continue
+            word = self._terms.pop(tid)
+            del self._term_refs[tid]
+            del self._term_ids[word]
+            if word.mode == "prefix":
+                keys = [word.norm]
+                index = self._by_prefix
+            else:
+                keys = list(word_forms(word.norm)) if word.mode == "word" else [word.norm]
+                index = self._by_form
+            for key in keys:
+                bucket = index[key]
+                bucket.remove(tid)
+                if not bucket:
+                    del index[key]
+            if word.mode == "prefix":
+                self._prefix_length_uses[len(word.norm)] -= 1
+                if not self._prefix_length_uses[len(word.norm)]:
+                    del self._prefix_length_uses[len(word.norm)]
+                    self._prefix_lengths.remove(len(word.norm))
+            self._token_cache.clear()
+
+    def _weight(self, atom: int) -> float:
+        """Guessed share of stories holding `atom` (lower is rarer): shorter is commoner."""
+        word = self._terms[atom // 2]
+        length = len(word.norm) - (2 if word.mode == "prefix" else 0)
+        return 0.5 ** min(max(length, 1), 16) * (0.2 if atom % 2 else 1.0)
+
+    def _lookup(self, token: str) -> tuple[int, ...]:
+        """The anywhere-atoms one story word satisfies (cached: vocabularies repeat)."""
+        atoms = self._token_cache.get(token)
+        if atoms is not None:
+            return atoms
+        tids = list(self._by_form.get(token, ()))
+        for length in self._prefix_lengths:
+            if length > len(token):
+                break
+            tids.extend(self._by_prefix.get(token[:length], ()))
+        atoms = tuple(2 * t for t in tids) if tids else _NO_ATOMS
+        if len(self._token_cache) >= _TOKEN_CACHE_MAX:
+            self._token_cache.clear()
+        self._token_cache[token] = atoms
+        return atoms
+
+
+def _title_first(span: Span) -> tuple[bool, int, int]:
+    return (span.field != "title", span.start, span.end)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 AlertKind = Literal["alert", "notice", "digest"]
 
@@ -61,13 +61,28 @@ class Subscription:
     paused_reason: str | None = None  # None: active; else why delivery to it stopped
 
 
+class Span(NamedTuple):
+    """Where a matched word or phrase sits: `text[start:end]` of the story's title or summary."""
+
+    field: Literal["title", "summary"]
+    start: int
+    end: int
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One subscription that matched one story, and the words that made it match."""
+    """One subscription that matched one story, and the words that made it match.
+
+    `matched` names the query's terms that were found, as the subscriber wrote them
+    (`Russia`, `security guarantees`, `Russ*`), for "Matched: ..." lines; `spans` says where
+    the story has them (`Russian`, `security-guarantees`...), in order, for highlighting.
+    Terms under NOT never appear in either.
+    """
 
     subscription_id: int
     query: str
     matched: tuple[str, ...]
+    spans: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

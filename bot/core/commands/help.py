@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from bot.core.commands.base import REGISTRY, CommandDeps, Invocation, Reply, command
 
-QUERY_HELP = "Queries: words must all appear, whole words, any case: `NATO`, `security guarantees`."
+QUERY_HELP = """Queries (whole words, any case or accent, any script):
+  NATO                  the word, and NATO's; Russia also finds Russian(s), Russia's
+  =NATO                 exactly that word, no other forms
+  sanction*             any word starting with it (3 letters or more)
+  "security guarantees" the words next to each other, in order
+  Russia Ukraine        both (AND);  Russia OR Ukraine: either
+  NATO -Turkey          NATO without Turkey (also NOT Turkey); ( ) group
+  title:NATO            in the title only (also title:"a phrase", title:(a OR b))
+  Russia, NATO          commas make separate subscriptions
+At most 200 characters and 20 terms; a query needs a word to look for."""
 
 
 @command("help", "help")

@@ -1,0 +1,187 @@
+"""A parsed query compiled for the matcher: atoms, a boolean plan, and its cover.
+
+Atoms: the matcher numbers each distinct word-test (`nato` with its forms, `=nato`, `russ*`)
+as a term `t`; atom `2t` means "t occurs anywhere", `2t + 1` "t occurs in the title".
+
+Cover: a set of atoms at least one of which every matching story must contain (a query
+with only NOT terms has none, and the parser refuses it). The matcher files the query under
+its cover atoms only, so a story's work is its words plus the queries one of whose cover
+atoms it holds. For AND the cover is the cheapest child's, guessed from word length (long
+words are rarer: Zipf's law of abbreviation); for OR it is the union of the children's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.matcher_story import StoryView
+from bot.core.models import Span
+from bot.core.query.ast import Node, Not, Or, Term, Word
+
+TermId = Callable[[Word], int]
+
+
+class Plan:
+    __slots__ = ()
+
+    def test(self, story: StoryView) -> bool:
+        raise NotImplementedError
+
+
+class AtomPlan(Plan):
+    __slots__ = ("atom",)
+
+    def __init__(self, atom: int) -> None:
+        self.atom = atom
+
+    def test(self, story: StoryView) -> bool:
+        return self.atom in story.present
+
+
+class PhrasePlan(Plan):
+    __slots__ = ("atoms", "needed", "title_only")
+
+    def __init__(self, atoms: tuple[int, ...], title_only: bool) -> None:
+        self.atoms = atoms  # anywhere-atoms of the words, in order
+        self.title_only = title_only
+        self.needed = frozenset(a + 1 if title_only else a for a in atoms)
+
+    def test(self, story: StoryView) -> bool:
+        # Cheap set test first: the positional check only for stories holding every word.
+        return self.needed <= story.present and bool(story.places(self.atoms, self.title_only))
+
+
+class AllPlan(Plan):
+    __slots__ = ("forbidden", "required", "rest")
+
+    def __init__(self, required: frozenset[int], forbidden: frozenset[int], rest: tuple[Plan, ...]):
+        self.required = required
+        self.forbidden = forbidden
+        self.rest = rest
+
+    def test(self, story: StoryView) -> bool:
+        present = story.present
+        return (
+            self.required <= present
+            and present.isdisjoint(self.forbidden)
+            and all(p.test(story) for p in self.rest)
+        )
+
+
+class AnyPlan(Plan):
+    __slots__ = ("children",)
+
+    def __init__(self, children: tuple[Plan, ...]) -> None:
+        self.children = children
+
+    def test(self, story: StoryView) -> bool:
+        return any(p.test(story) for p in self.children)
+
+
+class NotPlan(Plan):
+    __slots__ = ("child",)
+
+    def __init__(self, child: Plan) -> None:
+        self.child = child
+
+    def test(self, story: StoryView) -> bool:
+        return not self.child.test(story)
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A positive term, to report as matched (its display) and where (its spans)."""
+
+    display: str
+    atoms: tuple[int, ...]
+    title_only: bool
+
+
+@dataclass(slots=True)
+class Compiled:
+    plan: Plan
+    cover: frozenset[int]
+    leaves: tuple[Leaf, ...]
+    trivial: bool  # a single word: holding a cover atom is matching
+
+
+def compile_query(node: Node, term_id: TermId, weight: Callable[[int], float]) -> Compiled:
+    compiler = _Compiler(term_id, weight)
+    plan = compiler.plan(node)
+    cover = compiler.cover(node)
+    if cover is None:  # the parser refuses these; a cover-less query would never be tried
+        raise ValueError("a query needs a positive term")
+    leaves = tuple(compiler.leaf(t) for t in _positive_terms(node))
+    trivial = isinstance(node, Term) and len(node.words) == 1
+    return Compiled(plan, frozenset(cover), leaves, trivial)
+
+
+def leaf_spans(leaf: Leaf, story: StoryView) -> list[Span]:
+    return [
+        story.span(stream, first, len(leaf.atoms))
+        for stream, first in story.places(leaf.atoms, leaf.title_only)
+    ]
+
+
+def _positive_terms(node: Node) -> list[Term]:
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Not):
+        return []
+    return [t for c in node.children for t in _positive_terms(c)]
+
+
+class _Compiler:
+    def __init__(self, term_id: TermId, weight: Callable[[int], float]) -> None:
+        self.term_id = term_id
+        self.weight = weight
+
+    def atoms(self, term: Term) -> tuple[int, ...]:
+        return tuple(2 * self.term_id(w) for w in term.words)
+
+    def leaf(self, term: Term) -> Leaf:
+        return Leaf(term.display, self.atoms(term), term.field == "title")
+
+    def plan(self, node: Node) -> Plan:
+        if isinstance(node, Term):
+            atoms = self.atoms(node)
+            title = node.field == "title"
+            if len(atoms) == 1:
+                return AtomPlan(atoms[0] + 1 if title else atoms[0])
+            return PhrasePlan(atoms, title)
+        if isinstance(node, Not):
+            return NotPlan(self.plan(node.child))
+        if isinstance(node, Or):
+            return AnyPlan(tuple(self.plan(c) for c in node.children))
+        required: set[int] = set()
+        forbidden: set[int] = set()
+        rest: list[Plan] = []
+        for child in node.children:
+            compiled = self.plan(child)
+            if isinstance(compiled, AtomPlan):
+                required.add(compiled.atom)
+            elif isinstance(compiled, NotPlan) and isinstance(compiled.child, AtomPlan):
+                forbidden.add(compiled.child.atom)
+            else:
+                rest.append(compiled)
+        # Phrases and groups are dearer than set tests: run them last, cheapest first.
+        rest.sort(key=lambda p: not isinstance(p, PhrasePlan))
+        return AllPlan(frozenset(required), frozenset(forbidden), tuple(rest))
+
+    def cover(self, node: Node) -> set[int] | None:
+        if isinstance(node, Term):
+            atoms = self.atoms(node)
+            best = min(atoms, key=self.weight)  # a phrase needs all its words: the rarest
+            return {best + 1 if node.field == "title" else best}
+        if isinstance(node, Not):
+            return None
+        covers = [self.cover(c) for c in node.children]
+        if isinstance(node, Or):
+            if any(c is None for c in covers):
+                return None
+            return {a for c in covers if c is not None for a in c}
+        usable = [c for c in covers if c is not None]
+        if not usable:
+            return None
+        return min(usable, key=lambda c: sum(self.weight(a) for a in c))

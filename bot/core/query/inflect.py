@@ -1,0 +1,74 @@
+"""The English forms a bare query word also matches, made by a few suffix rules.
+
+Applied when a subscription is indexed (the query word is expanded into its forms), not to
+stories, so matching stays one dictionary lookup per story word. Rules, on the word's
+normal form (see bot.core.query.text), for words written in Latin letters only:
+
+- plural: `+s`; `+es` after s, x, z, ch, sh; consonant + y -> `ies` (`policy` -> `policies`)
+- possessive of the word and of its plural: `+'s` (`NATO` -> `NATO's`); the plural
+  possessive `Russians'` needs no rule, since the trailing apostrophe is not part of a word
+- for words of 4 letters or more, the -n / -an / -ian adjective (nationality) and its plural
+  and possessive, by the last letter:
+    a: `+n`, `a` -> `ian`       Russia -> Russian, Korea -> Korean, Canada -> Canadian
+    e: `+an`, `e` -> `ian`      Europe -> European, Ukraine -> Ukrainian
+    i: `+an`                    Haiti -> Haitian
+    o: `o` -> `an` (6 letters+) Mexico -> Mexican (not NATO -> Natan)
+    y: `y` -> `ian`             Italy -> Italian
+    other consonants: `+ian`    Iran -> Iranian, Brazil -> Brazilian
+
+These are generous on purpose (an extra form such as `russiaian` never occurs, so it costs
+nothing) and a few real words come along (`guard` -> `guardian`); `=word` turns every rule
+off. Why not a stemmer: stemming story words conflates far more (`universal` with
+`university`) and its output differs by library version, and no maintained library makes
+nationality adjectives from country names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_VOWELS = frozenset("aeiou")
+_MIN_ADJECTIVE_BASE = 4
+_MIN_O_BASE = 6  # Mexico -> Mexican, but not NATO -> Natan
+
+
+def _plurals(word: str) -> list[str]:
+    forms = [word + "s"]
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        forms.append(word + "es")
+    if len(word) > 1 and word.endswith("y") and word[-2] not in _VOWELS:
+        forms.append(word[:-1] + "ies")
+    return forms
+
+
+def _adjectives(word: str) -> list[str]:
+    if len(word) < _MIN_ADJECTIVE_BASE:
+        return []
+    last, stem = word[-1], word[:-1]
+    if last == "a":
+        return [word + "n", stem + "ian"]
+    if last == "e":
+        return [word + "an", stem + "ian"]
+    if last == "i":
+        return [word + "an"]
+    if last == "o" and len(word) >= _MIN_O_BASE:
+        return [stem + "an"]
+    if last == "y":
+        return [stem + "ian"]
+    if last in _VOWELS:
+        return []
+    return [word + "ian"]
+
+
+@lru_cache(maxsize=65_536)
+def word_forms(word: str) -> frozenset[str]:
+    """`word` (a normal form) and the forms the rules above make from it."""
+    if not (word.isascii() and word.isalpha()):
+        return frozenset((word,))
+    bases = [word, *_adjectives(word)]
+    forms: set[str] = set()
+    for base in bases:
+        for form in (base, *_plurals(base)):
+            forms.add(form)
+            forms.add(form + "'s")
+    return frozenset(forms)

@@ -1,0 +1,103 @@
+"""The indexed matcher agrees with the obvious evaluator on random queries and stories.
+
+A disagreement either way is a bug: a query the index never tries is a missed alert, and
+a match the reference denies is a false one.
+"""
+
+from __future__ import annotations
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from bot.core.matcher import Matcher
+from bot.core.query import Query, QueryError, parse_query, tokenize
+from bot.core.query.text import WORD_RE, normalise, word_spans
+from tests.support.reference_matcher import reference_matches
+
+QUERY_WORDS = ["NATO", "Russia", "Ukraine", "talks", "security", "gas", "Café", "Москва", "EU"]
+STORY_WORDS = [
+    *QUERY_WORDS,
+    *("NATO's", "nato", "Russian", "Russians", "russia's", "Ukrainian", "talk", "securities"),
+    *("gasoline", "gases", "CAFE", "cafés", "москва", "Москвы", "EU's", "Europe", "the", "of"),
+]
+SEPARATORS = [" ", " ", " ", "-", ", ", "’", "'", ". ", " (", ") ", " — "]
+
+
+def _prefix(word: str) -> st.SearchStrategy[str]:
+    return st.integers(3, len(word)).map(lambda n: word[:n] + "*")
+
+
+word = st.sampled_from(QUERY_WORDS)
+single = st.one_of(
+    word,
+    word.map(lambda w: "=" + w),
+    word.filter(lambda w: len(w) >= 3).flatmap(_prefix),
+    st.lists(word, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+)
+term = st.one_of(single, single.map(lambda t: "title:" + t))
+query_text = st.recursive(
+    term,
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda ab: f"{ab[0]} {ab[1]}"),
+        st.tuples(inner, inner).map(lambda ab: f"({ab[0]} OR {ab[1]})"),
+        inner.map(lambda a: f"-({a})"),
+        inner.map(lambda a: f"NOT {a}"),
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def queries(draw: st.DrawFn) -> Query:
+    text = draw(query_text)
+    try:
+        return parse_query(text)
+    except QueryError:
+        assume(False)
+        raise
+
+
+text = st.lists(st.tuples(st.sampled_from(STORY_WORDS), st.sampled_from(SEPARATORS))).map(
+    lambda pairs: "".join(w + s for w, s in pairs)
+)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(queries(), min_size=1, max_size=8), text, text, st.data())
+def test_index_agrees_with_reference(
+    parsed: list[Query], title: str, summary: str, data: st.DataObject
+) -> None:
+    matcher = Matcher()
+    for i, q in enumerate(parsed):
+        matcher.add(i, q)
+    removed = set(data.draw(st.sets(st.integers(0, len(parsed) - 1))))
+    for i in removed:
+        matcher.remove(i)
+
+    found = {m.subscription_id: m for m in matcher.match(title, summary)}
+    expected = {
+        i for i, q in enumerate(parsed) if i not in removed and reference_matches(q, title, summary)
+    }
+    assert set(found) == expected
+    for i, m in found.items():
+        # A match always has a positive term to show, and points at real words.
+        assert m.query == parsed[i].text
+        assert m.matched
+        assert m.spans
+        for span in m.spans:
+            source = title if span.field == "title" else summary
+            assert WORD_RE.match(source, span.start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_fast_tokenizer_agrees_with_the_word_pattern(raw: str) -> None:
+    words = WORD_RE.findall(raw)
+    assert tokenize(raw) == [normalise(w) for w in words]
+    assert len(word_spans(raw)) == len(words)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcXYZ09_'’ -.,é", max_size=60))
+def test_ascii_fast_path_agrees_with_the_word_pattern(raw: str) -> None:
+    assert tokenize(raw) == [normalise(w) for w in WORD_RE.findall(raw)]
