@@ -14,7 +14,12 @@ from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.digest import digest_items
 from bot.core.index import SubscriptionIndex
 from bot.core.models import Alert, Channel, Story
-from bot.core.ports import PermanentSendError, RateLimited, TransientSendError
+from bot.core.ports import (
+    MessageRejected,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+)
 from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
 from bot.delivery.holds import BurstPolicy
 from bot.delivery.pacing import Rate
@@ -233,3 +238,26 @@ async def test_pacing_keeps_below_the_channel_rate(store: SqliteStore, clock: Fa
     assert await dispatcher.deliver_pending() == 4
     clock.advance(seconds=5)
     assert await dispatcher.deliver_pending() == 2
+
+
+async def test_a_message_refused_on_its_own_is_kept_and_the_channel_goes_on(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    def bad_embed(alert: Alert, maybe_sent: bool) -> tuple[Exception | None, bool]:
+        if alert.title == "bad":
+            return MessageRejected("400 Invalid Form Body: embeds.0.url"), False
+        return None, False
+
+    notifier = RecordingNotifier(clock, fault=bad_embed)
+    await store.add_subscriptions(NEWS, ["NATO"], "ana")
+    await publish(store, clock, ["good", "bad", "after"])
+    dispatcher = make_dispatcher(store, notifier, clock)
+    assert await dispatcher.deliver_pending() == 2
+    clock.advance(hours=1)
+    await dispatcher.deliver_pending()
+    assert notifier.titles() == ["good", "after"]
+    assert len(notifier.calls) == 3  # the refused one was not resent
+    status = await store.delivery_status(NEWS)
+    assert (status.pending, status.paused, status.rejected) == (0, 0, 1)
+    [sub] = await store.list_subscriptions(NEWS)
+    assert sub.paused_reason is None  # the channel itself is fine

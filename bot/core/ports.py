@@ -108,6 +108,7 @@ class ChannelDeliveryStatus:
     last_sent_at: datetime | None
     next_attempt_at: datetime | None  # of the oldest pending alert
     last_error: str | None
+    rejected: int = 0  # refused by the platform as messages (MessageRejected), not resent
 
 
 class OutboxStore(Protocol):
@@ -141,6 +142,10 @@ class OutboxStore(Protocol):
         self, alert_id: int, error: str, retry_at: datetime, *, maybe_sent: bool = True
     ) -> None:
         """Retry at `retry_at`; `maybe_sent` False when the platform surely posted nothing."""
+        ...
+
+    async def mark_rejected(self, alert_id: int, error: str, now: datetime) -> None:
+        """The platform refused this message for good: keep it, never resend it."""
         ...
 
     async def hold_alerts(self, channel: Channel, reason: str, now: datetime) -> int:
@@ -208,6 +213,15 @@ class PermanentSendError(SendError):
 
     Delivery pauses the channel's subscriptions with this message as the reason (shown in
     `/news list`) and keeps its alerts unsent; it never retries them on its own.
+    """
+
+
+class MessageRejected(PermanentSendError):
+    """The platform refused this one message for good (HTTP 400: a rule no retry fixes).
+
+    Unlike its parent it says nothing about the channel: delivery keeps the alert as
+    "rejected" with the reason (logged, counted in `/news status`), never resends it, and
+    goes on with the channel's next alert.
     """
 
 

@@ -122,12 +122,14 @@ class Dispatcher:
             if wait > 0:
                 self._note_due(now + timedelta(seconds=wait))
                 return sent
-            if not await self._send(notifier, delivery, now):
+            outcome = await self._send(notifier, delivery, now)
+            if outcome is None:
                 return sent
-            sent += 1
+            sent += outcome
         return sent
 
-    async def _send(self, notifier: Notifier, delivery: Delivery, now: datetime) -> bool:
+    async def _send(self, notifier: Notifier, delivery: Delivery, now: datetime) -> int | None:
+        """Send one alert: 1 sent, 0 refused for good (go on), None: the channel waits."""
         alert = delivery.alert
         assert alert.id is not None
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
@@ -138,25 +140,31 @@ class Dispatcher:
                     self._prepared(alert), maybe_sent=delivery.maybe_sent
                 )
         except Exception as exc:
-            await self._failed(delivery, exc, extra)
-            return False
+            # Only a message refused on its own lets the channel go on to its next alert.
+            return await self._failed(delivery, exc, extra)
         done = self.clock.now()
         await self.store.mark_sent(alert.id, result.remote_id, done)
         self.pacer.record(alert.channel, done)
         log.info("alert sent", extra=extra)
-        return True
+        return 1
 
-    async def _failed(self, delivery: Delivery, exc: Exception, extra: dict[str, object]) -> None:
+    async def _failed(
+        self, delivery: Delivery, exc: Exception, extra: dict[str, object]
+    ) -> int | None:
         alert = delivery.alert
         assert alert.id is not None
         now = self.clock.now()
         decision = decide(exc, delivery.attempts + 1, delivery.maybe_sent, now, self.policy.retry)
+        if decision.outcome == "rejected":
+            await self.store.mark_rejected(alert.id, decision.reason, now)
+            log.error("alert refused by the platform, not resent: %s", decision.reason, extra=extra)
+            return 0
         await self.store.mark_failed(
             alert.id, decision.reason, decision.retry_at, maybe_sent=decision.maybe_sent
         )
         if decision.outcome == "permanent":
             await self._pause(alert.channel, decision.reason, extra)
-            return
+            return None
         if decision.outcome == "rate_limited":
             whole = isinstance(exc, RateLimited) and exc.is_global
             self.pacer.block(alert.channel, decision.retry_at, whole_platform=whole)
@@ -169,6 +177,7 @@ class Dispatcher:
                 extra=extra,
             )
         self._note_due(decision.retry_at)
+        return None
 
     async def _pause(self, channel: Channel, reason: str, extra: dict[str, object]) -> None:
         """The platform refused the channel for good: stop matching and sending for it."""

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.core.ports import PermanentSendError, RateLimited, TransientSendError
+from bot.core.ports import MessageRejected, PermanentSendError, RateLimited, TransientSendError
 
-Outcome = Literal["retry", "rate_limited", "permanent"]
+Outcome = Literal["retry", "rate_limited", "permanent", "rejected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,8 @@ def decide(
 ) -> Decision:
     """`attempts` counts the attempt that just failed (1 for the first)."""
     reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+    if isinstance(exc, MessageRejected):
+        return Decision("rejected", now, False, reason)
     if isinstance(exc, PermanentSendError):
         return Decision("permanent", now, was_maybe_sent, reason)
     if isinstance(exc, RateLimited):

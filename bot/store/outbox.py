@@ -1,7 +1,8 @@
 """OutboxStore on SQLite: pending alerts, oldest first per channel, until sent.
 
 Statuses: pending -> sent; pending -> held -> folded (into a digest row) or pending
-again; pending/held -> paused when the platform refuses the channel for good.
+again; pending/held -> paused when the platform refuses the channel for good;
+pending -> rejected when it refuses that one message for good.
 """
 
 from __future__ import annotations
@@ -154,6 +155,14 @@ class SqliteOutbox:
                 (error[:500], to_db_time(retry_at), int(maybe_sent), alert_id),
             )
 
+    async def mark_rejected(self, alert_id: int, error: str, now: datetime) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'rejected', last_error = ?, maybe_sent = 0"
+                " WHERE id = ?",
+                (error[:500], alert_id),
+            )
+
     async def hold_alerts(self, channel: Channel, reason: str, now: datetime) -> int:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
@@ -283,4 +292,5 @@ class SqliteOutbox:
             last_sent_at=last_sent,
             next_attempt_at=from_db_time(head[0]) if head else None,
             last_error=head[1] if head else None,
+            rejected=counts.get("rejected", 0),
         )

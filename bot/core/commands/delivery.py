@@ -69,6 +69,8 @@ async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     lines.append(pending)
     if state.held:
         lines.append(f"held for a digest: {state.held}")
+    if state.rejected:
+        lines.append(f"refused by the platform, not resent: {state.rejected} (see the log)")
     paused = next((s.paused_reason for s in subs if s.paused_reason), None)
     if paused or state.paused:
         lines.append(
