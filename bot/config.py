@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+    discord_guild_id: int | None = Field(None, ge=1)
+    discord_shard_count: int | Literal["auto"] = 1
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -80,6 +82,24 @@ class Settings(BaseSettings):
         if not ok:
             raise ValueError("expected COUNT/SECONDS, e.g. 4/5 (0 for no limit)")
         return value.strip()
+
+    @field_validator("discord_shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        if isinstance(value, str) and not value.strip():
+            return 1
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise ValueError("expected a whole number of shards (1 or more) or auto")
+        if isinstance(value, (str, int)) and int(value) < 1:
+            raise ValueError("expected a whole number of shards (1 or more) or auto")
+        return value
+
+    @field_validator("discord_guild_id", mode="before")
+    @classmethod
+    def _blank_guild(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod

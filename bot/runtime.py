@@ -113,23 +113,34 @@ def select_adapters(settings: Settings, stdin: TextIO, stdout: TextIO) -> list[A
     """The console when no chat token is set; otherwise each configured platform."""
     from bot.adapters.console import ConsoleAdapter
 
+    adapters: list[Adapter] = []
     if settings.discord_token is not None:
-        raise ConfigError("invalid setting DISCORD_TOKEN: the Discord adapter is not built yet")
+        from bot.adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter.from_settings(settings))
     if settings.slack_bot_token is not None:
         raise ConfigError("invalid setting SLACK_BOT_TOKEN: the Slack adapter is not built yet")
-    return [ConsoleAdapter(stdin, stdout)]
+    return adapters or [ConsoleAdapter(stdin, stdout)]
 
 
 async def run_bot(
-    settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    settings: Settings,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    *,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """`newsbot run`: poll, match, deliver and answer commands until SIGINT or SIGTERM."""
+    """`newsbot run`: poll, match, deliver and answer commands until SIGINT or SIGTERM.
+
+    `stop` lets an in-process caller (a test) end it as a signal would.
+    """
     app = await build_app(settings, select_adapters(settings, stdin, stdout))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
     try:
         for adapter in app.adapters:
             await adapter.start(app.deps)

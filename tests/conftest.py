@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer
 
 
@@ -29,3 +30,16 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL
+
+    fake = FakeDiscord()
+    fake.add_guild(GUILD, CHANNEL, OTHER_CHANNEL)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()

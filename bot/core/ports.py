@@ -32,6 +32,18 @@ class SubscriptionStore(Protocol):
 
     async def resume_channel(self, channel: Channel) -> int: ...
 
+    async def pause_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Pause the active subscriptions of a whole Slack team or Discord guild; count."""
+        ...
+
+    async def resume_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        """Resume the workspace's subscriptions paused with exactly `reason`; count.
+
+        Only that reason, so a bot re-added to a guild does not also resume a channel
+        paused for another cause (a permission still missing).
+        """
+        ...
+
     async def remove_subscription(
         self, channel: Channel, subscription_id: int
     ) -> Subscription | None: ...

@@ -81,6 +81,24 @@ class SqliteSubscriptions:
             )
             return cur.rowcount
 
+    async def pause_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE subscriptions SET paused_reason = ? WHERE platform = ?"
+                " AND workspace = ? AND paused_reason IS NULL",
+                (reason, platform, workspace),
+            )
+            return cur.rowcount
+
+    async def resume_workspace(self, platform: str, workspace: str, reason: str) -> int:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE subscriptions SET paused_reason = NULL WHERE platform = ?"
+                " AND workspace = ? AND paused_reason = ?",
+                (platform, workspace, reason),
+            )
+            return cur.rowcount
+
     async def remove_subscription(
         self, channel: Channel, subscription_id: int
     ) -> Subscription | None:

@@ -18,6 +18,7 @@ class Invocation:
     channel: Channel
     user: str
     can_manage: bool = False  # Discord Manage Channels, Slack admin; the console is its owner's
+    mention: str | None = None  # a platform user id the subscriptions it makes should mention
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ async def subscribe(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     existing = {s.query.casefold() for s in await deps.store.list_subscriptions(inv.channel)}
     fresh = [q for q in parsed if q.text.casefold() not in existing]
     created = await deps.store.add_subscriptions(
-        inv.channel, [q.text for q in fresh], created_by=inv.user
+        inv.channel, [q.text for q in fresh], created_by=inv.user, mention=inv.mention
     )
     for sub, query in zip(created, fresh, strict=True):
         deps.index.add(sub, query)

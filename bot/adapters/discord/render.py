@@ -1,0 +1,245 @@
+"""A neutral Alert as a Discord message: an embed, unsubscribe buttons and safe mentions.
+
+Every documented limit is respected here, so Discord never refuses an alert for its size
+(a 400 "Invalid Form Body" is not fixed by any retry): title 256, description 4096,
+field name 256 and value 1024, footer 2048, 25 fields, 6000 characters over the message,
+2000 characters of content, custom ids 100, button labels 80, 5 buttons per row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.core.models import Alert
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+MESSAGE_EMBED_LIMIT = 6000
+CONTENT_LIMIT = 2000
+LABEL_LIMIT = 80
+BUTTONS_PER_ROW = 5
+ELLIPSIS = "…"
+
+UNSUBSCRIBE_PREFIX = "newsbot:unsub:"
+
+COLOUR_ALERT = discord.Colour.blurple()
+COLOUR_NOTICE = discord.Colour.orange()
+COLOUR_DIGEST = discord.Colour.teal()
+
+_HTTP = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    space = head.rfind(" ")
+    if space >= len(head) // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:-") + ELLIPSIS
+
+
+def web_url(url: str | None) -> str | None:
+    """The URL if Discord accepts it in an embed (http or https), else None."""
+    if url and _HTTP.match(url.strip()):
+        return url.strip()
+    return None
+
+
+def emphasise(text: str, words: tuple[str, ...]) -> str:
+    """Markdown-escaped `text` with each matched word or phrase in bold (whole words, any case)."""
+    patterns = []
+    for word in words:
+        parts = re.findall(r"\w+", word)
+        if parts:
+            tail = r"\w*" if word.rstrip().endswith("*") else ""
+            patterns.append(r"\W+".join(re.escape(p) for p in parts) + tail)
+    if not patterns:
+        return discord.utils.escape_markdown(text)
+    finder = re.compile(
+        r"(?<!\w)(?:" + "|".join(sorted(patterns, key=len, reverse=True)) + r")(?!\w)",
+        re.IGNORECASE,
+    )
+    out: list[str] = []
+    at = 0
+    for m in finder.finditer(text):
+        out.append(discord.utils.escape_markdown(text[at : m.start()]))
+        out.append(f"**{discord.utils.escape_markdown(m.group(0))}**")
+        at = m.end()
+    out.append(discord.utils.escape_markdown(text[at:]))
+    return "".join(out)
+
+
+def unsubscribe_custom_id(subscription_id: int) -> str:
+    """Stable across restarts: the button carries all it needs (see buttons.py)."""
+    return f"{UNSUBSCRIBE_PREFIX}{subscription_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What one alert becomes: pass these to discord.py's message parameters."""
+
+    embed: discord.Embed
+    content: str | None
+    allowed_mentions: discord.AllowedMentions
+    view: discord.ui.View | None
+
+
+def allowed_for(user_ids: tuple[str, ...]) -> discord.AllowedMentions:
+    """Ping exactly these users; never @everyone, @here or a role, whatever a feed says."""
+    users = [discord.Object(id=int(u)) for u in user_ids if u.isdigit()]
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=users or False, replied_user=False
+    )
+
+
+def render_alert(alert: Alert, subscription_ids: Mapping[str, int] | None = None) -> Rendered:
+    """The Discord message for `alert`.
+
+    `subscription_ids` maps each topic of the alert's channel to its subscription id, for
+    the unsubscribe buttons; topics without an id get no button.
+    """
+    if alert.kind == "notice":
+        embed = _notice(alert)
+    elif alert.kind == "digest":
+        embed = _digest(alert)
+    else:
+        embed = _story(alert)
+    _fit_message(embed)
+    mentions = tuple(m for m in dict.fromkeys(alert.mentions) if m.isdigit())
+    content = cut(" ".join(f"<@{m}>" for m in mentions), CONTENT_LIMIT) if mentions else None
+    view = _buttons(alert, subscription_ids or {}) if alert.kind != "notice" else None
+    return Rendered(embed, content, allowed_for(mentions), view)
+
+
+def _story(alert: Alert) -> discord.Embed:
+    embed = discord.Embed(
+        title=cut(alert.title or alert.link or "(untitled)", TITLE_LIMIT),
+        url=web_url(alert.link),
+        description=cut(emphasise(alert.summary, alert.matched), DESCRIPTION_LIMIT) or None,
+        colour=COLOUR_ALERT,
+        timestamp=alert.published,
+    )
+    if image := web_url(alert.image):
+        embed.set_thumbnail(url=image)
+    if alert.topics:
+        embed.add_field(
+            name="Matched topics",
+            value=cut(", ".join(alert.topics), FIELD_VALUE_LIMIT),
+            inline=True,
+        )
+    if alert.matched:
+        embed.add_field(
+            name="Matched words",
+            value=cut(", ".join(alert.matched), FIELD_VALUE_LIMIT),
+            inline=True,
+        )
+    also = alert.extra.get("also_reported_by")
+    if also:
+        embed.add_field(
+            name="Also reported by",
+            value=cut(_also_reported(also), FIELD_VALUE_LIMIT),
+            inline=False,
+        )
+    embed.set_footer(text=cut(alert.source or "newsbot", FOOTER_LIMIT))
+    return embed
+
+
+def _also_reported(raw: str) -> str:
+    """`extra["also_reported_by"]` is a JSON list of names (or of {"source", "link"}) or text."""
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(value, list):
+        return raw
+    names = []
+    for item in value:
+        if isinstance(item, dict):
+            name = str(item.get("source") or item.get("title") or item.get("link") or "")
+            link = web_url(str(item.get("link") or ""))
+            names.append(f"[{_link_text(name)}]({link})" if link and name else name or link or "")
+        else:
+            names.append(str(item))
+    return ", ".join(n for n in names if n)
+
+
+def _notice(alert: Alert) -> discord.Embed:
+    embed = discord.Embed(
+        title=cut(alert.title or "newsbot notice", TITLE_LIMIT),
+        url=web_url(alert.link),
+        description=cut(discord.utils.escape_markdown(alert.summary), DESCRIPTION_LIMIT) or None,
+        colour=COLOUR_NOTICE,
+        timestamp=alert.published,
+    )
+    embed.set_footer(text="newsbot notice")
+    return embed
+
+
+def _link_text(text: str) -> str:
+    return discord.utils.escape_markdown(text).replace("[", "(").replace("]", ")")
+
+
+def _digest(alert: Alert) -> discord.Embed:
+    """One line per story, linked, when delivery gave the stories in `extra["items"]`."""
+    lines: list[str] = []
+    try:
+        items: Any = json.loads(alert.extra.get("items") or "[]")
+    except ValueError:
+        items = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        title = _link_text(cut(str(item.get("title") or ""), 200))
+        link = web_url(str(item.get("link") or ""))
+        source = discord.utils.escape_markdown(str(item.get("source") or ""))
+        head = f"[{title}]({link.replace(')', '%29')})" if link else title
+        lines.append(f"• {head}" + (f" · {source}" if source else ""))
+    description = "\n".join(lines) if lines else discord.utils.escape_markdown(alert.summary)
+    embed = discord.Embed(
+        title=cut(alert.title or "newsbot digest", TITLE_LIMIT),
+        description=cut(description, DESCRIPTION_LIMIT) or None,
+        colour=COLOUR_DIGEST,
+        timestamp=alert.published,
+    )
+    if alert.topics:
+        embed.add_field(
+            name="Matched topics", value=cut(", ".join(alert.topics), FIELD_VALUE_LIMIT)
+        )
+    embed.set_footer(text=cut(alert.source or "newsbot digest", FOOTER_LIMIT))
+    return embed
+
+
+def _fit_message(embed: discord.Embed) -> None:
+    """Shrink the description until the whole embed is within Discord's 6000 characters."""
+    while len(embed.fields) > 25:
+        embed.remove_field(-1)
+    excess = len(embed) - MESSAGE_EMBED_LIMIT
+    if excess > 0 and embed.description:
+        embed.description = cut(embed.description, max(1, len(embed.description) - excess))
+
+
+def _buttons(alert: Alert, subscription_ids: Mapping[str, int]) -> discord.ui.View | None:
+    view = discord.ui.View(timeout=None)
+    for topic in alert.topics:
+        sub_id = subscription_ids.get(topic)
+        if sub_id is None or len(view.children) >= BUTTONS_PER_ROW:
+            continue
+        view.add_item(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                label=cut(f"Unsubscribe: {topic}", LABEL_LIMIT),
+                custom_id=unsubscribe_custom_id(sub_id),
+            )
+        )
+    return view if view.children else None

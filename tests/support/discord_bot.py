@@ -1,0 +1,60 @@
+"""Run `newsbot run` in-process with Discord pointed at the fake, and stop it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.runtime import run_bot
+from tests.support.fake_discord import FakeDiscord
+
+GUILD = "800000000000000001"
+CHANNEL = "810000000000000001"
+OTHER_CHANNEL = "810000000000000002"
+
+
+def discord_settings_env(fake: FakeDiscord, tmp_path: Path, feeds: list[str]) -> dict[str, str]:
+    feed_list = tmp_path / "feeds.txt"
+    feed_list.write_text("".join(f"{url}\n" for url in feeds))
+    return {
+        **fake.env(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "NEWSBOT_FEEDS_FILE": str(feed_list),
+        "NEWSBOT_POLL_INTERVAL": "1",
+    }
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    fake: FakeDiscord, tmp_path: Path, feeds: list[str] | None = None, **overrides: object
+) -> AsyncIterator[asyncio.Task[int]]:
+    """`newsbot run` with DISCORD_* set to the fake, until the block ends."""
+    env = discord_settings_env(fake, tmp_path, feeds or [])
+    settings = load_settings(**{k.lower(): v for k, v in env.items()}, **overrides)
+    stop = asyncio.Event()
+    connected = len(fake.identifies)
+    task = asyncio.create_task(run_bot(settings, stop=stop))
+    try:
+        async with asyncio.timeout(20):
+            while len(fake.identifies) <= connected:
+                if task.done():
+                    task.result()  # start-up failed: raise its error here
+                await asyncio.sleep(0.02)
+        yield task
+    finally:
+        stop.set()
+        async with asyncio.timeout(20):
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def eventually(predicate: Callable[[], object], timeout: float = 20.0) -> None:
+    """Wait until `predicate()` holds (an event seen from outside, not a timing claim)."""
+    async with asyncio.timeout(timeout):
+        for _ in itertools.count():
+            if predicate():
+                return
+            await asyncio.sleep(0.02)

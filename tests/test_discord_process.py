@@ -1,0 +1,59 @@
+"""`python -m bot run` as its own process, with DISCORD_* pointing at the local fake."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.support.discord_bot import CHANNEL, GUILD, discord_settings_env, eventually
+from tests.support.fake_discord import FakeDiscord
+from tests.support.feed_server import FeedServer, rss
+
+LAVROV = (
+    "lavrov-1",
+    "Russia-US talks on security guarantees to be held next month: Lavrov",
+    "Talks with NATO over Ukraine are scheduled for January.",
+)
+
+
+async def test_newsbot_run_serves_discord_from_the_environment(
+    tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/world.rss", rss())
+    env = {**os.environ, **discord_settings_env(fake_discord, tmp_path, [url])}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake_discord.wait_until_connected()
+        synced = fake_discord.commands[None]  # no DISCORD_GUILD_ID: synced globally
+        assert [c["name"] for c in synced] == ["news"]
+        reply = await fake_discord.slash(
+            "/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL
+        )
+        assert "Subscribed #1: NATO" in reply.text
+        await eventually(lambda: feed_server.hits("/world.rss"))
+        feed_server.serve("/world.rss", rss(LAVROV))
+        [message] = await fake_discord.wait_for_messages(CHANNEL, 1)
+        assert message["embeds"][0]["title"] == LAVROV[1]
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            _, stderr = await proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    assert "scope=bot+applications.commands" in log
+    assert "permissions=19456" in log  # View Channel, Send Messages, Embed Links; no more
+    assert "fake-token" not in log
