@@ -19,9 +19,8 @@ import discord
 from discord.http import handle_message_parameters
 
 from bot.adapters.discord.render import render_alert
-from bot.core import ports
 from bot.core.models import Alert, Channel
-from bot.core.ports import PermanentSendError, SendResult
+from bot.core.ports import PermanentSendError, RateLimited, SendResult, TransientSendError
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +42,6 @@ def message_nonce(alert: Alert) -> str:
     return base64.b32encode(digest).decode().lower()[:NONCE_LENGTH]
 
 
-def _transient(message: str, retry_after: float | None = None) -> Exception:
-    """delivery's TransientSendError when main has it; any other exception is retried too."""
-    error_type = getattr(ports, "TransientSendError", None)
-    if error_type is not None:
-        return error_type(message, retry_after=retry_after)  # type: ignore[no-any-return]
-    return ConnectionError(message)
-
-
-def _rate_limited(retry_after: float) -> Exception:
-    error_type = getattr(ports, "RateLimited", None)
-    if error_type is not None:
-        return error_type(retry_after)  # type: ignore[no-any-return]
-    return _transient(f"Discord rate limit: retry after {retry_after:.1f}s", retry_after)
-
-
 class DiscordNotifier:
     """The Notifier for platform "discord": one embed per alert, in the alert's channel."""
 
@@ -72,7 +56,7 @@ class DiscordNotifier:
         if not alert.channel.channel.isdigit():
             raise PermanentSendError(f"not a Discord channel id: {alert.channel.channel!r}")
         if self.client.http.token is None:
-            raise _transient("not connected to Discord yet")
+            raise TransientSendError("not connected to Discord yet")
         ids: Mapping[str, int] = {}
         if self.lookup is not None and alert.kind != "notice":
             ids = await self.lookup(alert.channel)
@@ -96,17 +80,17 @@ class DiscordNotifier:
                 f"Discord: channel not found (deleted, or the bot was removed): {exc.text}"
             ) from exc
         except discord.RateLimited as exc:
-            raise _rate_limited(exc.retry_after) from exc
+            raise RateLimited(exc.retry_after) from exc
         except discord.DiscordServerError as exc:
-            raise _transient(f"Discord server error {exc.status}: {exc.text}") from exc
+            raise TransientSendError(f"Discord server error {exc.status}: {exc.text}") from exc
         except discord.HTTPException as exc:
             if exc.status == 400:
                 # Our message broke a rule no retry will fix; never resend it.
                 raise PermanentSendError(f"Discord rejected the message: {exc.text}") from exc
             # 401 (token revoked), a 429 without Via (Cloudflare), anything else: try later.
-            raise _transient(f"Discord HTTP {exc.status}: {exc.text}") from exc
+            raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise _transient(f"Discord unreachable: {exc or type(exc).__name__}") from exc
+            raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
         finally:
             if rendered.view is not None:
                 rendered.view.stop()

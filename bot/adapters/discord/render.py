@@ -16,7 +16,9 @@ from typing import Any
 
 import discord
 
+from bot.core.digest import digest_items
 from bot.core.models import Alert
+from bot.core.summary import emphasised_segments, fit, text_length
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -24,10 +26,10 @@ FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 MESSAGE_EMBED_LIMIT = 6000
+MAX_FIELDS = 25
 CONTENT_LIMIT = 2000
 LABEL_LIMIT = 80
 BUTTONS_PER_ROW = 5
-ELLIPSIS = "…"
 
 UNSUBSCRIBE_PREFIX = "newsbot:unsub:"
 
@@ -39,14 +41,8 @@ _HTTP = re.compile(r"https?://\S+\Z", re.IGNORECASE)
 
 
 def cut(text: str, limit: int) -> str:
-    """`text` within `limit` characters, cut at a word boundary with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - len(ELLIPSIS)]
-    space = head.rfind(" ")
-    if space >= len(head) // 2:
-        head = head[:space]
-    return head.rstrip(" ,;:-") + ELLIPSIS
+    """`text` within `limit` (counted in UTF-16 units, never fewer than Discord counts)."""
+    return fit(text, limit)
 
 
 def web_url(url: str | None) -> str | None:
@@ -57,27 +53,13 @@ def web_url(url: str | None) -> str | None:
 
 
 def emphasise(text: str, words: tuple[str, ...]) -> str:
-    """Markdown-escaped `text` with each matched word or phrase in bold (whole words, any case)."""
-    patterns = []
-    for word in words:
-        parts = re.findall(r"\w+", word)
-        if parts:
-            tail = r"\w*" if word.rstrip().endswith("*") else ""
-            patterns.append(r"\W+".join(re.escape(p) for p in parts) + tail)
-    if not patterns:
-        return discord.utils.escape_markdown(text)
-    finder = re.compile(
-        r"(?<!\w)(?:" + "|".join(sorted(patterns, key=len, reverse=True)) + r")(?!\w)",
-        re.IGNORECASE,
+    """Markdown-escaped `text` with each matched word or phrase in bold."""
+    return "".join(
+        f"**{discord.utils.escape_markdown(piece)}**"
+        if bold
+        else discord.utils.escape_markdown(piece)
+        for piece, bold in emphasised_segments(text, words)
     )
-    out: list[str] = []
-    at = 0
-    for m in finder.finditer(text):
-        out.append(discord.utils.escape_markdown(text[at : m.start()]))
-        out.append(f"**{discord.utils.escape_markdown(m.group(0))}**")
-        at = m.end()
-    out.append(discord.utils.escape_markdown(text[at:]))
-    return "".join(out)
 
 
 def unsubscribe_custom_id(subscription_id: int) -> str:
@@ -191,19 +173,17 @@ def _link_text(text: str) -> str:
 
 
 def _digest(alert: Alert) -> discord.Embed:
-    """One line per story, linked, when delivery gave the stories in `extra["items"]`."""
+    """One linked line per story (from `extra["items"]`), else delivery's plain text."""
     lines: list[str] = []
     try:
-        items: Any = json.loads(alert.extra.get("items") or "[]")
-    except ValueError:
+        items = digest_items(alert)
+    except (ValueError, KeyError, TypeError):
         items = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        title = _link_text(cut(str(item.get("title") or ""), 200))
-        link = web_url(str(item.get("link") or ""))
-        source = discord.utils.escape_markdown(str(item.get("source") or ""))
+    for item in items:
+        title = _link_text(cut(item.title, 200))
+        link = web_url(item.link)
         head = f"[{title}]({link.replace(')', '%29')})" if link else title
+        source = discord.utils.escape_markdown(item.source)
         lines.append(f"• {head}" + (f" · {source}" if source else ""))
     description = "\n".join(lines) if lines else discord.utils.escape_markdown(alert.summary)
     embed = discord.Embed(
@@ -220,13 +200,22 @@ def _digest(alert: Alert) -> discord.Embed:
     return embed
 
 
+def embed_length(embed: discord.Embed) -> int:
+    """What counts toward Discord's 6000 per message, in UTF-16 units (the strict count)."""
+    parts = [embed.title or "", embed.description or "", embed.footer.text or ""]
+    parts.append(embed.author.name or "")
+    parts += [f"{f.name or ''}{f.value or ''}" for f in embed.fields]
+    return sum(text_length(p) for p in parts)
+
+
 def _fit_message(embed: discord.Embed) -> None:
     """Shrink the description until the whole embed is within Discord's 6000 characters."""
-    while len(embed.fields) > 25:
+    while len(embed.fields) > MAX_FIELDS:
         embed.remove_field(-1)
-    excess = len(embed) - MESSAGE_EMBED_LIMIT
+    excess = embed_length(embed) - MESSAGE_EMBED_LIMIT
     if excess > 0 and embed.description:
-        embed.description = cut(embed.description, max(1, len(embed.description) - excess))
+        room = max(1, text_length(embed.description) - excess)
+        embed.description = cut(embed.description, room)
 
 
 def _buttons(alert: Alert, subscription_ids: Mapping[str, int]) -> discord.ui.View | None:

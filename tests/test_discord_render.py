@@ -1,0 +1,108 @@
+"""Alerts as Discord messages: every documented limit, safe mentions, every alert kind."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from bot.adapters.discord import message_nonce
+from bot.adapters.discord.render import embed_length, render_alert
+from bot.core.digest import build_digest
+from bot.core.models import Alert, Channel
+
+CHANNEL = Channel("discord", "800000000000000001", "810000000000000001")
+WHEN = datetime(2021, 12, 27, 14, 10, tzinfo=UTC)
+
+
+def alert(**changes: object) -> Alert:
+    base: dict[str, object] = {
+        "channel": CHANNEL,
+        "feed_id": 1,
+        "story_id": "lavrov-1",
+        "title": "Russia-US talks on security guarantees: Lavrov",
+        "link": "https://news.example/lavrov-1",
+        "source": "Press TV",
+        "published": WHEN,
+        "summary": "Talks with NATO over Ukraine are scheduled for January.",
+        "topics": ("NATO",),
+        "matched": ("NATO",),
+        "id": 7,
+    }
+    base.update(changes)
+    return Alert(**base)  # type: ignore[arg-type]
+
+
+def test_an_alert_is_an_embed_with_link_bold_words_source_time_and_topics() -> None:
+    msg = render_alert(alert(image="https://img.example/a.jpg"), {"NATO": 3}).embed.to_dict()
+    assert msg["title"] == "Russia-US talks on security guarantees: Lavrov"
+    assert msg["url"] == "https://news.example/lavrov-1"
+    assert msg["description"] == "Talks with **NATO** over Ukraine are scheduled for January."
+    assert msg["footer"]["text"] == "Press TV"
+    assert msg["timestamp"].startswith("2021-12-27T14:10")
+    assert msg["thumbnail"]["url"] == "https://img.example/a.jpg"
+    assert {"name": "Matched topics", "value": "NATO", "inline": True} in msg["fields"]
+
+
+def test_unsubscribe_buttons_carry_the_subscription_id() -> None:
+    rendered = render_alert(alert(topics=("NATO", "Ukraine")), {"NATO": 3, "Ukraine": 4})
+    assert rendered.view is not None
+    rows = rendered.view.to_components()
+    ids = [c["custom_id"] for c in rows[0]["components"]]
+    assert ids == ["newsbot:unsub:3", "newsbot:unsub:4"]
+
+
+def test_every_embed_limit_holds_for_oversized_stories() -> None:
+    huge = alert(
+        title="T" * 1000,
+        summary=("word " * 3000).strip(),
+        topics=tuple(f"topic{i}" for i in range(300)),
+        matched=tuple(f"w{i}" for i in range(300)),
+        extra={"also_reported_by": json.dumps([f"Outlet {i}" for i in range(500)])},
+    )
+    embed = render_alert(huge).embed
+    data = embed.to_dict()
+    assert len(data["title"]) <= 256
+    assert len(data["description"]) <= 4096
+    assert len(data["fields"]) <= 25
+    assert all(len(f["value"]) <= 1024 for f in data["fields"])
+    assert embed_length(embed) <= 6000
+
+
+def test_feed_text_never_pings_only_the_subscribers_who_asked() -> None:
+    rendered = render_alert(
+        alert(summary="@everyone look <@&123> at this", mentions=("700000000000000001",))
+    )
+    assert rendered.content == "<@700000000000000001>"
+    allowed = rendered.allowed_mentions.to_dict()
+    assert allowed["parse"] == []
+    assert allowed["users"] == [700000000000000001]
+    assert "@everyone" not in (rendered.content or "")
+
+
+def test_a_link_that_is_not_http_is_left_out_rather_than_refused() -> None:
+    data = render_alert(alert(link="javascript:alert(1)", image="ftp://x/y.png")).embed.to_dict()
+    assert "url" not in data
+    assert "thumbnail" not in data
+
+
+def test_notices_and_digests_render_too() -> None:
+    notice = alert(kind="notice", title="Feed paused", summary="It failed 10 times.", topics=())
+    data = render_alert(notice).embed.to_dict()
+    assert data["title"] == "Feed paused"
+    assert data["description"] == "It failed 10 times."
+    assert render_alert(notice).view is None
+
+    stories = [alert(id=i, story_id=f"s{i}", title=f"Story {i}") for i in range(1, 4)]
+    digest = build_digest(CHANNEL, stories, "hourly digest")
+    data = render_alert(digest).embed.to_dict()
+    assert data["title"] == digest.title
+    assert data["description"].count("[Story") == 3
+    assert "(https://news.example/lavrov-1)" in data["description"]
+
+
+def test_the_nonce_is_stable_per_alert_and_within_discords_25_characters() -> None:
+    first = message_nonce(alert())
+    assert first == message_nonce(alert())
+    assert len(first) <= 25
+    assert message_nonce(alert(id=8)) != first
+    assert message_nonce(alert(channel=Channel("discord", "1", "2"))) != first
