@@ -49,12 +49,15 @@ class Watcher:
         log.debug("refreshing feed", extra={"feed_id": feed.id, "feed_url": feed.url})
         try:
             result = await self.fetcher.fetch(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                untrusted=not feed.trusted,
             )
             if result.not_modified:
                 await self._save(feed, result.etag, result.last_modified, now)
                 return 0
-            parsed = parse_feed(result.body, result.headers)
+            parsed = parse_feed(result.body, result.headers, base_url=result.url)
         except (FetchError, FeedParseError) as exc:
             await self._record_failure(feed, str(exc), now)
             return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -16,15 +17,38 @@ class Route:
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 class FeedServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.requests: list[web.Request] = []
         self._runner: web.AppRunner | None = None
+        self._released = asyncio.Event()
         self.port = 0
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
+
+    def handle(self, path: str, handler: Handler) -> str:
+        """Answer `path` with a handler of its own (streams, delays, odd protocols)."""
+        self.routes[path] = Route(handler=handler)
+        return self.url(path)
+
+    def redirect(self, path: str, to: str, *, status: int = 302) -> str:
+        self.routes[path] = Route(status=status, headers={"Location": to}, body=b"")
+        return self.url(path)
+
+    def hang(self, path: str) -> str:
+        """A server that accepts the request and never answers (until the server stops)."""
+
+        async def never(request: web.Request) -> web.StreamResponse:
+            await self._released.wait()
+            return web.Response(status=503)
+
+        return self.handle(path, never)
 
     def serve(
         self,
@@ -60,13 +84,14 @@ class FeedServer:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         server = site._server
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
