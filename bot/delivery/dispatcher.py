@@ -40,6 +40,7 @@ class DeliveryPolicy:
     platform_rates: dict[str, Rate] = field(default_factory=lambda: dict(DEFAULT_PLATFORM_RATES))
     send_timeout: float = 60.0  # a send that hangs this long counts as a transient failure
     per_channel_batch: int = 20
+    concurrency: int = 8  # channels sent to at the same time
     batch: int = 500
 
 
@@ -79,10 +80,21 @@ class Dispatcher:
         by_channel: dict[Channel, list[Delivery]] = {}
         for delivery in deliveries:
             by_channel.setdefault(delivery.alert.channel, []).append(delivery)
-        sent = 0
-        for channel, items in by_channel.items():
-            sent += await self._deliver_channel(channel, items)
-        return sent
+        # Channels go out side by side (a slow platform response delays only its own
+        # channel); within a channel, strictly one after another.
+        slots = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(channel: Channel, items: list[Delivery]) -> int:
+            async with slots:
+                try:
+                    return await self._deliver_channel(channel, items)
+                except Exception:  # one channel's trouble never stops the others
+                    log.exception("delivery to a channel failed", extra={"channel": str(channel)})
+                    self._note_due(self.clock.now() + timedelta(seconds=self.policy.retry.base))
+                    return 0
+
+        counts = await asyncio.gather(*(one(c, items) for c, items in by_channel.items()))
+        return sum(counts)
 
     async def _release_held(self) -> None:
         policy = self.policy
@@ -134,6 +146,9 @@ class Dispatcher:
         assert alert.id is not None
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
         await self.store.mark_in_flight(alert.id, now)
+        # Counted when it starts, so channels sending side by side cannot overshoot the
+        # platform's rate together.
+        self.pacer.record(alert.channel, now)
         try:
             async with asyncio.timeout(self.policy.send_timeout):
                 result: SendResult = await notifier.send(
@@ -144,7 +159,6 @@ class Dispatcher:
             return await self._failed(delivery, exc, extra)
         done = self.clock.now()
         await self.store.mark_sent(alert.id, result.remote_id, done)
-        self.pacer.record(alert.channel, done)
         log.info("alert sent", extra=extra)
         return 1
 

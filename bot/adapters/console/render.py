@@ -8,6 +8,9 @@ from bot.core.models import Alert
 def render_alert(alert: Alert) -> str:
     if alert.kind == "notice":
         return f"── newsbot notice ──\n{alert.title}\n{alert.summary}\n".replace("\n\n", "\n")
+    if alert.kind == "digest":
+        # The digest's summary already lists every story, one per line, within limits.
+        return f"── newsbot digest · {alert.source} ──\n{alert.title}\n{alert.summary}\n"
     when = alert.published.strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"── newsbot alert · {', '.join(alert.topics)} ──",
