@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import __version__
 from bot.config import ConfigError, load_settings
@@ -24,6 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
     match.add_argument(
         "--query", action="append", default=[], metavar="Q", help="a subscription query"
+    )
+    match.add_argument(
+        "--subscriptions",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a file of queries, one per line (the output's query field is the line)",
     )
     match.add_argument(
         "sources", nargs="+", metavar="SOURCE", help="a feed file, an http(s) URL, or - for stdin"
@@ -54,11 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "match":
             from bot.match import MatchUsageError, run_match
 
-            if not args.query:
-                print("newsbot match: give at least one --query", file=sys.stderr)
-                return 2
             try:
-                return asyncio.run(run_match(args.query, args.sources, sys.stdout))
+                return asyncio.run(
+                    run_match(
+                        args.query,
+                        args.sources,
+                        sys.stdout,
+                        subscription_files=args.subscriptions,
+                    )
+                )
             except MatchUsageError as exc:
                 print(f"newsbot match: {exc}", file=sys.stderr)
                 return 2

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     newsbot_fetch_timeout: float = Field(30.0, gt=0)
     newsbot_max_feed_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
+    # Subscriptions (bot/core/limits.py): each tenant's share.
+    newsbot_max_subscriptions_per_channel: int = Field(100, ge=1)
+    newsbot_max_subscriptions_per_workspace: int = Field(1000, ge=1)
+
     # Delivery (bot/delivery): summaries, bursts, retries and pacing.
     newsbot_summary_length: int = Field(300, ge=40, le=2000)
     newsbot_burst_count: int = Field(5, ge=1)

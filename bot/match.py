@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from bot.core.matcher import Matcher
@@ -19,18 +20,36 @@ class MatchUsageError(Exception):
     """A bad query or an unreadable source: exit 2 with this message."""
 
 
+def read_subscriptions(path: Path) -> list[tuple[str, str]]:
+    """(where, query) for each non-blank line of a subscriptions file: one query per line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MatchUsageError(f"cannot read subscriptions {path}: {exc}") from None
+    return [(f"{path}:{n}", line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+
+
 async def run_match(
     queries: Sequence[str],
     sources: Sequence[str],
     out: TextIO,
     stdin: BinaryIO | None = None,
+    *,
+    subscription_files: Sequence[Path] = (),
 ) -> int:
+    """Print one JSON line per (story, matching query); every query is checked first."""
+    labelled = [(f"--query {text!r}", text) for text in queries]
+    for path in subscription_files:
+        labelled.extend(read_subscriptions(path))
+    if not labelled:
+        raise MatchUsageError("give at least one --query or a --subscriptions file")
+    # One index over all of them: a file of 100,000 lines costs what a few do per story.
     matcher = Matcher()
-    for i, text in enumerate(queries):
+    for i, (where, text) in enumerate(labelled):
         try:
             matcher.add(i, parse_query(text))
         except QueryError as exc:
-            raise MatchUsageError(f"bad query {text!r}: {exc}") from None
+            raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
     now = datetime.now(UTC)
     async with Fetcher() as fetcher:
         for source in sources:

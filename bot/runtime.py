@@ -16,6 +16,7 @@ from bot.core.alerts import set_channel_paused
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandDeps
 from bot.core.index import SubscriptionIndex
+from bot.core.limits import SubscriptionLimits
 from bot.core.ports import Notifier
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.settings import delivery_policy
@@ -93,7 +94,11 @@ async def build_app(
         backfill=settings.newsbot_backfill,
         on_alerts=dispatcher.wake,
     )
-    deps = CommandDeps(store=store, index=index, clock=clock)
+    limits = SubscriptionLimits(
+        per_channel=settings.newsbot_max_subscriptions_per_channel,
+        per_workspace=settings.newsbot_max_subscriptions_per_workspace,
+    )
+    deps = CommandDeps(store=store, index=index, clock=clock, limits=limits)
     log.info("ready: %d feeds, %d subscriptions", len(urls), len(index))
     return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters))
 

@@ -80,3 +80,40 @@ def test_unreadable_source_exits_2(tmp_path: Path) -> None:
     result = newsbot("--query", "NATO", str(junk))
     assert result.returncode == 2
     assert b"not" in result.stderr
+
+
+def test_subscriptions_file_runs_every_line_and_names_it(tmp_path: Path) -> None:
+    subs = tmp_path / "subs.txt"
+    subs.write_text(
+        'Kremlin\n\n"security guarantees" -Japan\ntitle:snow\nAntarctica\nRussia OR Ukraine\n',
+        encoding="utf-8",
+    )
+    result = newsbot("--subscriptions", str(subs), "--query", "NATO", presstv_sample())
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    caught = {(r["query"], r["title"][:20]) for r in records}
+    assert ('"security guarantees" -Japan', "Russia-US talks on s") in caught
+    assert ("Kremlin", "Kremlin says Putin a") in caught
+    assert ("title:snow", "Heavy snow disrupts ") in caught
+    assert ("NATO", "Russia-US talks on s") in caught
+    assert "Antarctica" not in {r["query"] for r in records}
+    lavrov = next(r for r in records if r["query"] == "Russia OR Ukraine")
+    assert lavrov["matched"] == ["Russia", "Ukraine"]
+
+
+def test_a_bad_line_in_the_subscriptions_file_exits_2_naming_it(tmp_path: Path) -> None:
+    subs = tmp_path / "subs.txt"
+    subs.write_text("NATO\n(Russia OR Ukraine\n", encoding="utf-8")
+    result = newsbot("--subscriptions", str(subs), presstv_sample())
+    assert result.returncode == 2
+    assert f"{subs}:2".encode() in result.stderr
+    assert b"this `(` is never closed (at character 1)" in result.stderr
+    missing = newsbot("--subscriptions", str(tmp_path / "nope.txt"), presstv_sample())
+    assert missing.returncode == 2
+    assert b"cannot read subscriptions" in missing.stderr
+
+
+def test_no_query_at_all_exits_2() -> None:
+    result = newsbot(presstv_sample())
+    assert result.returncode == 2
+    assert b"--subscriptions" in result.stderr

@@ -77,6 +77,10 @@ class FeedStore(Protocol):
 class StoryStore(Protocol):
     async def unseen_story_ids(self, feed_id: int, story_ids: Sequence[str]) -> set[str]: ...
 
+    async def recent_stories(self, since: datetime, limit: int = 5000) -> list[Story]:
+        """Stories first seen at or after `since`, newest first (for /news preview)."""
+        ...
+
     async def record_stories(
         self,
         feed_id: int,

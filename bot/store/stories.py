@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.core.models import Alert, Story
-from bot.store.database import Database, to_db_time
+from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.outbox import insert_alerts
 
 
@@ -27,6 +27,31 @@ class SqliteStories:
                 ) as cur:
                     unseen.difference_update(r[0] for r in await cur.fetchall())
         return unseen
+
+    async def recent_stories(self, since: datetime, limit: int = 5000) -> list[Story]:
+        async with (
+            self.db.reading() as conn,
+            conn.execute(
+                "SELECT feed_id, story_id, title, link, summary, published, source, image"
+                " FROM stories WHERE first_seen_at >= ? ORDER BY first_seen_at DESC, rowid DESC"
+                " LIMIT ?",
+                (to_db_time(since), limit),
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        return [
+            Story(
+                feed_id=r[0],
+                story_id=r[1],
+                title=r[2],
+                link=r[3],
+                summary=r[4],
+                published=from_db_time(r[5]) or since,
+                source=r[6],
+                image=r[7],
+            )
+            for r in rows
+        ]
 
     async def record_stories(
         self,

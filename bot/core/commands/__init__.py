@@ -5,6 +5,7 @@ Importing this package registers every command module.
 
 from bot.core.commands import delivery as _delivery
 from bot.core.commands import help as _help
+from bot.core.commands import preview as _preview
 from bot.core.commands import subscriptions as _subscriptions
 from bot.core.commands.base import REGISTRY, Command, CommandDeps, Invocation, Reply
 from bot.core.commands.dispatch import handle_command, split_command
@@ -19,4 +20,4 @@ __all__ = [
     "split_command",
 ]
 
-_REGISTERED = (_subscriptions, _delivery, _help)
+_REGISTERED = (_subscriptions, _preview, _delivery, _help)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
 from bot.core.index import SubscriptionIndex
+from bot.core.limits import SubscriptionLimits
 from bot.core.models import Channel
 from bot.core.ports import FeedProbe, Store
 
@@ -36,6 +37,7 @@ class CommandDeps:
     index: SubscriptionIndex
     clock: Clock
     probe: FeedProbe | None = None  # for `/news feed add`; bot/feeds implements it
+    limits: SubscriptionLimits = field(default_factory=SubscriptionLimits)
 
 
 Handler = Callable[[str, Invocation, CommandDeps], Awaitable[Reply]]

@@ -21,6 +21,9 @@ async def subscribe(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
             return Reply(f"Not subscribed: `{text}`: {exc}", ok=False)
     existing = {s.query.casefold() for s in await deps.store.list_subscriptions(inv.channel)}
     fresh = [q for q in parsed if q.text.casefold() not in existing]
+    refusal = deps.limits.refusal(inv.channel, len(fresh), deps.index.by_id.values())
+    if fresh and refusal is not None:
+        return Reply(f"Not subscribed: {refusal}", ok=False)
     created = await deps.store.add_subscriptions(
         inv.channel, [q.text for q in fresh], created_by=inv.user, mention=inv.mention
     )
