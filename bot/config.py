@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_http_port: int = Field(3000, ge=1, le=65535)
     slack_api_url: str | None = None
+    slack_admin_users: str = ""  # comma-separated Slack user ids allowed to manage feeds
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -130,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> str:
         return self.database_url.removeprefix("sqlite:///")
+
+    @property
+    def slack_admin_user_ids(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.slack_admin_users.split(",") if u.strip())
 
     @property
     def chat_configured(self) -> bool:

@@ -124,8 +124,31 @@ def select_adapters(settings: Settings, stdin: TextIO, stdout: TextIO) -> list[A
 
         adapters.append(DiscordAdapter.from_settings(settings))
     if settings.slack_bot_token is not None:
-        raise ConfigError("invalid setting SLACK_BOT_TOKEN: the Slack adapter is not built yet")
+        adapters.append(_slack_adapter(settings))
     return adapters or [ConsoleAdapter(stdin, stdout)]
+
+
+def _slack_adapter(settings: Settings) -> Adapter:
+    from bot.adapters.slack import SlackAdapter, SlackOptions
+
+    assert settings.slack_bot_token is not None
+    app_token = settings.slack_app_token
+    secret = settings.slack_signing_secret
+    if app_token is None and secret is None:
+        raise ConfigError(
+            "invalid setting SLACK_SIGNING_SECRET: required in HTTP mode "
+            "(or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    return SlackAdapter(
+        SlackOptions(
+            bot_token=settings.slack_bot_token.get_secret_value(),
+            app_token=app_token.get_secret_value() if app_token else None,
+            signing_secret=secret.get_secret_value() if secret else None,
+            http_port=settings.slack_http_port,
+            api_url=settings.slack_api_url or None,
+            admin_users=settings.slack_admin_user_ids,
+        )
+    )
 
 
 async def run_bot(

@@ -1,0 +1,183 @@
+"""SlackAdapter: the Bolt app, served over Socket Mode or HTTP, and its notifier.
+
+Socket Mode (SLACK_APP_TOKEN set) needs no public URL: the bot dials out to the
+websocket URL that `apps.connections.open` hands back. HTTP mode serves Bolt's aiohttp
+app at /slack/events and verifies every request's signature (Bolt's
+RequestVerification: HMAC-SHA256 of `v0:{timestamp}:{body}`, at most 5 minutes old).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.slack.client import api_url, web_client
+from bot.adapters.slack.commands import CommandContext, register_commands
+from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
+from bot.adapters.slack.events import register_events
+from bot.adapters.slack.notifier import SlackNotifier
+from bot.adapters.slack.permissions import AdminCheck
+from bot.core.commands import CommandDeps
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+@dataclass(frozen=True)
+class SlackOptions:
+    bot_token: str
+    app_token: str | None = None  # set: Socket Mode
+    signing_secret: str | None = None  # HTTP mode: required
+    http_port: int = 3000
+    http_host: str = "0.0.0.0"  # Slack must reach it; put TLS in front (README)
+    api_url: str | None = None
+    admin_users: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(self, options: SlackOptions) -> None:
+        if not options.socket_mode and not options.signing_secret:
+            raise ValueError("HTTP mode needs a signing secret")
+        self.options = options
+        base = self.base_url = api_url(options.api_url)
+        # Commands, events and the home tab may repeat a call after a dropped connection;
+        # the notifier's client may not (a repeated post is a duplicate alert).
+        self.client = web_client(options.bot_token, base, retry_connection_errors=True)
+        self._notifier = SlackNotifier(
+            web_client(options.bot_token, base, retry_connection_errors=False),
+            on_token_error=self._token_refused,
+        )
+        self.admins = AdminCheck(self.client, options.admin_users)
+        self.identity: dict[str, Any] | None = None
+        self.port: int | None = None  # the HTTP port actually bound
+        self.stopped = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._stopping: asyncio.Task[None] | None = None
+
+    @property
+    def notifier(self) -> SlackNotifier:
+        return self._notifier
+
+    async def start(self, deps: CommandDeps) -> None:
+        if not await self._identify():
+            return
+        name = str((self.identity or {}).get("user") or "newsbot")
+        app = AsyncApp(
+            # Tokenless: Bolt gives each request a copy with the token _authorize returns.
+            client=web_client(None, self.base_url, retry_connection_errors=True),
+            authorize=self._authorizer(),
+            signing_secret=self.options.signing_secret or "",
+            logger=logging.getLogger("slack_bolt.newsbot"),
+            name="newsbot",
+        )
+        ctx = CommandContext(deps=deps, client=self.client, admins=self.admins, bot_name=name)
+        register_commands(app, ctx)
+        register_events(app, ctx, self._bot_user_id, self._token_refused)
+        if self.options.app_token is not None:
+            self._socket = AsyncSocketModeHandler(
+                app, self.options.app_token, web_client=self.client
+            )
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack connected over Socket Mode as @%s", name)
+        else:
+            self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.options.http_host, self.options.http_port)
+            await site.start()
+            self.port = _bound_port(site, self.options.http_port)
+            log.info(
+                "Slack HTTP mode listening on %s:%d%s as @%s",
+                self.options.http_host,
+                self.port,
+                EVENTS_PATH,
+                name,
+            )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()  # type: ignore[no-untyped-call]
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        self.stopped.set()
+
+    async def _identify(self) -> bool:
+        """auth.test once: who the bot is, and whether its token still works."""
+        try:
+            self.identity = dict((await self.client.auth_test()).data)  # type: ignore[arg-type]
+        except SlackApiError as exc:
+            code = error_code(exc)
+            if code in TOKEN_ERRORS:
+                self._token_refused(code)
+                return False
+            # Slack unreachable at start: serve anyway; _authorize asks again per request.
+            log.warning("Slack auth.test failed (%s); will retry on the first request", code)
+        return True
+
+    def _authorizer(self) -> Callable[[], Awaitable[AuthorizeResult]]:
+        """Bolt's authorize hook: the identity auth.test gave, so no auth.test per request.
+
+        A closure, not a method: Bolt passes arguments by the parameter names it sees.
+        """
+
+        async def authorize() -> AuthorizeResult:
+            return await self._authorize()
+
+        return authorize
+
+    async def _authorize(self) -> AuthorizeResult:
+        if self.identity is None:
+            self.identity = dict((await self.client.auth_test()).data)  # type: ignore[arg-type]
+        ident = self.identity
+        return AuthorizeResult(
+            enterprise_id=ident.get("enterprise_id"),
+            team_id=ident.get("team_id"),
+            team=ident.get("team"),
+            url=ident.get("url"),
+            bot_user_id=ident.get("user_id"),
+            bot_id=ident.get("bot_id"),
+            bot_token=self.options.bot_token,
+        )
+
+    def _bot_user_id(self) -> str | None:
+        return None if self.identity is None else self.identity.get("user_id")
+
+    def _token_refused(self, code: str) -> None:
+        """Stop the Slack side only: Discord and the console keep running."""
+        if self.stopped.is_set() or self._stopping is not None:
+            return
+        log.error(
+            "Slack refused the bot token (%s): the Slack side is stopped, the rest of the bot "
+            "keeps running; put a valid SLACK_BOT_TOKEN in place and restart",
+            code,
+        )
+        self._notifier.stop(f"the bot token was refused ({code})")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        # Not awaited here: this may run inside a request handler that stop() waits for.
+        self._stopping = loop.create_task(self.stop(), name="slack-stop")
+
+
+def _bound_port(site: web.TCPSite, wanted: int) -> int:
+    sockets = getattr(site._server, "sockets", None)
+    return int(sockets[0].getsockname()[1]) if sockets else wanted

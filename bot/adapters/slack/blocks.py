@@ -1,0 +1,160 @@
+"""Block Kit for alerts, notices and digests, within Slack's limits.
+
+Every string from a feed or a user goes through mrkdwn.escape (or emphasise/link, which
+escape), so a story titled "<!channel> …" shows those characters instead of pinging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.adapters.slack import mrkdwn
+from bot.core.models import Alert
+
+Block = dict[str, Any]
+
+METADATA_EVENT = "newsbot_alert"
+UNSUBSCRIBE_ACTION = "newsbot_unsubscribe"  # action_id prefix; one button per topic
+MAX_BUTTONS = 5  # more topics stay reachable through /news unsubscribe
+TITLE_LIMIT = 250  # a headline, not an essay: keeps room for the summary in one section
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str  # plain fallback: notifications, screen readers, clients without blocks
+    blocks: list[Block]
+    metadata: dict[str, Any] | None
+
+
+def render(alert: Alert) -> Message:
+    if alert.kind == "notice":
+        blocks = _notice(alert)
+    elif alert.kind == "digest":
+        blocks = _digest(alert)
+    else:
+        blocks = _alert(alert)
+    return Message(_fallback(alert), blocks[: mrkdwn.BLOCK_LIMIT], metadata(alert))
+
+
+def metadata(alert: Alert) -> dict[str, Any] | None:
+    """Names the outbox row, so a resend after a crash can find the first post."""
+    if alert.id is None:
+        return None
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"alert_id": alert.id, "story_id": alert.story_id[:200]},
+    }
+
+
+def is_alert_message(message: dict[str, Any], alert_id: int) -> bool:
+    meta = message.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    return bool(meta.get("event_type") == METADATA_EVENT and payload.get("alert_id") == alert_id)
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(*texts: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": t} for t in texts[:10] if t],  # up to 10 elements
+    }
+
+
+def _headline(alert: Alert) -> str:
+    title = mrkdwn.cut(alert.title.strip() or alert.link, TITLE_LIMIT)
+    return f"*{mrkdwn.link(alert.link, title)}*"
+
+
+def _body(alert: Alert, headline: str) -> str:
+    """Headline and the summary with matched words in bold, together under 3000."""
+    lead = mrkdwn.mentions(alert.mentions)
+    head = f"{lead}\n{headline}" if lead else headline
+    room = mrkdwn.SECTION_LIMIT - mrkdwn.units(head) - 1
+    summary = alert.summary.strip()
+    if not summary or room <= 0:
+        return head
+    body = mrkdwn.fit_rendered(summary, lambda s: mrkdwn.emphasise(s, alert.matched), room)
+    return f"{head}\n{body}" if body else head
+
+
+def _topics_line(alert: Alert) -> str:
+    if not alert.topics:
+        return ""
+    return mrkdwn.cut("Topics: " + ", ".join(alert.topics), mrkdwn.TEXT_OBJECT_LIMIT)
+
+
+def _alert(alert: Alert) -> list[Block]:
+    blocks = [_section(_body(alert, _headline(alert)))]
+    source = mrkdwn.escape(mrkdwn.cut(alert.source, 200))
+    info = [f"{source} · {mrkdwn.date(alert.published)}", mrkdwn.escape(_topics_line(alert))]
+    also = alert.extra.get("also_reported_by", "").strip()
+    if also:
+        line = mrkdwn.cut(f"Also reported by: {also}", mrkdwn.TEXT_OBJECT_LIMIT)
+        info.append(mrkdwn.escape(line))
+    blocks.append(_context(*info))
+    buttons = [_unsubscribe_button(n, topic) for n, topic in enumerate(alert.topics[:MAX_BUTTONS])]
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "newsbot_topics", "elements": buttons})
+    return blocks
+
+
+def _unsubscribe_button(n: int, topic: str) -> Block:
+    label = mrkdwn.cut(f"Unsubscribe: {topic}", mrkdwn.BUTTON_TEXT_LIMIT)
+    return {
+        "type": "button",
+        "action_id": f"{UNSUBSCRIBE_ACTION}:{n}",
+        "text": {"type": "plain_text", "text": label, "emoji": False},
+        "value": topic[:2000],
+    }
+
+
+def _notice(alert: Alert) -> list[Block]:
+    title = mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT))
+    lead = mrkdwn.mentions(alert.mentions)
+    head = f"{lead}\n*{title}*" if lead else f"*{title}*"
+    room = mrkdwn.SECTION_LIMIT - mrkdwn.units(head) - 1
+    body = mrkdwn.fit_rendered(alert.summary.strip(), mrkdwn.escape, room) if room > 0 else ""
+    return [
+        _section(f"{head}\n{body}" if body else head),
+        _context("newsbot notice"),
+    ]
+
+
+def _digest(alert: Alert) -> list[Block]:
+    """Headline, then the folded stories as one list (the summary delivery wrote)."""
+    title = mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT))
+    lead = mrkdwn.mentions(alert.mentions)
+    blocks = [_section(f"{lead}\n*{title}*" if lead else f"*{title}*")]
+    lines = [line for line in alert.summary.splitlines() if line.strip()]
+    for line in lines[: mrkdwn.BLOCK_LIMIT - 3]:
+        blocks.append(
+            _section(
+                mrkdwn.fit_rendered(
+                    line, lambda s: mrkdwn.emphasise(s, alert.matched), mrkdwn.SECTION_LIMIT
+                )
+            )
+        )
+    info = [mrkdwn.escape(mrkdwn.cut(alert.source, 200)), mrkdwn.escape(_topics_line(alert))]
+    blocks.append(_context(*info))
+    return blocks
+
+
+def _fallback(alert: Alert) -> str:
+    """The notification text: the same words, escaped, without layout."""
+    lead = mrkdwn.mentions(alert.mentions)
+    parts = [lead] if lead else []
+    if alert.kind == "alert":
+        parts.append(mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT)))
+        topics = _topics_line(alert)
+        if topics:
+            parts.append(f"({mrkdwn.escape(topics)})")
+        url = mrkdwn.safe_url(alert.link)
+        if url:
+            parts.append(url)
+    else:
+        parts.append(mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT)))
+    return " ".join(parts)

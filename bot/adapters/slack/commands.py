@@ -1,0 +1,140 @@
+"""`/news` and the alert buttons: thin translations to the core use-cases.
+
+The command text goes to the core unchanged (after undoing Slack's escaping), so a
+command added to bot/core/commands works here with no Slack code. Every handler acks
+first (Slack wants an answer within 3 s) and does the slow work after, answering
+through the response_url: ephemeral unless the core says the reply announces a change
+to the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import mrkdwn
+from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
+from bot.adapters.slack.errors import error_code
+from bot.adapters.slack.permissions import AdminCheck
+from bot.core.commands import (
+    REGISTRY,
+    CommandDeps,
+    Invocation,
+    Reply,
+    handle_command,
+    split_command,
+)
+from bot.core.models import Channel
+
+log = logging.getLogger(__name__)
+
+FAILED = "Sorry, that command failed; the error is in the bot's log."
+# Commands after which alerts will be posted in the channel: check the bot can post there.
+POSTING_COMMANDS = frozenset({"subscribe"})
+
+
+@dataclass
+class CommandContext:
+    deps: CommandDeps
+    client: AsyncWebClient
+    admins: AdminCheck
+    bot_name: str = "newsbot"
+
+
+def channel_of(team_id: str, channel_id: str) -> Channel:
+    return Channel("slack", team_id, channel_id)
+
+
+def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
+    @app.command("/news")
+    async def news(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        text = mrkdwn.unescape(str(command.get("text") or ""))
+        channel = channel_of(str(command.get("team_id")), str(command.get("channel_id")))
+        user = str(command.get("user_id"))
+        extra = {"channel": str(channel)}
+        try:
+            reply = await run_command(ctx, text, channel, user)
+        except Exception:  # one bad command never stops the bot
+            log.exception("command failed", extra=extra)
+            reply = Reply(FAILED, ok=False)
+        await _respond(respond, reply)
+        name, _ = split_command(text)
+        if reply.ok and name in POSTING_COMMANDS:
+            hint = await invite_hint(ctx, channel)
+            if hint:
+                await _respond(respond, Reply(hint))
+
+    @app.action(re.compile(rf"^{UNSUBSCRIBE_ACTION}(:\d+)?$"))
+    async def unsubscribe_button(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        actions = body.get("actions") or [{}]
+        topic = str(actions[0].get("value") or "")
+        channel = channel_of(
+            str((body.get("team") or {}).get("id")), str((body.get("channel") or {}).get("id"))
+        )
+        user = str((body.get("user") or {}).get("id"))
+        try:
+            reply = await unsubscribe_topic(ctx, channel, user, topic)
+        except Exception:
+            log.exception("unsubscribe button failed", extra={"channel": str(channel)})
+            reply = Reply(FAILED, ok=False)
+        await _respond(respond, reply)
+
+
+async def run_command(ctx: CommandContext, text: str, channel: Channel, user: str) -> Reply:
+    name, _ = split_command(text)
+    command = REGISTRY.get(name or "help")
+    # users.info only when the command needs it: most commands are for everyone.
+    can_manage = bool(command and command.needs_manage and await ctx.admins.can_manage(user))
+    return await handle_command(text, Invocation(channel, user, can_manage), ctx.deps)
+
+
+async def unsubscribe_topic(ctx: CommandContext, channel: Channel, user: str, topic: str) -> Reply:
+    """The button names a topic, not an id: the subscription may have been re-made since."""
+    subs = await ctx.deps.store.list_subscriptions(channel)
+    found = next((s for s in subs if s.query.casefold() == topic.casefold()), None)
+    if found is None:
+        return Reply(f"This channel has no subscription to `{topic}` any more; see /news list")
+    return await handle_command(f"unsubscribe {found.id}", Invocation(channel, user), ctx.deps)
+
+
+async def invite_hint(ctx: CommandContext, channel: Channel) -> str | None:
+    """A line telling the person to /invite the bot when it cannot post in the channel."""
+    try:
+        info = await ctx.client.conversations_info(channel=channel.channel)
+    except SlackApiError as exc:
+        code = error_code(exc)
+        if code in {"channel_not_found", "not_in_channel"}:
+            return _invite_text(ctx)
+        log.warning("could not check channel membership: %s", code, extra={"channel": str(channel)})
+        return None
+    details = info.get("channel") or {}
+    if details.get("is_im") or details.get("is_member"):
+        return None
+    return _invite_text(ctx)
+
+
+def _invite_text(ctx: CommandContext) -> str:
+    return (
+        f"I am not in this channel, so alerts cannot arrive here yet: "
+        f"type `/invite @{ctx.bot_name}` in this channel."
+    )
+
+
+async def _respond(respond: AsyncRespond, reply: Reply) -> None:
+    await respond(
+        text=mrkdwn.escape(reply.text),
+        response_type="ephemeral" if reply.ephemeral else "in_channel",
+        replace_original=False,
+    )

@@ -1,0 +1,103 @@
+"""Slack Web API failures mapped to what delivery and people can act on.
+
+Error codes are Slack's documented `error` values (chat.postMessage, conversations.history).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot.core.ports import PermanentSendError
+
+# TEMPORARY until delivery's send exceptions land in bot.core.ports: same names and
+# shapes, so switching is an import change. The dispatcher retries any non-permanent error.
+SendError = Exception
+
+
+class TransientSendError(Exception):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float, message: str = "") -> None:
+        super().__init__(message or f"rate limited; retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+# The whole connection is dead, not one channel: the Slack side stops (see app.py).
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+)
+
+# The channel refuses for good; each maps to a reason a person can act on (shown by
+# /news list once delivery pauses the channel with it).
+CHANNEL_REASONS = {
+    "channel_not_found": "the channel is gone or private without the bot; /invite the bot",
+    "not_in_channel": "the bot is not in this channel; /invite it, then /news feed resume",
+    "is_archived": "the channel is archived",
+    "restricted_action": "posting is restricted in this channel (an admin setting)",
+    "restricted_action_read_only_channel": "the channel is read-only",
+    "restricted_action_thread_only_channel": "the channel allows posts in threads only",
+    "restricted_action_non_threadable_channel": "posting is restricted in this channel",
+    "ekm_access_denied": "the workspace's key management denied access",
+    "missing_scope": "the Slack app lacks a scope; reinstall it from manifest.yml",
+    "no_permission": "the bot lacks permission to post here",
+    "team_access_not_granted": "the bot has no access to this workspace",
+}
+
+# The message itself was refused: resending it unchanged cannot work.
+MESSAGE_ERRORS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_metadata_format"}
+)
+
+
+class SlackStopped(TransientSendError):
+    """The Slack side stopped (token revoked): alerts wait for a restart with a new token."""
+
+
+def error_code(exc: SlackApiError) -> str:
+    data: Any = exc.response.data if exc.response is not None else None
+    if isinstance(data, dict):
+        return str(data.get("error") or f"http_{exc.response.status_code}")
+    return f"http_{exc.response.status_code}"
+
+
+def retry_after(exc: SlackApiError) -> float | None:
+    headers = exc.response.headers or {}
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def to_send_error(exc: BaseException) -> SendError:
+    """One exception delivery understands, with a one-line message."""
+    if isinstance(exc, SlackApiError):
+        code = error_code(exc)
+        status = exc.response.status_code
+        if status == 429 or code == "ratelimited":
+            wait = retry_after(exc)
+            return RateLimited(wait if wait is not None else 1.0, f"Slack rate limit ({code})")
+        if code in TOKEN_ERRORS:
+            return SlackStopped(f"Slack refused the bot token ({code}); Slack is stopped")
+        if code in CHANNEL_REASONS:
+            return PermanentSendError(f"Slack: {code}: {CHANNEL_REASONS[code]}")
+        if code in MESSAGE_ERRORS:
+            # Only after the text-only retry in the notifier failed as well.
+            return PermanentSendError(f"Slack refused the message ({code})")
+        return TransientSendError(
+            f"Slack error {code} (HTTP {status})", retry_after=retry_after(exc)
+        )
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return TransientSendError(f"Slack unreachable: {type(exc).__name__}: {exc}".strip())
+    return TransientSendError(f"Slack send failed: {type(exc).__name__}: {exc}")

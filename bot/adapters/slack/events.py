@@ -1,0 +1,122 @@
+"""Events: the App Home tab, channels archived/deleted/left (pause) and back (resume).
+
+A channel the bot can no longer post in keeps its subscriptions, paused with a reason
+that /news list shows, so nothing is lost when it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.commands import CommandContext, channel_of
+from bot.adapters.slack.home import home_view
+from bot.core.commands import CommandDeps
+from bot.core.models import Channel
+
+log = logging.getLogger(__name__)
+
+PAUSE_REASONS = {
+    "channel_archive": "the channel was archived",
+    "group_archive": "the channel was archived",
+    "channel_deleted": "the channel was deleted",
+    "group_deleted": "the channel was deleted",
+    "channel_left": "the bot was removed from the channel; /invite it back",
+    "group_left": "the bot was removed from the channel; /invite it back",
+}
+RESUME_EVENTS = ("channel_unarchive", "group_unarchive")
+# Every event registered below; manifest.yml must subscribe to exactly these.
+HANDLED_EVENTS = frozenset(
+    {
+        "app_home_opened",
+        *PAUSE_REASONS,
+        *RESUME_EVENTS,
+        "member_joined_channel",
+        "tokens_revoked",
+        "app_uninstalled",
+    }
+)
+
+
+async def pause(deps: CommandDeps, channel: Channel, reason: str) -> int:
+    """Pause a channel's subscriptions in the store and in the live index."""
+    count = await deps.store.pause_channel(channel, reason)
+    await _refresh_index(deps, channel)
+    if count:
+        log.warning("paused %d subscriptions: %s", count, reason, extra={"channel": str(channel)})
+    return count
+
+
+async def resume(deps: CommandDeps, channel: Channel) -> int:
+    count = await deps.store.resume_channel(channel)
+    await _refresh_index(deps, channel)
+    if count:
+        log.info("resumed %d subscriptions", count, extra={"channel": str(channel)})
+    return count
+
+
+async def _refresh_index(deps: CommandDeps, channel: Channel) -> None:
+    # The index holds Subscription records; matching skips paused ones, so swap in
+    # the stored state (same ids, same queries: the matcher itself is unchanged).
+    for sub in await deps.store.list_subscriptions(channel):
+        if sub.id in deps.index.by_id:
+            deps.index.by_id[sub.id] = sub
+
+
+def register_events(
+    app: AsyncApp,
+    ctx: CommandContext,
+    bot_user_id: Callable[[], str | None],
+    on_revoked: Callable[[str], None],
+) -> None:
+    @app.event("app_home_opened")
+    async def home_opened(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = str(event.get("user"))
+        view = home_view(
+            user,
+            str(body.get("team_id")),
+            await ctx.deps.store.all_subscriptions(),
+            await ctx.deps.store.list_feeds(),
+        )
+        await client.views_publish(user_id=user, view=view)
+
+    for name, reason in PAUSE_REASONS.items():
+        _on_pause(app, ctx, name, reason)
+
+    for name in RESUME_EVENTS:
+
+        @app.event(name)
+        async def unarchived(event: dict[str, Any], body: dict[str, Any]) -> None:
+            await resume(ctx.deps, channel_of(str(body.get("team_id")), str(event.get("channel"))))
+
+    @app.event("member_joined_channel")
+    async def joined(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("user") and event.get("user") == bot_user_id():
+            await resume(ctx.deps, channel_of(str(body.get("team_id")), str(event.get("channel"))))
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(event: dict[str, Any]) -> None:
+        bot_ids = (event.get("tokens") or {}).get("bot") or []
+        if bot_user_id() in bot_ids:
+            on_revoked("tokens_revoked")
+
+    @app.event("app_uninstalled")
+    async def uninstalled() -> None:
+        on_revoked("app_uninstalled")
+
+
+def _on_pause(app: AsyncApp, ctx: CommandContext, name: str, reason: str) -> None:
+    @app.event(name)
+    async def paused(event: dict[str, Any], body: dict[str, Any]) -> None:
+        channel = event.get("channel")
+        if isinstance(channel, dict):  # some events carry the channel object
+            channel = channel.get("id")
+        await pause(ctx.deps, channel_of(str(body.get("team_id")), str(channel)), reason)

@@ -1,0 +1,90 @@
+"""The App Home tab: a person's subscriptions in every channel, and how the feeds are doing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.adapters.slack import mrkdwn
+from bot.adapters.slack.blocks import Block
+from bot.core.models import Feed, Subscription
+
+
+def home_view(
+    user_id: str, team_id: str, subs: Sequence[Subscription], feeds: Sequence[Feed]
+) -> dict[str, Any]:
+    """`views.publish` payload; everything from users or feeds is escaped."""
+    mine = [
+        s
+        for s in subs
+        if s.channel.platform == "slack"
+        and s.channel.workspace == team_id
+        and (s.created_by == user_id or s.mention == user_id)
+    ]
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your news subscriptions"}}
+    ]
+    if not mine:
+        blocks.append(_section("None yet. In a channel, try `/news subscribe NATO`."))
+    by_channel: dict[str, list[Subscription]] = {}
+    for sub in mine:
+        by_channel.setdefault(sub.channel.channel, []).append(sub)
+    for channel, channel_subs in by_channel.items():
+        lines = [f"<#{channel}>" if _is_channel_id(channel) else mrkdwn.escape(channel)]
+        for sub in channel_subs:
+            line = f"• #{sub.id}  {mrkdwn.escape(sub.query)}"
+            if sub.paused_reason:
+                line += f"  _(paused: {mrkdwn.escape(sub.paused_reason)})_"
+            lines.append(line)
+        blocks.extend(_sections(lines))
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Feeds"}})
+    blocks.extend(_sections([_feed_line(f) for f in feeds] or ["No feeds yet."]))
+    if len(blocks) > mrkdwn.HOME_BLOCK_LIMIT:
+        blocks = blocks[: mrkdwn.HOME_BLOCK_LIMIT - 1]
+        blocks.append({"type": "context", "elements": [_text("… more than fits here.")]})
+    return {"type": "home", "blocks": blocks}
+
+
+def _is_channel_id(value: str) -> bool:
+    return value.isalnum() and value[:1] in {"C", "G", "D"} and value.isupper()
+
+
+def _feed_line(feed: Feed) -> str:
+    name = mrkdwn.escape(mrkdwn.cut(feed.title or feed.url, 120))
+    url = mrkdwn.safe_url(feed.url)
+    label = f"<{url}|{name}>" if url else name
+    if feed.paused:
+        state = ":double_vertical_bar: paused"
+    elif feed.failures:
+        since = f" since {feed.failing_since:%Y-%m-%d %H:%M} UTC" if feed.failing_since else ""
+        error = mrkdwn.escape(mrkdwn.cut(feed.last_error or "error", 200))
+        state = f":warning: failing{since} ({feed.failures}×): {error}"
+    else:
+        state = ":white_check_mark: ok"
+    return f"• {label} — {state}"
+
+
+def _text(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _text(text)}
+
+
+def _sections(lines: Sequence[str]) -> list[Block]:
+    """Lines packed into as few sections as fit in 3000 characters each."""
+    out: list[Block] = []
+    chunk: list[str] = []
+    used = 0
+    for line in lines:
+        size = mrkdwn.units(line) + 1
+        if chunk and used + size > mrkdwn.SECTION_LIMIT:
+            out.append(_section("\n".join(chunk)))
+            chunk, used = [], 0
+        chunk.append(line[: mrkdwn.SECTION_LIMIT])
+        used += size
+    if chunk:
+        out.append(_section("\n".join(chunk)))
+    return out

@@ -1,0 +1,128 @@
+"""Slack mrkdwn from untrusted text: escaped so feed text can never ping, cut to limits.
+
+In mrkdwn `<!channel>`, `<!here>`, `<@U…>` and `<#C…>` are control sequences, so every
+`&`, `<` and `>` that comes from a feed or a user is escaped (Slack's "Escaping text" rules:
+exactly these three, as `&amp;`, `&lt;`, `&gt;`). Nothing here sends `link_names` or
+`parse=full`, which would turn a plain `@channel` into a ping as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bot.core.summary import ELLIPSIS, summarise
+
+SECTION_LIMIT = 3000  # characters of one section's text (Block Kit reference)
+TEXT_OBJECT_LIMIT = 2000  # a context element's text; stricter than needed, never refused
+BUTTON_TEXT_LIMIT = 75
+BLOCK_LIMIT = 50  # blocks per message
+HOME_BLOCK_LIMIT = 100  # blocks per App Home view
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def units(text: str) -> int:
+    """Length the strict way (UTF-16 code units): an emoji may count twice, never less."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Slash-command text arrives with `&`, `<`, `>` escaped; the core wants what was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def cut(text: str, limit: int) -> str:
+    """Plain `text` in at most `limit` units, cut at a word with an ellipsis when too long."""
+    if units(text) <= limit:
+        return text
+    out = summarise(text, limit)
+    while units(out) > limit and out:
+        # summarise counts code points; astral characters need a little more off.
+        out = summarise(text, max(1, limit - (units(out) - limit)))
+        limit -= 1
+    return out or ELLIPSIS
+
+
+def safe_url(url: str) -> str | None:
+    """`url` ready to sit inside `<…|…>`, or None when it is not an http(s) link."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    # `|` ends the URL part of a link and whitespace breaks it: percent-encode both.
+    cleaned = parts.geturl().replace("|", "%7C").replace(" ", "%20")
+    return escape(cleaned)
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link whose label is escaped; the bare label when the URL is not http(s)."""
+    target = safe_url(url)
+    text = escape(label)
+    return f"<{target}|{text}>" if target else text
+
+
+def mention(user_id: str) -> str | None:
+    """`<@U…>` for a well-formed user id only, so a stored value cannot smuggle markup."""
+    return f"<@{user_id}>" if _USER_ID.match(user_id) else None
+
+
+def mentions(user_ids: Sequence[str]) -> str:
+    return " ".join(m for m in (mention(u) for u in user_ids) if m)
+
+
+def date(when: datetime) -> str:
+    """A date each reader sees in their own time zone, with a UTC fallback."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _word_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    parts = []
+    for word in words:
+        tokens = re.findall(r"\w+", word)
+        if tokens:
+            tail = r"\w*" if word.rstrip().endswith("*") else ""
+            parts.append(r"\W+".join(re.escape(t) for t in tokens) + tail)
+    if not parts:
+        return None
+    alternatives = "|".join(sorted(parts, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def emphasise(text: str, words: Sequence[str]) -> str:
+    """`text` escaped, with each whole-word occurrence of `words` in bold."""
+    pattern = _word_pattern(words)
+    if pattern is None:
+        return escape(text)
+    out: list[str] = []
+    at = 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[at : match.start()]))
+        out.append(f"*{escape(match.group(0))}*")
+        at = match.end()
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def fit_rendered(plain: str, render: Callable[[str], str], limit: int) -> str:
+    """render(cut(plain, n)) for the largest n whose rendering fits in `limit` units.
+
+    Escaping and bold markers make the rendering longer than the text, so the text is
+    cut before rendering (a cut afterwards could split `&amp;` or a `*…*` pair).
+    """
+    budget = limit
+    while True:
+        rendered = render(cut(plain, budget))
+        over = units(rendered) - limit
+        if over <= 0 or budget <= 1:
+            return rendered if over <= 0 else ""
+        budget = max(1, budget - over)

@@ -1,0 +1,108 @@
+"""SlackNotifier: one alert -> one chat.postMessage, at most once across crashes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import blocks
+from bot.adapters.slack.errors import (
+    MESSAGE_ERRORS,
+    TOKEN_ERRORS,
+    SlackStopped,
+    error_code,
+    to_send_error,
+)
+from bot.core.models import Alert
+from bot.core.ports import SendResult
+
+log = logging.getLogger(__name__)
+
+# How far back a resend looks for its first post. Slack posts about one message per
+# second per channel, so an alert in flight at a crash is among the last few.
+HISTORY_LOOKBACK = 100
+
+
+class SlackNotifier:
+    platform = "slack"
+
+    def __init__(
+        self, client: AsyncWebClient, on_token_error: Callable[[str], None] | None = None
+    ) -> None:
+        self.client = client
+        self.on_token_error = on_token_error
+        self.stopped_reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        self.stopped_reason = reason
+
+    async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
+        if self.stopped_reason is not None:
+            raise SlackStopped(f"Slack is stopped: {self.stopped_reason}")
+        channel = alert.channel.channel
+        try:
+            if maybe_sent and alert.id is not None:
+                ts = await self._find_posted(channel, alert.id)
+                if ts is not None:
+                    log.info(
+                        "alert already posted before a restart; not posting again",
+                        extra={"channel": str(alert.channel), "story_id": alert.story_id},
+                    )
+                    return SendResult(ts)
+            message = blocks.render(alert)
+            try:
+                response = await self._post(channel, message.text, message.blocks, message.metadata)
+            except SlackApiError as exc:
+                if error_code(exc) not in MESSAGE_ERRORS:
+                    raise
+                # A layout Slack refuses must not cost the alert: send the plain text.
+                log.warning(
+                    "Slack refused the blocks (%s); sending plain text",
+                    error_code(exc),
+                    extra={"channel": str(alert.channel), "story_id": alert.story_id},
+                )
+                response = await self._post(channel, message.text, None, message.metadata)
+        except Exception as exc:
+            error = to_send_error(exc)
+            if isinstance(exc, SlackApiError) and error_code(exc) in TOKEN_ERRORS:
+                self._token_refused(error_code(exc))
+            raise error from exc
+        return SendResult(str(response.get("ts")) if response.get("ts") else None)
+
+    async def _post(
+        self,
+        channel: str,
+        text: str,
+        layout: list[blocks.Block] | None,
+        metadata: dict[str, Any] | None,
+    ) -> Any:
+        # unfurl off: the alert already shows the story, a preview would double it.
+        # No link_names, no parse=full: they would turn plain "@channel" into a ping.
+        return await self.client.chat_postMessage(
+            channel=channel,
+            text=text,
+            blocks=layout,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata=metadata,
+        )
+
+    async def _find_posted(self, channel: str, alert_id: int) -> str | None:
+        """The ts of an earlier post of this alert in the channel's recent history."""
+        response = await self.client.conversations_history(
+            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+        )
+        for message in response.get("messages") or []:
+            if isinstance(message, dict) and blocks.is_alert_message(message, alert_id):
+                return str(message.get("ts"))
+        return None
+
+    def _token_refused(self, code: str) -> None:
+        if self.stopped_reason is None:
+            self.stopped_reason = f"the bot token was refused ({code})"
+            if self.on_token_error is not None:
+                self.on_token_error(code)

@@ -1,0 +1,376 @@
+"""A local fake of Slack: the Web API, response_urls, a Socket Mode websocket, and the
+signed requests Slack sends to an app in HTTP mode.
+
+It speaks the wire protocol the real slack_sdk / slack-bolt code paths use (see
+../shared/PLATFORM_NOTES.md): `AsyncWebClient(base_url=fake.api_url)` sends every Web API
+call here, `apps.connections.open` hands back a ws://127.0.0.1 URL, and 429s come with a
+Retry-After header when a test asks for them. Everything received is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+SIGNING_SECRET = "test-signing-secret"
+TEAM = "T0TEST"
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None
+    args: dict[str, Any]
+
+    def block_text(self) -> str:
+        """All text in the blocks, for assertions on what a reader sees."""
+        return json.dumps(self.blocks, ensure_ascii=False)
+
+
+@dataclass
+class FakeSlack:
+    bot_token: str = BOT_TOKEN
+    app_token: str = APP_TOKEN
+    admins: set[str] = field(default_factory=set)
+    members: dict[str, set[str]] = field(default_factory=dict)  # channel -> member ids
+    channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> error code
+    token_error: str | None = None  # e.g. "token_revoked": every bot-token call fails
+    calls: list[Call] = field(default_factory=list)
+    posted: list[Posted] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._runner: web.AppRunner | None = None
+        self._limits: dict[str, list[int]] = {}  # method -> Retry-After values to answer
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_ready = asyncio.Event()
+
+    # -- set-up -------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{key}"
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and this Retry-After."""
+        self._limits.setdefault(method, []).extend([retry_after] * times)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server: Any = site._server
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- what the bot did -----------------------------------------------------------------
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def posts_in(self, channel: str) -> list[Posted]:
+        return [p for p in self.posted if p.channel == channel]
+
+    async def wait_for(self, predicate: Any, timeout: float = 20.0) -> Any:
+        """Wait until predicate() returns something truthy (a guard timeout, not a check)."""
+        async with asyncio.timeout(timeout), self._changed:
+            while not (result := predicate()):
+                await self._changed.wait()
+            return result
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- the Web API ----------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args = await _arguments(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+        self.calls.append(Call(method, args, token))
+        await self._notify()
+        limits = self._limits.get(method)
+        if limits:
+            wait = limits.pop(0)
+            return _json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
+        if method == "apps.connections.open":
+            if token != self.app_token:
+                return _json({"ok": False, "error": "invalid_auth"})
+            return _json({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"})
+        if token != self.bot_token:
+            return _json({"ok": False, "error": "invalid_auth"})
+        if self.token_error:
+            return _json({"ok": False, "error": self.token_error})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _json({"ok": False, "error": "unknown_method"})
+        result: dict[str, Any] = await handler(args)
+        return _json(result)
+
+    async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test.slack.example/",
+            "team": "Test Team",
+            "user": "newsbot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": "BTEST",
+            "is_enterprise_install": False,
+        }
+
+    async def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel in self.channel_errors:
+            return {"ok": False, "error": self.channel_errors[channel]}
+        blocks = args.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if len(blocks) > 50:
+            return {"ok": False, "error": "invalid_blocks"}
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        self.posted.append(Posted(channel, ts, str(args.get("text") or ""), blocks, metadata, args))
+        await self._notify()
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    async def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel in self.channel_errors:
+            return {"ok": False, "error": self.channel_errors[channel]}
+        with_metadata = str(args.get("include_all_metadata")).lower() in {"true", "1"}
+        limit = int(args.get("limit") or 100)
+        messages = []
+        for post in reversed(self.posts_in(channel)):  # newest first, as Slack answers
+            message: dict[str, Any] = {"type": "message", "ts": post.ts, "text": post.text}
+            if with_metadata and post.metadata:
+                message["metadata"] = post.metadata
+            messages.append(message)
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
+
+    async def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel in self.channel_errors:
+            return {"ok": False, "error": self.channel_errors[channel]}
+        is_member = BOT_USER in self.members.get(channel, {BOT_USER})
+        return {"ok": True, "channel": {"id": channel, "is_member": is_member}}
+
+    async def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user"))
+        admin = user in self.admins
+        return {"ok": True, "user": {"id": user, "is_admin": admin, "is_owner": False}}
+
+    async def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1"}}
+
+    # -- response_url ---------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        body["_key"] = request.match_info["key"]
+        self.responses.append(body)
+        await self._notify()
+        return web.Response(text="ok")
+
+    def responses_to(self, key: str) -> list[dict[str, Any]]:
+        return [r for r in self.responses if r["_key"] == key]
+
+    # -- Socket Mode ----------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        self._socket_ready.set()
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+                await self._notify()
+        self._sockets.remove(ws)
+        return ws
+
+    async def push_envelope(self, kind: str, payload: Mapping[str, Any]) -> str:
+        """Send a Socket Mode envelope to the connected bot; returns its envelope_id."""
+        await asyncio.wait_for(self._socket_ready.wait(), 20)
+        envelope_id = f"env-{next(self._ts)}"
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "accepts_response_payload": kind != "events_api",
+                "payload": dict(payload),
+            }
+        )
+        return envelope_id
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        if isinstance(body, dict):
+            args.update(body)
+    else:
+        args.update(dict(await request.post()))
+    return args
+
+
+def _json(
+    data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        text=json.dumps(data), status=status, headers=headers, content_type="application/json"
+    )
+
+
+# -- what Slack sends to an app in HTTP mode --------------------------------------------------
+
+
+def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    """X-Slack-Signature: v0= + hex HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def slash_command_form(
+    text: str, *, user: str, channel: str, response_url: str, team: str = TEAM
+) -> dict[str, str]:
+    """The form fields of a slash-command request, as Slack documents them."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team,
+        "team_domain": "test",
+        "channel_id": channel,
+        "channel_name": "news",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/news",
+        "text": text,
+        "api_app_id": "ATEST",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "123.456.abc",
+    }
+
+
+def button_click_payload(
+    *, user: str, channel: str, action_id: str, value: str, response_url: str, team: str = TEAM
+) -> dict[str, Any]:
+    """A block_actions interaction payload for one button click."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "ATEST",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": "1700000001.000100", "channel_id": channel},
+        "trigger_id": "123.456.abc",
+        "team": {"id": team, "domain": "test"},
+        "channel": {"id": channel, "name": "news"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "newsbot_topics",
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def event_body(event: Mapping[str, Any], team: str = TEAM) -> dict[str, Any]:
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team,
+        "api_app_id": "ATEST",
+        "event": dict(event),
+        "type": "event_callback",
+        "event_id": f"Ev{int(time.time() * 1000)}",
+        "event_time": int(time.time()),
+    }
+
+
+@dataclass
+class SlackSender:
+    """Posts to the app's /slack/events the way Slack does, signed with the secret."""
+
+    url: str
+    secret: str = SIGNING_SECRET
+
+    async def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> tuple[int, str]:
+        ts = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": signature or sign(body, ts, self.secret),
+        }
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.url, data=body, headers=headers) as response,
+        ):
+            return response.status, await response.text()
+
+    async def command(self, form: Mapping[str, str], **kwargs: Any) -> tuple[int, str]:
+        body = urlencode(dict(form)).encode()
+        return await self.post(body, "application/x-www-form-urlencoded", **kwargs)
+
+    async def interaction(self, payload: Mapping[str, Any], **kwargs: Any) -> tuple[int, str]:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded", **kwargs)
+
+    async def event(self, body: Mapping[str, Any], **kwargs: Any) -> tuple[int, str]:
+        return await self.post(json.dumps(body).encode(), "application/json", **kwargs)

@@ -1,0 +1,204 @@
+"""Slack as a person meets it: signed requests into the running HTTP-mode app, alerts out
+to a local fake Web API (tests/support/fake_slack.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
+from bot.core.models import Channel
+from tests.support.fake_slack import (
+    TEAM,
+    FakeSlack,
+    event_body,
+    sign,
+    slash_command_form,
+)
+from tests.support.feed_server import FeedServer, rss
+from tests.support.slack_workspace import ALICE, NEWS, Workspace, eventually
+
+LAVROV = (
+    "lavrov-1",
+    "Russia-US talks on security guarantees to be held next month: Lavrov",
+    "Talks with NATO over Ukraine are scheduled for January.",
+)
+SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
+HOSTILE = (
+    "hostile-1",
+    "&lt;!channel&gt; NATO &amp; friends &lt;@U999&gt;",
+    "Read &lt;https://evil.example|this&gt; now, &lt;!here&gt;",
+)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def slack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[Workspace]:
+    workspace = await Workspace.start(fake, tmp_path)
+    try:
+        yield workspace
+    finally:
+        await workspace.close()
+
+
+async def test_subscribe_list_unsubscribe_replies(slack: Workspace) -> None:
+    reply = await slack.say("/news subscribe Russia, NATO")
+    assert reply["text"].splitlines() == ["Subscribed #1: Russia", "Subscribed #2: NATO"]
+    assert reply["response_type"] == "in_channel"  # announces a change to the channel
+
+    listing = await slack.say("/news list")
+    assert "#2  NATO" in listing["text"]
+    assert listing["response_type"] == "ephemeral"
+
+    gone = await slack.say("/news unsubscribe 1")
+    assert gone["text"] == "Unsubscribed #1: Russia"
+    assert "Unknown command `frobnicate`" in (await slack.say("/news frobnicate"))["text"]
+
+
+async def test_a_story_in_a_feed_arrives_as_block_kit_alert(
+    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake, tmp_path, [url])
+    try:
+        await slack.say("/news subscribe NATO")
+        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        feed_server.serve("/world.rss", rss(LAVROV, SNOW))
+
+        [alert] = await fake.wait_for(lambda: fake.posts_in(NEWS))
+        section = alert.blocks[0]["text"]["text"]
+        assert f"<https://news.example/lavrov-1|{LAVROV[1]}>" in section
+        assert "with *NATO* over Ukraine" in section  # matched word in bold
+        context = alert.blocks[1]["elements"]
+        assert any("Topics: NATO" in e["text"] for e in context)
+        assert any("Test Wire" in e["text"] for e in context)
+        button = alert.blocks[2]["elements"][0]
+        assert button["value"] == "NATO"
+        assert LAVROV[1] in alert.text  # the plain fallback for notifications
+        assert alert.args["unfurl_links"] is False
+        assert alert.args["unfurl_media"] is False
+        assert "link_names" not in alert.args
+        assert "parse" not in alert.args
+        assert alert.metadata is not None
+        assert alert.metadata["event_type"] == "newsbot_alert"
+        assert isinstance(alert.metadata["event_payload"]["alert_id"], int)
+    finally:
+        await slack.close()
+
+
+async def test_feed_text_can_never_ping_the_channel(
+    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake, tmp_path, [url])
+    try:
+        await slack.say("/news subscribe NATO")
+        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        feed_server.serve("/world.rss", rss(HOSTILE, SNOW))
+
+        [alert] = await fake.wait_for(lambda: fake.posts_in(NEWS))
+        everything = alert.block_text() + alert.text
+        for control in ("<!channel>", "<!here>", "<@U999>", "<https://evil.example"):
+            assert control not in everything
+        section = alert.blocks[0]["text"]["text"]
+        assert "&lt;@U999&gt;" in section  # shown as typed, not a mention
+        assert "&lt;!here&gt;" in section
+        assert "&amp; friends" in section
+    finally:
+        await slack.close()
+
+
+async def test_the_unsubscribe_button_stops_that_topic(slack: Workspace) -> None:
+    await slack.say("/news subscribe Russia, NATO")
+    reply = await slack.click(f"{UNSUBSCRIBE_ACTION}:1", "NATO")
+    assert reply["text"] == "Unsubscribed #2: NATO"
+    assert "NATO" not in (await slack.say("/news list"))["text"]
+
+    again = await slack.click(f"{UNSUBSCRIBE_ACTION}:1", "NATO")
+    assert "no subscription to `NATO`" in again["text"]
+    assert again["response_type"] == "ephemeral"
+
+
+async def test_bad_or_stale_signatures_get_401_and_do_nothing(
+    slack: Workspace, fake: FakeSlack
+) -> None:
+    form = slash_command_form(
+        "subscribe NATO", user=ALICE, channel=NEWS, response_url=fake.response_url("x")
+    )
+    status, _ = await slack.sender.command(form, signature="v0=" + "0" * 64)
+    assert status == 401
+    old = int(time.time()) - 6 * 60
+    status, _ = await slack.sender.command(form, timestamp=old)
+    assert status == 401
+    # A correct signature of a different body is still wrong for this one.
+    status, _ = await slack.sender.command(form, signature=sign(b"token=x", int(time.time())))
+    assert status == 401
+    assert await slack.app.store.list_subscriptions(Channel("slack", TEAM, NEWS)) == []
+    assert fake.responses_to("x") == []
+
+
+async def test_subscribing_where_the_bot_is_not_invited_says_how_to_fix_it(
+    slack: Workspace, fake: FakeSlack
+) -> None:
+    fake.members["CQUIET"] = {ALICE}  # the bot is not a member
+    reply = await slack.say("/news subscribe NATO", channel="CQUIET")
+    assert reply["text"] == "Subscribed #1: NATO"
+    hints = await fake.wait_for(lambda: [r for r in fake.responses if "/invite" in r["text"]])
+    assert "`/invite @newsbot`" in hints[0]["text"]
+    assert hints[0]["response_type"] == "ephemeral"
+
+
+async def test_archived_channel_pauses_its_subscriptions_and_unarchive_resumes(
+    slack: Workspace,
+) -> None:
+    await slack.say("/news subscribe NATO")
+    channel = Channel("slack", TEAM, NEWS)
+
+    async def reasons() -> list[str | None]:
+        # Stored, and in the live index the matcher uses (which it updates second).
+        stored = [s.paused_reason for s in await slack.app.store.list_subscriptions(channel)]
+        live = [slack.app.index.by_id[1].paused_reason]
+        return stored if stored == live else ["(updating)"]
+
+    status, _ = await slack.sender.event(event_body({"type": "channel_archive", "channel": NEWS}))
+    assert status == 200
+    await eventually(lambda: reasons(), ["the channel was archived"])
+
+    await slack.sender.event(event_body({"type": "channel_unarchive", "channel": NEWS}))
+    await eventually(lambda: reasons(), [None])
+
+
+async def test_app_home_lists_my_subscriptions_and_feed_health(
+    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake, tmp_path, [url])
+    try:
+        await slack.say("/news subscribe NATO")
+        await slack.say("/news subscribe Japan", channel="COTHER")
+        await slack.say("/news subscribe Brexit", user="UBOB")
+        await slack.sender.event(
+            event_body({"type": "app_home_opened", "user": ALICE, "channel": "D1", "tab": "home"})
+        )
+        [publish] = await fake.wait_for(lambda: fake.called("views.publish"))
+        assert publish.args["user_id"] == ALICE
+        view = str(publish.args["view"])
+        assert "NATO" in view
+        assert "Japan" in view
+        assert "<#COTHER>" in view
+        assert "Brexit" not in view  # Bob's, not Alice's
+        assert url in view
+    finally:
+        await slack.close()

@@ -1,0 +1,140 @@
+"""The two ways Slack reaches the bot: Socket Mode, and `newsbot run` in HTTP mode."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.slack import SlackAdapter, SlackOptions
+from bot.config import load_settings
+from bot.runtime import build_app
+from tests.support.fake_slack import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    SlackSender,
+    slash_command_form,
+)
+from tests.support.feed_server import FeedServer, rss
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def test_socket_mode_handles_a_slash_command_envelope(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    adapter = SlackAdapter(
+        SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)
+    )
+    app = await build_app(settings, [adapter], feed_urls=[])
+    try:
+        await adapter.start(app.deps)
+        assert fake.called("apps.connections.open")[0].token == APP_TOKEN
+        form = slash_command_form(
+            "subscribe NATO", user="UALICE", channel="CNEWS", response_url=fake.response_url("s")
+        )
+        envelope = await fake.push_envelope("slash_commands", form)
+        acks = await fake.wait_for(
+            lambda: [a for a in fake.socket_acks if a.get("envelope_id") == envelope]
+        )
+        assert len(acks) == 1
+        [reply] = await fake.wait_for(lambda: fake.responses_to("s"))
+        assert reply["text"] == "Subscribed #1: NATO"
+        assert [s.query for s in await app.store.all_subscriptions()] == ["NATO"]
+    finally:
+        await app.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_newsbot_run_in_http_mode_from_command_to_alert(
+    fake: FakeSlack, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    url = feed_server.serve("/world.rss", rss(("snow-1", "Heavy snow in Japan", "Flights.")))
+    (tmp_path / "feeds.txt").write_text(url + "\n")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "NEWSBOT_FEEDS_FILE": str(tmp_path / "feeds.txt"),
+        "NEWSBOT_POLL_INTERVAL": "1",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_HTTP_PORT": str(port),
+        "SLACK_API_URL": fake.api_url.rstrip("/"),  # the trailing slash is added for us
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        async with asyncio.timeout(30):
+            while b"Slack HTTP mode listening" not in (line := await proc.stderr.readline()):
+                assert line, "the bot exited before listening"
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+        form = slash_command_form(
+            "subscribe NATO", user="UALICE", channel="CNEWS", response_url=fake.response_url("p")
+        )
+        status, _ = await sender.command(form)
+        assert status == 200
+        [reply] = await fake.wait_for(lambda: fake.responses_to("p"))
+        assert reply["text"] == "Subscribed #1: NATO"
+
+        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        feed_server.serve(
+            "/world.rss",
+            rss(("nato-1", "NATO ministers meet", "In Brussels."), ("snow-1", "Heavy snow", "F.")),
+        )
+        [alert] = await fake.wait_for(lambda: fake.posts_in("CNEWS"))
+        assert "<https://news.example/nato-1|NATO ministers meet>" in alert.block_text()
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        async with asyncio.timeout(10):
+            assert await proc.wait() == 0
+
+
+def test_http_mode_without_a_signing_secret_exits_2_naming_it(tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env={**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "DATABASE_URL": "sqlite:///x.db"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert BOT_TOKEN not in result.stderr
