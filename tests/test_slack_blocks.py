@@ -106,3 +106,19 @@ def test_a_digest_of_many_lines_fits_in_fifty_blocks() -> None:
     assert len(message.blocks) <= 50
     assert sections(message.blocks)[0] == "*80 stories for NATO*"
     assert "*NATO*" in sections(message.blocks)[1]
+
+
+def test_a_digest_shows_each_folded_story_linked() -> None:
+    from bot.core.digest import build_digest
+
+    stories = [
+        alert(id=n, story_id=f"s{n}", title=f"Story {n} <b>", link=f"https://news.example/{n}")
+        for n in range(1, 11)
+    ]
+    digest = build_digest(Channel("slack", "T1", "CNEWS"), stories, "quiet hours ended")
+    message = render(digest)
+    texts = sections(message.blocks)
+    assert texts[0] == "*10 stories for NATO*"
+    for n in range(1, 11):
+        assert f"<https://news.example/{n}|Story {n} &lt;b&gt;>" in texts[n]
+    assert "quiet hours ended" in json.dumps(message.blocks[-1])

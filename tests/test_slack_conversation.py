@@ -202,3 +202,28 @@ async def test_app_home_lists_my_subscriptions_and_feed_health(
         assert url in view
     finally:
         await slack.close()
+
+
+async def test_managing_delivery_is_for_workspace_admins_or_listed_users(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    fake.admins.add("UADMIN")
+    slack = await Workspace.start(fake, tmp_path, admin_users=frozenset({"UEDITOR"}))
+    try:
+        refused = await slack.say("/news digest hourly")  # Alice is a plain member
+        assert "workspace admin" in refused["text"]
+        assert refused["response_type"] == "ephemeral"
+        asked = [c.args["user"] for c in fake.called("users.info")]
+        assert asked == [ALICE]
+
+        allowed = await slack.say("/news digest hourly", user="UADMIN")
+        assert allowed["text"].startswith("Digest hourly")
+        assert allowed["response_type"] == "in_channel"
+        assert (await slack.say("/news quiet off", user="UEDITOR"))["text"] == "Quiet hours off."
+
+        # Anyone in the channel may subscribe, and nobody's role is looked up for it.
+        calls = len(fake.called("users.info"))
+        assert (await slack.say("/news subscribe NATO"))["text"] == "Subscribed #1: NATO"
+        assert len(fake.called("users.info")) == calls
+    finally:
+        await slack.close()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.slack import mrkdwn
+from bot.core.digest import digest_items
 from bot.core.models import Alert
 
 Block = dict[str, Any]
@@ -125,19 +126,21 @@ def _notice(alert: Alert) -> list[Block]:
 
 
 def _digest(alert: Alert) -> list[Block]:
-    """Headline, then the folded stories as one list (the summary delivery wrote)."""
+    """Headline, one section per folded story, and a line saying why they were folded."""
     title = mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT))
     lead = mrkdwn.mentions(alert.mentions)
     blocks = [_section(f"{lead}\n*{title}*" if lead else f"*{title}*")]
-    lines = [line for line in alert.summary.splitlines() if line.strip()]
-    for line in lines[: mrkdwn.BLOCK_LIMIT - 3]:
-        blocks.append(
-            _section(
-                mrkdwn.fit_rendered(
-                    line, lambda s: mrkdwn.emphasise(s, alert.matched), mrkdwn.SECTION_LIMIT
-                )
-            )
-        )
+    items = digest_items(alert)
+    room = mrkdwn.BLOCK_LIMIT - 2  # the headline and the closing context
+    for item in items[:room]:
+        linked = mrkdwn.link(item.link, mrkdwn.cut(item.title, TITLE_LIMIT))
+        about = mrkdwn.cut(f"{item.source} · {', '.join(item.topics)}", mrkdwn.TEXT_OBJECT_LIMIT)
+        blocks.append(_section(f"{linked}\n{mrkdwn.escape(about)}"))
+    if not items:  # an older or foreign digest: its plain-text list is all there is
+        lines = [line for line in alert.summary.splitlines() if line.strip()]
+        for line in lines[:room]:
+            render = lambda s: mrkdwn.emphasise(s, alert.matched)  # noqa: E731
+            blocks.append(_section(mrkdwn.fit_rendered(line, render, mrkdwn.SECTION_LIMIT)))
     info = [mrkdwn.escape(mrkdwn.cut(alert.source, 200)), mrkdwn.escape(_topics_line(alert))]
     blocks.append(_context(*info))
     return blocks

@@ -11,24 +11,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.core.ports import PermanentSendError
-
-# TEMPORARY until delivery's send exceptions land in bot.core.ports: same names and
-# shapes, so switching is an import change. The dispatcher retries any non-permanent error.
-SendError = Exception
-
-
-class TransientSendError(Exception):
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: float, message: str = "") -> None:
-        super().__init__(message or f"rate limited; retry after {retry_after:g}s")
-        self.retry_after = retry_after
-
+from bot.core.ports import PermanentSendError, RateLimited, SendError, TransientSendError
 
 # The whole connection is dead, not one channel: the Slack side stops (see app.py).
 TOKEN_ERRORS = frozenset(
@@ -39,7 +22,7 @@ TOKEN_ERRORS = frozenset(
 # /news list once delivery pauses the channel with it).
 CHANNEL_REASONS = {
     "channel_not_found": "the channel is gone or private without the bot; /invite the bot",
-    "not_in_channel": "the bot is not in this channel; /invite it, then /news feed resume",
+    "not_in_channel": "the bot is not in this channel; /invite it, then /news resume",
     "is_archived": "the channel is archived",
     "restricted_action": "posting is restricted in this channel (an admin setting)",
     "restricted_action_read_only_channel": "the channel is read-only",

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.commands import CommandContext, channel_of
 from bot.adapters.slack.home import home_view
+from bot.core.alerts import set_channel_paused
 from bot.core.commands import CommandDeps
 from bot.core.models import Channel
 
@@ -43,28 +44,34 @@ HANDLED_EVENTS = frozenset(
 
 
 async def pause(deps: CommandDeps, channel: Channel, reason: str) -> int:
-    """Pause a channel's subscriptions in the store and in the live index."""
+    """What delivery does when a send is refused for good, done as soon as Slack says so:
+    subscriptions paused (store and live index), queued alerts kept unsent."""
     count = await deps.store.pause_channel(channel, reason)
-    await _refresh_index(deps, channel)
-    if count:
-        log.warning("paused %d subscriptions: %s", count, reason, extra={"channel": str(channel)})
+    kept = await deps.store.park_channel(channel, reason)
+    set_channel_paused(deps.index.by_id, channel, reason)
+    log.warning(
+        "channel paused (%d subscriptions, %d alerts kept unsent): %s",
+        count,
+        kept,
+        reason,
+        extra={"channel": str(channel)},
+    )
     return count
 
 
 async def resume(deps: CommandDeps, channel: Channel) -> int:
+    """As `/news resume`: subscriptions active again, kept alerts sent."""
     count = await deps.store.resume_channel(channel)
-    await _refresh_index(deps, channel)
-    if count:
-        log.info("resumed %d subscriptions", count, extra={"channel": str(channel)})
+    kept = await deps.store.unpark_channel(channel, deps.clock.now())
+    set_channel_paused(deps.index.by_id, channel, None)
+    if count or kept:
+        log.info(
+            "channel resumed (%d subscriptions, %d kept alerts)",
+            count,
+            kept,
+            extra={"channel": str(channel)},
+        )
     return count
-
-
-async def _refresh_index(deps: CommandDeps, channel: Channel) -> None:
-    # The index holds Subscription records; matching skips paused ones, so swap in
-    # the stored state (same ids, same queries: the matcher itself is unchanged).
-    for sub in await deps.store.list_subscriptions(channel):
-        if sub.id in deps.index.by_id:
-            deps.index.by_id[sub.id] = sub
 
 
 def register_events(

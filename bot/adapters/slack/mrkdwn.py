@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from bot.core.summary import ELLIPSIS, summarise
+from bot.core.summary import emphasised_segments, fit, text_length
 
 SECTION_LIMIT = 3000  # characters of one section's text (Block Kit reference)
 TEXT_OBJECT_LIMIT = 2000  # a context element's text; stricter than needed, never refused
@@ -26,7 +26,7 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 def units(text: str) -> int:
     """Length the strict way (UTF-16 code units): an emoji may count twice, never less."""
-    return len(text.encode("utf-16-le")) // 2
+    return text_length(text)
 
 
 def escape(text: str) -> str:
@@ -40,14 +40,7 @@ def unescape(text: str) -> str:
 
 def cut(text: str, limit: int) -> str:
     """Plain `text` in at most `limit` units, cut at a word with an ellipsis when too long."""
-    if units(text) <= limit:
-        return text
-    out = summarise(text, limit)
-    while units(out) > limit and out:
-        # summarise counts code points; astral characters need a little more off.
-        out = summarise(text, max(1, limit - (units(out) - limit)))
-        limit -= 1
-    return out or ELLIPSIS
+    return fit(text, limit)
 
 
 def safe_url(url: str) -> str | None:
@@ -85,32 +78,12 @@ def date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _word_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
-    parts = []
-    for word in words:
-        tokens = re.findall(r"\w+", word)
-        if tokens:
-            tail = r"\w*" if word.rstrip().endswith("*") else ""
-            parts.append(r"\W+".join(re.escape(t) for t in tokens) + tail)
-    if not parts:
-        return None
-    alternatives = "|".join(sorted(parts, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-
-
 def emphasise(text: str, words: Sequence[str]) -> str:
     """`text` escaped, with each whole-word occurrence of `words` in bold."""
-    pattern = _word_pattern(words)
-    if pattern is None:
-        return escape(text)
-    out: list[str] = []
-    at = 0
-    for match in pattern.finditer(text):
-        out.append(escape(text[at : match.start()]))
-        out.append(f"*{escape(match.group(0))}*")
-        at = match.end()
-    out.append(escape(text[at:]))
-    return "".join(out)
+    return "".join(
+        f"*{escape(piece)}*" if bold else escape(piece)
+        for piece, bold in emphasised_segments(text, list(words))
+    )
 
 
 def fit_rendered(plain: str, render: Callable[[str], str], limit: int) -> str:
