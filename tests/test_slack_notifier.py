@@ -153,3 +153,21 @@ async def test_a_token_refused_at_start_leaves_slack_stopped_without_raising(
 def test_api_url_gets_the_trailing_slash_slack_sdk_needs() -> None:
     assert api_url("http://127.0.0.1:9/api") == "http://127.0.0.1:9/api/"
     assert api_url(None) == "https://slack.com/api/"
+
+
+async def test_blocks_slack_refuses_fall_back_to_plain_text(fake: FakeSlack) -> None:
+    long = alert(topics=tuple(f"t{n}" for n in range(3)))
+    fake.channel_errors.clear()
+    original = fake._chat_postMessage
+
+    async def refuse_blocks(args: dict[str, object]) -> dict[str, object]:
+        if args.get("blocks"):
+            return {"ok": False, "error": "invalid_blocks"}
+        return await original(args)
+
+    fake._chat_postMessage = refuse_blocks  # type: ignore[method-assign]
+    result = await notifier_for(fake).send(long)
+    [post] = fake.posts_in("CNEWS")
+    assert post.blocks == []
+    assert "Russia-US talks" in post.text
+    assert result.remote_id == post.ts

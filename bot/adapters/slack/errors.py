@@ -11,7 +11,13 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.core.ports import PermanentSendError, RateLimited, SendError, TransientSendError
+from bot.core.ports import (
+    MessageRejected,
+    PermanentSendError,
+    RateLimited,
+    SendError,
+    TransientSendError,
+)
 
 # The whole connection is dead, not one channel: the Slack side stops (see app.py).
 TOKEN_ERRORS = frozenset(
@@ -76,8 +82,9 @@ def to_send_error(exc: BaseException) -> SendError:
         if code in CHANNEL_REASONS:
             return PermanentSendError(f"Slack: {code}: {CHANNEL_REASONS[code]}")
         if code in MESSAGE_ERRORS:
-            # Only after the text-only retry in the notifier failed as well.
-            return PermanentSendError(f"Slack refused the message ({code})")
+            # Only after the text-only retry in the notifier failed as well; the channel
+            # itself is fine, so delivery goes on with its next alert.
+            return MessageRejected(f"Slack refused the message ({code})")
         return TransientSendError(
             f"Slack error {code} (HTTP {status})", retry_after=retry_after(exc)
         )
