@@ -21,6 +21,7 @@ from bot.core.ports import Notifier
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.settings import delivery_policy
 from bot.feeds.fetch import Fetcher
+from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.sources import read_feed_list
 from bot.feeds.watcher import Watcher
 from bot.store import SqliteStore, open_store
@@ -98,7 +99,9 @@ async def build_app(
         per_channel=settings.newsbot_max_subscriptions_per_channel,
         per_workspace=settings.newsbot_max_subscriptions_per_workspace,
     )
-    deps = CommandDeps(store=store, index=index, clock=clock, limits=limits)
+    deps = CommandDeps(
+        store=store, index=index, clock=clock, limits=limits, probe=HttpFeedProbe(fetcher)
+    )
     log.info("ready: %d feeds, %d subscriptions", len(urls), len(index))
     return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters))
 
