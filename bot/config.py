@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     newsbot_backfill: int = Field(0, ge=0)
     newsbot_fetch_timeout: float = Field(30.0, gt=0)
     newsbot_max_feed_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    newsbot_max_poll_interval: int = Field(86400, ge=1)
+    newsbot_pause_after_failures: int = Field(10, ge=1)
+    newsbot_poll_concurrency: int = Field(20, ge=1)
+    newsbot_per_host_concurrency: int = Field(2, ge=1)
+    newsbot_seen_per_feed: int = Field(5000, ge=1)
+    newsbot_duplicate_window: int = Field(86400, ge=0)
 
     # Subscriptions (bot/core/limits.py): each tenant's share.
     newsbot_max_subscriptions_per_channel: int = Field(100, ge=1)

@@ -23,7 +23,7 @@ from bot.delivery.settings import delivery_policy
 from bot.feeds.fetch import Fetcher
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.sources import read_feed_list
-from bot.feeds.watcher import Watcher
+from bot.feeds.watcher import Watcher, watch_policy
 from bot.store import SqliteStore, open_store
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,7 @@ async def build_app(
         index=index,
         fetcher=fetcher,
         clock=clock,
-        poll_interval=settings.newsbot_poll_interval,
-        backfill=settings.newsbot_backfill,
+        policy=watch_policy(settings),
         on_alerts=dispatcher.wake,
     )
     limits = SubscriptionLimits(

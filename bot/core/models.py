@@ -34,6 +34,10 @@ class Feed:
     last_error: str | None = None
     failing_since: datetime | None = None
     paused: bool = False
+    paused_at: datetime | None = None  # paused after too many failures; resume un-pauses
+    last_checked_at: datetime | None = None
+    content_hash: str | None = None  # of the last body parsed; the same bytes skip parsing
+    ttl_seconds: int = 0  # the feed's own <ttl>, as last parsed (0: none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,21 @@ class FetchState:
     next_check_at: datetime
     title: str | None = None
     error: str | None = None  # None: the fetch succeeded
+    content_hash: str | None = None  # None: keep the stored one (a 304, say)
+    ttl_seconds: int | None = None  # the feed's <ttl> (0: none); None: keep the stored one
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """A new story that earlier stories (other outlets, same story) already carried.
+
+    `earlier` are (feed_id, story_id) of those stories, oldest first: a channel that got
+    an alert for any of them gets none for this copy, only "also reported by" `source`.
+    """
+
+    story_id: str
+    source: str
+    earlier: tuple[tuple[int, str], ...]
 
 
 class FeedStore(Protocol):
@@ -72,6 +87,48 @@ class FeedStore(Protocol):
     async def due_feeds(self, now: datetime, limit: int) -> list[Feed]: ...
 
     async def save_fetch_state(self, feed_id: int, state: FetchState, now: datetime) -> None: ...
+
+    async def save_fetch_states(
+        self, states: Sequence[tuple[int, FetchState]], now: datetime
+    ) -> None:
+        """Many feeds' outcomes in one transaction (a poll cycle's worth)."""
+        ...
+
+    async def get_feed(self, feed_id: int) -> Feed | None: ...
+
+    async def find_feed(self, ref: str) -> Feed | None:
+        """A feed by the id `/news feed list` shows (`3` or `#3`) or by its URL."""
+        ...
+
+    async def attach_feed(
+        self, url: str, channel: Channel, *, added_by: str, title: str | None = None
+    ) -> tuple[Feed, bool]:
+        """Add (untrusted) or reuse the feed at `url` and record that `channel` uses it.
+
+        Returns the feed and whether this channel was newly attached.
+        """
+        ...
+
+    async def detach_feed(self, feed_id: int, channel: Channel) -> int | None:
+        """Stop `channel` using the feed; None if it did not. Deletes the feed when no
+        channel uses it any more and it is not an operator feed; returns the users left."""
+        ...
+
+    async def feed_channels(self, feed_id: int) -> list[Channel]:
+        """The channels that added the feed with /news feed add."""
+        ...
+
+    async def channels_by_feed(self) -> dict[int, list[Channel]]: ...
+
+    async def pause_feed(
+        self, feed_id: int, state: FetchState, notices: Sequence[Alert], now: datetime
+    ) -> None:
+        """Record the last failure, pause the feed and queue its notices, all at once."""
+        ...
+
+    async def resume_feed(self, feed_id: int, now: datetime) -> Feed | None:
+        """Un-pause, reset the failures and make the feed due now."""
+        ...
 
 
 class StoryStore(Protocol):
@@ -95,6 +152,28 @@ class StoryStore(Protocol):
         Doing both at once is what makes a crash unable to lose an alert: either the
         story is unseen (and will be matched again) or its alerts are in the outbox.
         """
+        ...
+
+    async def record_refresh(
+        self,
+        feed_id: int,
+        stories: Sequence[Story],
+        alerts: Sequence[Alert],
+        now: datetime,
+        *,
+        prime: bool = False,
+        copies: Sequence[StoryCopy] = (),
+        keep: int = 0,
+        current_ids: Sequence[str] = (),
+    ) -> int:
+        """record_stories, plus: an alert for a story in `copies` is not queued for a
+        channel that already has one for an earlier copy (that alert gets the source in
+        extra["also_reported_by"] while pending); and, when `keep` > 0, the feed's seen
+        set is pruned to its newest `keep` ids, never dropping one in `current_ids`."""
+        ...
+
+    async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:
+        """(story, first seen) for stories first seen at or after `since`, oldest first."""
         ...
 
 

@@ -194,12 +194,14 @@ class Fetcher:
                     log.debug("redirected to %s", target, extra={"feed_url": url})
                     continue
                 if resp.status == 304:
+                    # A 304 may carry fresh caching headers (RFC 9111 §4.3.4): keep them.
                     return FetchResult(
                         str(resp.url),
                         304,
                         etag=resp.headers.get("ETag") or headers.get("If-None-Match"),
                         last_modified=resp.headers.get("Last-Modified")
                         or headers.get("If-Modified-Since"),
+                        headers={k.lower(): v for k, v in resp.headers.items()},
                         permanent_url=permanent,
                     )
                 if resp.status >= 300:

@@ -1,14 +1,16 @@
-"""FeedStore on SQLite: the feed list, its conditional-GET state and health."""
+"""FeedStore on SQLite: the feed list, who uses each feed, conditional-GET state and health."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.core.models import Feed
+from bot.core.models import Alert, Channel, Feed
 from bot.core.ports import FetchState
 from bot.store.database import Database, from_db_time, to_db_time
+from bot.store.outbox import insert_alerts
 
 
 def _row_to_feed(row: aiosqlite.Row) -> Feed:
@@ -24,7 +26,40 @@ def _row_to_feed(row: aiosqlite.Row) -> Feed:
         last_error=row["last_error"],
         failing_since=from_db_time(row["failing_since"]),
         paused=bool(row["paused"]),
+        paused_at=from_db_time(row["paused_at"]),
+        last_checked_at=from_db_time(row["last_checked_at"]),
+        content_hash=row["content_hash"],
+        ttl_seconds=row["ttl_seconds"],
     )
+
+
+_SUCCESS = (
+    "UPDATE feeds SET etag = ?, last_modified = ?, next_check_at = ?, last_checked_at = ?,"
+    " title = COALESCE(?, title), content_hash = COALESCE(?, content_hash),"
+    " ttl_seconds = COALESCE(?, ttl_seconds), failures = 0, failing_since = NULL,"
+    " last_error = NULL WHERE id = ?"
+)
+_FAILURE = (
+    "UPDATE feeds SET next_check_at = ?, last_checked_at = ?, failures = failures + 1,"
+    " failing_since = COALESCE(failing_since, ?), last_error = ? WHERE id = ?"
+)
+
+
+def _success_row(feed_id: int, s: FetchState, stamp: str) -> tuple[object, ...]:
+    return (
+        s.etag,
+        s.last_modified,
+        to_db_time(s.next_check_at),
+        stamp,
+        s.title,
+        s.content_hash,
+        s.ttl_seconds,
+        feed_id,
+    )
+
+
+def _failure_row(feed_id: int, s: FetchState, stamp: str) -> tuple[object, ...]:
+    return (to_db_time(s.next_check_at), stamp, stamp, (s.error or "")[:500], feed_id)
 
 
 class SqliteFeeds:
@@ -52,6 +87,26 @@ class SqliteFeeds:
         ):
             return [_row_to_feed(r) for r in await cur.fetchall()]
 
+    async def get_feed(self, feed_id: int) -> Feed | None:
+        async with (
+            self.db.reading() as conn,
+            conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)) as cur,
+        ):
+            row = await cur.fetchone()
+        return _row_to_feed(row) if row is not None else None
+
+    async def find_feed(self, ref: str) -> Feed | None:
+        ref = ref.strip()
+        number = ref.removeprefix("#")
+        if number.isdigit():
+            return await self.get_feed(int(number))
+        async with (
+            self.db.reading() as conn,
+            conn.execute("SELECT * FROM feeds WHERE url = ?", (ref,)) as cur,
+        ):
+            row = await cur.fetchone()
+        return _row_to_feed(row) if row is not None else None
+
     async def due_feeds(self, now: datetime, limit: int) -> list[Feed]:
         async with (
             self.db.reading() as conn,
@@ -64,31 +119,107 @@ class SqliteFeeds:
             return [_row_to_feed(r) for r in await cur.fetchall()]
 
     async def save_fetch_state(self, feed_id: int, state: FetchState, now: datetime) -> None:
+        await self.save_fetch_states([(feed_id, state)], now)
+
+    async def save_fetch_states(
+        self, states: Sequence[tuple[int, FetchState]], now: datetime
+    ) -> None:
+        if not states:
+            return
+        stamp = to_db_time(now)
+        ok = [_success_row(i, s, stamp) for i, s in states if s.error is None]
+        failed = [_failure_row(i, s, stamp) for i, s in states if s.error is not None]
         async with self.db.transaction() as conn:
-            if state.error is None:
-                await conn.execute(
-                    "UPDATE feeds SET etag = ?, last_modified = ?, next_check_at = ?,"
-                    " last_checked_at = ?, title = COALESCE(?, title), failures = 0,"
-                    " failing_since = NULL, last_error = NULL WHERE id = ?",
-                    (
-                        state.etag,
-                        state.last_modified,
-                        to_db_time(state.next_check_at),
-                        to_db_time(now),
-                        state.title,
-                        feed_id,
-                    ),
-                )
-            else:
-                await conn.execute(
-                    "UPDATE feeds SET next_check_at = ?, last_checked_at = ?,"
-                    " failures = failures + 1, failing_since = COALESCE(failing_since, ?),"
-                    " last_error = ? WHERE id = ?",
-                    (
-                        to_db_time(state.next_check_at),
-                        to_db_time(now),
-                        to_db_time(now),
-                        state.error,
-                        feed_id,
-                    ),
-                )
+            # executemany: a poll cycle of a thousand unchanged feeds is one statement
+            # and one commit, not a thousand.
+            if ok:
+                await conn.executemany(_SUCCESS, ok)
+            if failed:
+                await conn.executemany(_FAILURE, failed)
+
+    async def pause_feed(
+        self, feed_id: int, state: FetchState, notices: Sequence[Alert], now: datetime
+    ) -> None:
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            await conn.execute(_FAILURE, _failure_row(feed_id, state, stamp))
+            await conn.execute(
+                "UPDATE feeds SET paused = 1, paused_at = ? WHERE id = ?", (stamp, feed_id)
+            )
+            await insert_alerts(conn, notices, stamp)
+
+    async def resume_feed(self, feed_id: int, now: datetime) -> Feed | None:
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE feeds SET paused = 0, paused_at = NULL, failures = 0,"
+                " failing_since = NULL, last_error = NULL, next_check_at = ? WHERE id = ?",
+                (stamp, feed_id),
+            )
+            async with conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)) as cur:
+                row = await cur.fetchone()
+        return _row_to_feed(row) if row is not None else None
+
+    async def attach_feed(
+        self, url: str, channel: Channel, *, added_by: str, title: str | None = None
+    ) -> tuple[Feed, bool]:
+        stamp = to_db_time(datetime.now(UTC))
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO feeds (url, title, trusted, added_by, added_at, next_check_at)"
+                " VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
+                (url, title, added_by, stamp, stamp),
+            )
+            async with conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO feed_channels"
+                " (feed_id, platform, workspace, channel, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (row["id"], channel.platform, channel.workspace, channel.channel, added_by, stamp),
+            )
+            attached = cur.rowcount > 0
+        return _row_to_feed(row), attached
+
+    async def detach_feed(self, feed_id: int, channel: Channel) -> int | None:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "DELETE FROM feed_channels WHERE feed_id = ? AND platform = ?"
+                " AND workspace = ? AND channel = ?",
+                (feed_id, channel.platform, channel.workspace, channel.channel),
+            )
+            if cur.rowcount == 0:
+                return None
+            async with conn.execute(
+                "SELECT COUNT(*) FROM feed_channels WHERE feed_id = ?", (feed_id,)
+            ) as count_cur:
+                row = await count_cur.fetchone()
+            left = int(row[0]) if row else 0
+            if left == 0:
+                # Nobody uses it any more: stop polling it (its seen set goes with it).
+                await conn.execute("DELETE FROM feeds WHERE id = ? AND trusted = 0", (feed_id,))
+        return left
+
+    async def feed_channels(self, feed_id: int) -> list[Channel]:
+        async with (
+            self.db.reading() as conn,
+            conn.execute(
+                "SELECT platform, workspace, channel FROM feed_channels WHERE feed_id = ?"
+                " ORDER BY added_at, platform, workspace, channel",
+                (feed_id,),
+            ) as cur,
+        ):
+            return [Channel(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+    async def channels_by_feed(self) -> dict[int, list[Channel]]:
+        found: dict[int, list[Channel]] = {}
+        async with (
+            self.db.reading() as conn,
+            conn.execute(
+                "SELECT feed_id, platform, workspace, channel FROM feed_channels ORDER BY added_at"
+            ) as cur,
+        ):
+            for r in await cur.fetchall():
+                found.setdefault(r[0], []).append(Channel(r[1], r[2], r[3]))
+        return found

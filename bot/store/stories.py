@@ -1,13 +1,37 @@
-"""StoryStore on SQLite: the seen set and the outbox written in one transaction."""
+"""StoryStore on SQLite: the bounded seen set, duplicates, and the outbox in one transaction."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.core.models import Alert, Story
+import aiosqlite
+
+from bot.core.models import Alert, Channel, Story
+from bot.core.ports import StoryCopy
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.outbox import insert_alerts
+
+ALSO_REPORTED_BY = "also_reported_by"
+# Outbox statuses of an alert that will still go out as it is (see bot/store/outbox.py);
+# "folded" went into a digest already built, "sent" is out: both are recorded only.
+_NOT_SENT_YET = frozenset({"pending", "held", "paused"})
+
+
+def _row_to_story(row: aiosqlite.Row) -> Story:
+    published = from_db_time(row["published"])
+    assert published is not None
+    return Story(
+        feed_id=row["feed_id"],
+        story_id=row["story_id"],
+        title=row["title"],
+        link=row["link"],
+        summary=row["summary"],
+        published=published,
+        source=row["source"],
+        image=row["image"],
+    )
 
 
 class SqliteStories:
@@ -15,17 +39,19 @@ class SqliteStories:
 
     async def unseen_story_ids(self, feed_id: int, story_ids: Sequence[str]) -> set[str]:
         unseen = set(story_ids)
-        async with self.db.reading() as conn:
-            # Chunked: SQLite caps the number of bound parameters per statement.
-            ids = list(unseen)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                async with conn.execute(
-                    f"SELECT story_id FROM stories WHERE feed_id = ? AND story_id IN ({marks})",
-                    (feed_id, *chunk),
-                ) as cur:
-                    unseen.difference_update(r[0] for r in await cur.fetchall())
+        if not unseen:
+            return unseen
+        # One statement for any number of ids: json_each avoids SQLite's cap on bound
+        # parameters and a round trip per chunk.
+        async with (
+            self.db.reading() as conn,
+            conn.execute(
+                "SELECT story_id FROM stories WHERE feed_id = ?"
+                " AND story_id IN (SELECT value FROM json_each(?))",
+                (feed_id, json.dumps(list(unseen))),
+            ) as cur,
+        ):
+            unseen.difference_update(r[0] for r in await cur.fetchall())
         return unseen
 
     async def recent_stories(self, since: datetime, limit: int = 5000) -> list[Story]:
@@ -62,12 +88,26 @@ class SqliteStories:
         *,
         prime: bool = False,
     ) -> int:
+        return await self.record_refresh(feed_id, stories, alerts, now, prime=prime)
+
+    async def record_refresh(
+        self,
+        feed_id: int,
+        stories: Sequence[Story],
+        alerts: Sequence[Alert],
+        now: datetime,
+        *,
+        prime: bool = False,
+        copies: Sequence[StoryCopy] = (),
+        keep: int = 0,
+        current_ids: Sequence[str] = (),
+    ) -> int:
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
-            for s in stories:
-                await conn.execute(
-                    "INSERT OR IGNORE INTO stories (feed_id, story_id, title, link, summary,"
-                    " source, image, published, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            await conn.executemany(
+                "INSERT OR IGNORE INTO stories (feed_id, story_id, title, link, summary,"
+                " source, image, published, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
                     (
                         feed_id,
                         s.story_id,
@@ -78,9 +118,104 @@ class SqliteStories:
                         s.image,
                         to_db_time(s.published),
                         stamp,
-                    ),
-                )
-            queued = await insert_alerts(conn, alerts, stamp)
+                    )
+                    for s in stories
+                ],
+            )
+            queued = await self._queue(conn, feed_id, alerts, copies, stamp)
             if prime:
                 await conn.execute("UPDATE feeds SET primed = 1 WHERE id = ?", (feed_id,))
+            if keep > 0 and stories:
+                await _prune(conn, feed_id, keep, current_ids)
         return queued
+
+    async def _queue(
+        self,
+        conn: aiosqlite.Connection,
+        feed_id: int,
+        alerts: Sequence[Alert],
+        copies: Sequence[StoryCopy],
+        stamp: str,
+    ) -> int:
+        if not copies:
+            return await insert_alerts(conn, alerts, stamp)
+        by_story = {c.story_id: c for c in copies}
+        await conn.executemany(
+            "INSERT OR IGNORE INTO story_duplicates (feed_id, story_id, original_feed_id,"
+            " original_story_id, source, seen_at) VALUES (?,?,?,?,?,?)",
+            [(feed_id, c.story_id, *c.earlier[0], c.source, stamp) for c in copies],
+        )
+        queued = 0
+        # One by one, in order: a copy later in this same batch must see the alert an
+        # earlier one just queued.
+        for alert in alerts:
+            copy = by_story.get(alert.story_id)
+            if copy is None or not await _fold_into_earlier(conn, alert.channel, copy):
+                queued += await insert_alerts(conn, [alert], stamp)
+        return queued
+
+    async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:
+        async with (
+            self.db.reading() as conn,
+            conn.execute(
+                "SELECT * FROM stories WHERE first_seen_at >= ? ORDER BY first_seen_at, rowid",
+                (to_db_time(since),),
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        found = []
+        for row in rows:
+            seen = from_db_time(row["first_seen_at"])
+            assert seen is not None
+            found.append((_row_to_story(row), seen))
+        return found
+
+
+async def _fold_into_earlier(conn: aiosqlite.Connection, channel: Channel, copy: StoryCopy) -> bool:
+    """True when `channel` already has an alert for an earlier copy of the story.
+
+    Not sent yet: it gets this copy's source in "also reported by". Already sent (or
+    folded into a digest): the copy is recorded (story_duplicates), nothing more goes out.
+    """
+    pairs = ",".join("(?, ?)" for _ in copy.earlier)
+    params: list[object] = [channel.platform, channel.workspace, channel.channel]
+    for earlier_feed, earlier_story in copy.earlier:
+        params += [earlier_feed, earlier_story]
+    async with conn.execute(
+        "SELECT id, status, payload FROM outbox WHERE platform = ? AND workspace = ?"
+        f" AND channel = ? AND (feed_id, story_id) IN (VALUES {pairs}) ORDER BY id LIMIT 1",
+        params,
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return False
+    if row["status"] in _NOT_SENT_YET:
+        payload = json.loads(row["payload"])
+        extra = dict(payload.get("extra") or {})
+        names = [n for n in (extra.get(ALSO_REPORTED_BY) or "").split(", ") if n]
+        if copy.source != payload.get("source") and copy.source not in names:
+            extra[ALSO_REPORTED_BY] = ", ".join([*names, copy.source])
+            payload["extra"] = extra
+            await conn.execute(
+                "UPDATE outbox SET payload = ? WHERE id = ?",
+                (json.dumps(payload, ensure_ascii=False), row["id"]),
+            )
+    return True
+
+
+async def _prune(
+    conn: aiosqlite.Connection, feed_id: int, keep: int, current_ids: Sequence[str]
+) -> None:
+    """Keep the feed's newest `keep` seen ids, and every id its current document holds:
+    forgetting one of those would alert on it again at the next poll."""
+    async with conn.execute("SELECT COUNT(*) FROM stories WHERE feed_id = ?", (feed_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None or int(row[0]) <= keep:
+        return
+    await conn.execute(
+        "DELETE FROM stories WHERE feed_id = ?"
+        " AND story_id NOT IN (SELECT value FROM json_each(?))"
+        " AND rowid IN (SELECT rowid FROM stories WHERE feed_id = ?"
+        " ORDER BY first_seen_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+        (feed_id, json.dumps(list(current_ids)), feed_id, keep),
+    )

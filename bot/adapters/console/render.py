@@ -21,4 +21,6 @@ def render_alert(alert: Alert) -> str:
         lines.append(alert.summary)
     lines.append(alert.link)
     lines.append(f"Matched: {', '.join(alert.matched)}  (topics: {', '.join(alert.topics)})")
+    if alert.extra.get("also_reported_by"):
+        lines.append(f"Also reported by: {alert.extra['also_reported_by']}")
     return "\n".join(lines) + "\n"

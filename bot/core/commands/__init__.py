@@ -4,6 +4,7 @@ Importing this package registers every command module.
 """
 
 from bot.core.commands import delivery as _delivery
+from bot.core.commands import feeds as _feeds
 from bot.core.commands import help as _help
 from bot.core.commands import preview as _preview
 from bot.core.commands import subscriptions as _subscriptions
@@ -20,4 +21,4 @@ __all__ = [
     "split_command",
 ]
 
-_REGISTERED = (_subscriptions, _preview, _delivery, _help)
+_REGISTERED = (_subscriptions, _preview, _delivery, _feeds, _help)
