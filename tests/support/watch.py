@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 from bot.adapters.console.render import render_alert
@@ -16,6 +17,7 @@ from bot.core.index import SubscriptionIndex
 from bot.core.models import Alert, Channel, Feed
 from bot.core.ports import FeedRejected, ProbedFeed
 from bot.feeds.fetch import Fetcher
+from bot.feeds.netguard import AddressPolicy
 from bot.feeds.watcher import Watcher, WatchPolicy
 from bot.store import SqliteStore, open_store
 from bot.store.outbox import _row_to_alert
@@ -119,7 +121,9 @@ async def running_bot(tmp_path: Path, **policy: float) -> AsyncIterator[Bot]:
     store = await open_store(str(tmp_path / "bot.db"))
     clock = ManualClock()
     index = SubscriptionIndex()
-    fetcher = Fetcher(timeout=5)
+    # Chat-added feeds go through the address guard; these tests serve them from this
+    # machine, so loopback is let through here (the guard has tests of its own).
+    fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow=(ip_network("127.0.0.0/8"),)))
     probe = FakeProbe()
     settings = {"poll_interval": 60.0, **policy}
     watcher = Watcher(
