@@ -82,10 +82,10 @@ async def public_server() -> AsyncIterator[FeedServer]:
         ("fe80::1", "a link-local address"),
         ("fc00::1", "a private address"),
         ("ff02::1", "a multicast address"),
-        ("::ffff:127.0.0.1", "a loopback address (inside the IPv6 address ::ffff:7f00:1)"),
-        ("::ffff:10.0.0.5", "a private address (inside"),
-        ("64:ff9b::a00:5", "a private address (inside"),  # NAT64 of 10.0.0.5
-        ("2002:7f00:1::", "a loopback address (inside"),  # 6to4 of 127.0.0.1
+        ("::ffff:127.0.0.1", "a loopback address (127.0.0.1 inside an IPv6 address)"),
+        ("::ffff:10.0.0.5", "a private address (10.0.0.5 inside"),
+        ("64:ff9b::a00:5", "a private address (10.0.0.5 inside"),  # NAT64
+        ("2002:7f00:1::", "a loopback address (127.0.0.1 inside"),  # 6to4
     ],
 )
 def test_the_policy_names_what_is_forbidden(address: str, kind: str) -> None:
@@ -126,6 +126,27 @@ async def test_a_loopback_literal_is_refused_before_any_connection(
         with pytest.raises(UnsafeURLError, match="a loopback address"):
             await fetcher.fetch(mapped, untrusted=True)
     assert feed_server.hits("/admin.rss") == []
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("2130706433", "2130706433 is an IP address written in an unusual form"),
+        ("0x7f000001", "0x7f000001 is an IP address written in an unusual form"),
+        ("127.1", "127.1 is an IP address written in an unusual form"),
+        ("0177.0.0.1", "0177.0.0.1 is an IP address written in an unusual form"),
+        ("[::1]", "::1 is a loopback address"),
+        ("[0:0:0:0:0:ffff:7f00:1]", "::ffff:7f00:1 is a loopback address"),
+        ("[fe80::1%25eth0]", "fe80::1%eth0 is a link-local address"),
+        ("0.0.0.0", "0.0.0.0 is an unspecified address"),
+        ("169.254.169.254", "169.254.169.254 is a link-local address"),
+    ],
+)
+async def test_odd_spellings_of_internal_addresses_are_refused(host: str, reason: str) -> None:
+    async with Fetcher(timeout=2) as fetcher:
+        with pytest.raises(UnsafeURLError) as caught:
+            await fetcher.fetch(f"http://{host}:9/feed.rss", untrusted=True)
+    assert str(caught.value).startswith(f"refused: {reason}")
 
 
 async def test_operator_feeds_are_trusted_and_may_be_local(feed_server: FeedServer) -> None:

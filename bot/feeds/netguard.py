@@ -18,6 +18,7 @@ Operator feeds (NEWSBOT_FEEDS_FILE) are trusted and never go through this module
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 # RFC 6052 / RFC 8215 NAT64 prefixes: on a NAT64 network 64:ff9b::a00:5 reaches 10.0.0.5.
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def _kind_of_forbidden(ip: IPAddress) -> str | None:
         embedded = ip.ipv4_mapped or _nat64(ip) or (ip.sixtofour) or _teredo_client(ip)
         if embedded is not None:
             kind = _kind_of_forbidden(embedded)
-            return f"{kind} (inside the IPv6 address {ip})" if kind else None
+            return f"{kind} ({embedded} inside an IPv6 address)" if kind else None
     if ip.is_unspecified:
         return "an unspecified address"
     if ip.is_loopback:
@@ -110,6 +112,12 @@ def check_host(host: str, policy: AddressPolicy) -> None:
     try:
         ip = ipaddress.ip_address(literal)
     except ValueError:
+        if _ODD_NUMERIC_HOST.match(literal):
+            # 2130706433, 0x7f000001, 127.1 and 0177.0.0.1 all mean 127.0.0.1 to
+            # inet_aton; nobody publishes a feed at such an address.
+            raise UnsafeURLError(
+                f"refused: {literal} is an IP address written in an unusual form"
+            ) from None
         return
     kind = policy.refusal(ip)
     if kind:
