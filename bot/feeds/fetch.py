@@ -247,9 +247,10 @@ class Fetcher:
         declared = resp.content_length
         if declared is not None and declared > self.max_bytes:
             raise FetchTooLarge(self._too_large())
-        # aiohttp decompresses gzip/deflate/br as the body streams in, a bounded piece at
-        # a time, so counting the chunks counts decompressed bytes: a gzip bomb stops at
-        # the cap (tests/test_fetch_limits.py measures it).
+        # aiohttp (since 3.13.3, CVE-2025-69223) decompresses gzip/deflate/br as the body
+        # streams in, a bounded piece at a time, so counting the chunks counts decompressed
+        # bytes and a gzip bomb stops at the cap (tests/test_fetch_limits.py measures it).
+        # Earlier versions inflated each network chunk whole: hence the lower bound.
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_chunked(CHUNK):
