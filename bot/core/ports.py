@@ -261,8 +261,8 @@ class OutboxStore(Protocol):
         """Make held alerts pending again, to be sent as they are."""
         ...
 
-    async def sent_times(self, channel: Channel, since: datetime) -> list[datetime]:
-        """When messages were posted to `channel` after `since`, oldest first."""
+    async def count_sent(self, channel: Channel, since: datetime) -> int:
+        """How many messages were posted to `channel` after `since`."""
         ...
 
     async def park_channel(self, channel: Channel, reason: str) -> int:

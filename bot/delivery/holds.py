@@ -37,7 +37,7 @@ async def hold_reason(
         return "digest"
     if burst.window > 0:
         since = now - timedelta(seconds=burst.window)
-        if len(await store.sent_times(channel, since)) >= burst.count:
+        if await store.count_sent(channel, since) >= burst.count:
             return "burst"
     return None
 

@@ -236,17 +236,16 @@ class SqliteOutbox:
                 released += cur.rowcount
         return released
 
-    async def sent_times(self, channel: Channel, since: datetime) -> list[datetime]:
+    async def count_sent(self, channel: Channel, since: datetime) -> int:
         async with (
             self.db.reading() as conn,
             conn.execute(
-                f"SELECT sent_at FROM outbox WHERE {_CHANNEL} AND status = 'sent'"
-                " AND sent_at > ? ORDER BY sent_at",
+                f"SELECT COUNT(*) FROM outbox WHERE {_CHANNEL} AND sent_at > ?",
                 (*_key(channel), to_db_time(since)),
             ) as cur,
         ):
-            times = [from_db_time(r[0]) for r in await cur.fetchall()]
-        return [t for t in times if t is not None]
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def park_channel(self, channel: Channel, reason: str) -> int:
         async with self.db.transaction() as conn:
