@@ -223,6 +223,15 @@ async def test_adding_a_public_feed_probes_it(public_server: FeedServer) -> None
     assert (probed.url, probed.title, probed.entries) == (url, "World Desk", 1)
 
 
+async def test_a_link_as_slack_sends_it_is_probed_as_the_plain_url(
+    public_server: FeedServer,
+) -> None:
+    url = public_server.serve("/world.rss", rss(STORY, title="World Desk"))
+    async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS) as fetcher:
+        probed = await HttpFeedProbe(fetcher).probe(f"<{url}|{url}>")
+    assert probed.url == url
+
+
 async def test_a_feed_that_moved_for_good_is_stored_at_its_new_address(
     public_server: FeedServer,
 ) -> None:

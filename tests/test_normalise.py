@@ -74,6 +74,15 @@ def test_titles_and_summaries_from_a_feed_are_plain_text_and_capped() -> None:
     assert len(long.summary) == 5000
 
 
+def test_a_megabyte_summary_is_capped() -> None:
+    paragraph = "<p>" + "word " * 20 + "</p>"
+    huge = one(
+        f"<guid>g</guid><title>T</title><description><![CDATA[{paragraph * 10_000}]]></description>"
+    )
+    assert len(huge.summary) == 5000
+    assert huge.summary.startswith("word word")
+
+
 def test_the_source_is_the_feeds_name_in_plain_text() -> None:
     (story,) = stories(
         "<item><guid>g</guid><title>T</title></item>",

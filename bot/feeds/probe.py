@@ -24,7 +24,10 @@ class HttpFeedProbe:
         self.fetcher = fetcher
 
     async def probe(self, url: str) -> ProbedFeed:
-        url = url.strip().strip("<>")  # Slack wraps links in <...>
+        url = url.strip()
+        if url.startswith("<") and url.endswith(">"):
+            # Slack sends a pasted link as <https://...> or <https://...|label>.
+            url = url[1:-1].split("|", 1)[0]
         if len(url) > MAX_URL:
             raise FeedRejected(f"refused: the URL is longer than {MAX_URL} characters")
         try:
