@@ -149,6 +149,20 @@ def test_pathological_shapes_parse_as_a_feed_with_no_stories(body: bytes) -> Non
     assert parsed.title is None
 
 
+def test_a_feed_of_countless_tiny_elements_is_refused_before_parsing() -> None:
+    body = feed_with("", items="<item><title>x</title></item>" * 130_000)
+    with pytest.raises(FeedParseError, match="elements is more than the 250000 allowed"):
+        parse_feed(body)
+
+
+def test_markup_inside_cdata_does_not_count_as_elements() -> None:
+    article = "<![CDATA[" + "<p>text</p>" * 300_000 + "]]>"
+    parsed = parse_feed(
+        feed_with("", items=f"<item><guid>g</guid><description>{article}</description></item>")
+    )
+    assert [e["id"] for e in parsed.entries] == ["g"]
+
+
 def test_an_html_page_says_so() -> None:
     page = b"<!DOCTYPE html><html><head><title>Home</title></head><body>Hi</body></html>"
     with pytest.raises(FeedParseError, match="serves an HTML page"):
