@@ -227,3 +227,43 @@ async def test_managing_delivery_is_for_workspace_admins_or_listed_users(
         assert len(fake.called("users.info")) == calls
     finally:
         await slack.close()
+
+
+async def test_the_command_is_acknowledged_before_its_slow_work(
+    slack: Workspace, fake: FakeSlack
+) -> None:
+    users_info = fake.hold("users.info")  # Slack is slow to say who Alice is
+    form = slash_command_form(
+        "digest hourly", user=ALICE, channel=NEWS, response_url=fake.response_url("slow")
+    )
+    status, body = await slack.sender.command(form)
+    # The ack came back while the permission check was still waiting on Slack.
+    assert status == 200
+    assert body == ""
+    assert not users_info.is_set()
+    assert fake.responses_to("slow") == []
+    users_info.set()
+    [reply] = await fake.wait_for(lambda: fake.responses_to("slow"))
+    assert "workspace admin" in reply["text"]
+
+
+async def test_subscribe_at_me_mentions_me_in_its_alerts(slack: Workspace) -> None:
+    reply = await slack.say("/news subscribe NATO summit @me")
+    assert reply["text"] == "Subscribed #1: NATO summit"
+    [sub] = await slack.app.store.list_subscriptions(Channel("slack", TEAM, NEWS))
+    assert sub.mention == ALICE
+    plain = await slack.say("/news subscribe Russia", user="UBOB")
+    assert plain["text"] == "Subscribed #2: Russia"
+    subs = await slack.app.store.list_subscriptions(Channel("slack", TEAM, NEWS))
+    assert subs[1].mention is None
+
+
+async def test_a_token_revoked_while_answering_a_command_stops_slack(
+    slack: Workspace, fake: FakeSlack
+) -> None:
+    fake.token_error = "token_revoked"
+    reply = await slack.say("/news digest hourly")  # needs users.info, which now fails
+    assert "token" in reply["text"]
+    await slack.adapter.stopped.wait()
+    assert slack.adapter.port is not None
+    assert slack.adapter.notifier.stopped_reason is not None

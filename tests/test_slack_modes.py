@@ -138,3 +138,44 @@ def test_http_mode_without_a_signing_secret_exits_2_naming_it(tmp_path: Path) ->
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET" in result.stderr
     assert BOT_TOKEN not in result.stderr
+
+
+async def test_a_port_in_use_is_a_setting_error_naming_it(fake: FakeSlack, tmp_path: Path) -> None:
+    from bot.config import ConfigError
+
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        adapter = SlackAdapter(
+            SlackOptions(
+                bot_token=BOT_TOKEN,
+                signing_secret=SIGNING_SECRET,
+                http_port=port,
+                http_host="127.0.0.1",
+                api_url=fake.api_url,
+            )
+        )
+        app = await build_app(settings, [adapter], feed_urls=[])
+        try:
+            with pytest.raises(ConfigError, match=f"SLACK_HTTP_PORT.*{port}"):
+                await adapter.start(app.deps)
+        finally:
+            await app.close()
+
+
+async def test_a_refused_app_token_stops_socket_mode_cleanly(
+    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    adapter = SlackAdapter(
+        SlackOptions(bot_token=BOT_TOKEN, app_token="xapp-revoked", api_url=fake.api_url)
+    )
+    app = await build_app(settings, [adapter], feed_urls=[])
+    try:
+        await adapter.start(app.deps)
+        await adapter.stopped.wait()
+        assert [r for r in caplog.records if "SLACK_APP_TOKEN" in r.getMessage()]
+    finally:
+        await app.close()

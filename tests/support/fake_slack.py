@@ -68,6 +68,7 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
         self._limits: dict[str, list[int]] = {}  # method -> Retry-After values to answer
+        self._holds: dict[str, asyncio.Event] = {}  # method -> answered once set
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -85,6 +86,10 @@ class FakeSlack:
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and this Retry-After."""
         self._limits.setdefault(method, []).extend([retry_after] * times)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep calls of `method` unanswered until the returned event is set (slow Slack)."""
+        return self._holds.setdefault(method, asyncio.Event())
 
     async def start(self) -> None:
         app = web.Application()
@@ -132,6 +137,8 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         self.calls.append(Call(method, args, token))
         await self._notify()
+        if method in self._holds:
+            await self._holds[method].wait()
         limits = self._limits.get(method)
         if limits:
             wait = limits.pop(0)

@@ -26,6 +26,7 @@ from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
 from bot.adapters.slack.events import register_events
 from bot.adapters.slack.notifier import SlackNotifier
 from bot.adapters.slack.permissions import AdminCheck
+from bot.config import ConfigError
 from bot.core.commands import CommandDeps
 
 log = logging.getLogger(__name__)
@@ -87,20 +88,56 @@ class SlackAdapter:
             logger=logging.getLogger("slack_bolt.newsbot"),
             name="newsbot",
         )
-        ctx = CommandContext(deps=deps, client=self.client, admins=self.admins, bot_name=name)
+        ctx = CommandContext(
+            deps=deps,
+            client=self.client,
+            admins=self.admins,
+            bot_name=name,
+            on_token_error=self._token_refused,
+        )
         register_commands(app, ctx)
         register_events(app, ctx, self._bot_user_id, self._token_refused)
+
+        async def listener_failed(error: Exception) -> None:  # Bolt passes args by name
+            await self._listener_failed(error)
+
+        app.error(listener_failed)
         if self.options.app_token is not None:
             self._socket = AsyncSocketModeHandler(
                 app, self.options.app_token, web_client=self.client
             )
+            # The SDK's connect() retries every failure forever, a refused token too: ask
+            # for the websocket URL here, where a refusal can stop the Slack side cleanly.
+            try:
+                opened = await self.client.apps_connections_open(app_token=self.options.app_token)
+            except SlackApiError as exc:
+                code = error_code(exc)
+                if code not in TOKEN_ERRORS:
+                    raise
+                log.error(
+                    "Slack refused SLACK_APP_TOKEN (%s): the Slack side is stopped, the rest "
+                    "of the bot keeps running; create an app-level token with "
+                    "connections:write and restart",
+                    code,
+                )
+                self._notifier.stop(f"the app token was refused ({code})")
+                await self.stop()
+                return
+            self._socket.client.wss_uri = str(opened["url"])
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack connected over Socket Mode as @%s", name)
         else:
             self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.options.http_host, self.options.http_port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                await self.stop()
+                raise ConfigError(
+                    f"invalid setting SLACK_HTTP_PORT: cannot listen on port "
+                    f"{self.options.http_port}: {exc.strerror or exc}"
+                ) from None
             self.port = _bound_port(site, self.options.http_port)
             log.info(
                 "Slack HTTP mode listening on %s:%d%s as @%s",
@@ -156,6 +193,13 @@ class SlackAdapter:
             bot_id=ident.get("bot_id"),
             bot_token=self.options.bot_token,
         )
+
+    async def _listener_failed(self, error: Exception) -> None:
+        """Bolt's error hook: a token refused anywhere stops the Slack side; else log."""
+        if isinstance(error, SlackApiError) and error_code(error) in TOKEN_ERRORS:
+            self._token_refused(error_code(error))
+            return
+        log.error("Slack listener failed: %s: %s", type(error).__name__, error)
 
     def _bot_user_id(self) -> str | None:
         return None if self.identity is None else self.identity.get("user_id")

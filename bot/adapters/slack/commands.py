@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
-from bot.adapters.slack.errors import error_code
+from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
 from bot.adapters.slack.permissions import AdminCheck
 from bot.core.commands import (
     REGISTRY,
@@ -41,12 +42,17 @@ FAILED = "Sorry, that command failed; the error is in the bot's log."
 POSTING_COMMANDS = frozenset({"subscribe"})
 
 
+# `/news subscribe NATO @me`: also mention me in its alerts (Discord's `mention:` option).
+MENTION_ME = "@me"
+
+
 @dataclass
 class CommandContext:
     deps: CommandDeps
     client: AsyncWebClient
     admins: AdminCheck
     bot_name: str = "newsbot"
+    on_token_error: Callable[[str], None] = lambda code: None
 
 
 def channel_of(team_id: str, channel_id: str) -> Channel:
@@ -63,9 +69,8 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         extra = {"channel": str(channel)}
         try:
             reply = await run_command(ctx, text, channel, user)
-        except Exception:  # one bad command never stops the bot
-            log.exception("command failed", extra=extra)
-            reply = Reply(FAILED, ok=False)
+        except Exception as exc:  # one bad command never stops the bot
+            reply = _failed(ctx, exc, extra)
         await _respond(respond, reply)
         name, _ = split_command(text)
         if reply.ok and name in POSTING_COMMANDS:
@@ -86,18 +91,31 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         user = str((body.get("user") or {}).get("id"))
         try:
             reply = await unsubscribe_topic(ctx, channel, user, topic)
-        except Exception:
-            log.exception("unsubscribe button failed", extra={"channel": str(channel)})
-            reply = Reply(FAILED, ok=False)
+        except Exception as exc:
+            reply = _failed(ctx, exc, {"channel": str(channel)})
         await _respond(respond, reply)
 
 
 async def run_command(ctx: CommandContext, text: str, channel: Channel, user: str) -> Reply:
-    name, _ = split_command(text)
+    name, args = split_command(text)
     command = REGISTRY.get(name or "help")
     # users.info only when the command needs it: most commands are for everyone.
     can_manage = bool(command and command.needs_manage and await ctx.admins.can_manage(user))
-    return await handle_command(text, Invocation(channel, user, can_manage), ctx.deps)
+    mention = None
+    words = args.split()
+    if name == "subscribe" and words and words[-1].casefold() == MENTION_ME:
+        mention = user
+        text = f"{name} {args[: args.rfind(words[-1])].rstrip()}"
+    inv = Invocation(channel, user, can_manage, mention=mention)
+    return await handle_command(text, inv, ctx.deps)
+
+
+def _failed(ctx: CommandContext, exc: Exception, extra: Mapping[str, object]) -> Reply:
+    if isinstance(exc, SlackApiError) and error_code(exc) in TOKEN_ERRORS:
+        ctx.on_token_error(error_code(exc))
+        return Reply("Slack refused the bot's token; the bot's operator has to replace it.")
+    log.exception("command failed", extra=extra)
+    return Reply(FAILED, ok=False)
 
 
 async def unsubscribe_topic(ctx: CommandContext, channel: Channel, user: str, topic: str) -> Reply:

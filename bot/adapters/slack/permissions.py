@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.errors import TOKEN_ERRORS
+
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60.0
@@ -44,6 +46,8 @@ class AdminCheck:
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as exc:
+            if exc.response.get("error") in TOKEN_ERRORS:
+                raise  # not a "no": the whole Slack side is unusable (commands.py stops it)
             # Unknown means no: a management command is refused, never wrongly allowed.
             log.warning("users.info failed for a permission check: %s", exc.response.get("error"))
             return False
