@@ -51,6 +51,7 @@ def one(item: str) -> Story:
         ("&lt;p&gt;Escaped &amp;amp; twice&lt;/p&gt;", "Escaped & twice"),
         ("x &lt;script&gt;alert(1)&lt;/script&gt; y", "x y"),
         ("5 < 6 & AT&T", "5 < 6 & AT&T"),
+        ("&lt;!channel&gt; NATO &amp; friends &lt;@U999&gt;", "<!channel> NATO & friends <@U999>"),
         ("<style>p { color: red }</style>Styled<!-- note -->text", "Styledtext"),
         ("right\u202eto-left override and \u0007bell", "rightto-left override and bell"),
     ],

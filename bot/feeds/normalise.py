@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import html
 import re
 import time
 from datetime import UTC, datetime
@@ -38,8 +39,14 @@ _DEFAULT_PORT = {"http": 80, "https": 443}
 # Controls that are not whitespace, and the bidirectional overrides, embeddings and
 # isolates that can make a headline display as something else in a chat client.
 _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
-# A complete tag after one round of decoding means the markup was escaped twice.
-_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+# After one round of decoding, a common HTML tag means the markup was escaped twice.
+# Only common tags: "<!here>" or "<@U123>" in a headline is text to show, not markup.
+_HTML_TAG = re.compile(
+    r"</?(?:p|br|hr|b|i|u|s|em|strong|small|sub|sup|span|div|a|img|ul|ol|li|h[1-6]|"
+    r"blockquote|pre|code|table|tr|td|th|figure|figcaption|iframe|script|style)\b[^<>]{0,500}>",
+    re.IGNORECASE,
+)
+_BOGUS_DECLARATION = re.compile(r"<!(?!--|\[CDATA\[|doctype)", re.IGNORECASE)
 # UTF-8 read as windows-1252: a lead byte (Â..ô) then what a continuation byte becomes.
 _MOJIBAKE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
@@ -94,7 +101,9 @@ class _ImageFinder(HTMLParser):
 
 def _strip_markup(value: str) -> str:
     parser = _TextExtractor()
-    parser.feed(value)
+    # "<!here>" is no HTML (an HTML parser would drop it as a bogus comment) but text a
+    # headline may really hold: keep it as text, for the adapters to escape.
+    parser.feed(_BOGUS_DECLARATION.sub("&lt;!", value))
     parser.close()
     return "".join(parser.parts)
 
@@ -121,8 +130,10 @@ def html_to_text(value: str, limit: int) -> str:
     if "<" in text or "&" in text:
         text = _strip_markup(text)
         # Many feeds escape their HTML twice ("&amp;lt;p&amp;gt;"): one more round.
-        if _TAG.search(text) or "&" in text:
+        if _HTML_TAG.search(text):
             text = _strip_markup(text)
+        elif "&" in text:
+            text = html.unescape(text)
     text = _INVISIBLE.sub("", repair_mojibake(text))
     return " ".join(text.split())[:limit]
 
