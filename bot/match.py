@@ -55,10 +55,11 @@ async def run_match(
         for source in sources:
             try:
                 if source == "-":
-                    body = (stdin or sys.stdin.buffer).read()
+                    parsed = parse_feed((stdin or sys.stdin.buffer).read())
                 else:
-                    body = (await fetcher.fetch(source)).body
-                parsed = parse_feed(body)
+                    # The response headers carry the charset; the URL resolves relative links.
+                    result = await fetcher.fetch(source)
+                    parsed = parse_feed(result.body, result.headers, base_url=result.url)
             except (FetchError, FeedParseError) as exc:
                 raise MatchUsageError(f"cannot read {source}: {exc}") from None
             name = parsed.title or source

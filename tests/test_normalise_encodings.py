@@ -7,6 +7,8 @@ like the watcher does.
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from bot.core.models import Story
 from bot.feeds.fetch import Fetcher
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import parse_feed
+from bot.match import run_match
 from tests.support.feed_server import FeedServer
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -184,3 +187,21 @@ def test_genuine_latin_text_is_left_alone(text: str) -> None:
     story = normalise_entry(parse_feed(body).entries[0], feed_id=1, source="F", now=NOW)
     assert story is not None
     assert story.title == text
+
+
+async def test_newsbot_match_reads_a_url_in_the_charset_its_server_names(
+    feed_server: FeedServer,
+) -> None:
+    body = (
+        "<rss version='2.0'><channel><title>Вести</title><item><guid>g</guid>"
+        "<title>Выборы назначены</title><link>/politics/1</link></item></channel></rss>"
+    ).encode("cp1251")
+    url = feed_server.serve(
+        "/bare.rss", body, headers={"Content-Type": "text/xml; charset=windows-1251"}
+    )
+    out = io.StringIO()
+    await run_match(["выборы"], [url], out)
+    (record,) = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert record["title"] == "Выборы назначены"
+    assert record["source"] == "Вести"
+    assert record["link"] == feed_server.url("/politics/1")
