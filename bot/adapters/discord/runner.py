@@ -113,6 +113,8 @@ class CommandRunner:
         if not any(s.paused_reason and PERMISSION_PAUSE_MARK in s.paused_reason for s in subs):
             return
         await self.deps.store.resume_channel(ch)
+        # The alerts delivery kept unsent while the channel was paused go out now.
+        await self.deps.store.unpark_channel(ch, self.deps.clock.now())
         for sub in await self.deps.store.list_subscriptions(ch):
             self.deps.index.remove(sub.id)
             self.deps.index.add(sub)
