@@ -202,7 +202,7 @@ async def test_a_permanent_error_pauses_the_channel_and_is_not_retried(
 
     notifier.fault = None
     reply = await handle_command("/news resume", Invocation(NEWS, "ana", can_manage=True), deps)
-    assert "2 kept alerts" in reply.text
+    assert "2 alerts kept while paused will be sent now" in reply.text
     await dispatcher.deliver_pending()
     assert notifier.titles() == ["c", "a", "b"]
     assert index.alerts_for(story) != []
@@ -261,3 +261,44 @@ async def test_a_message_refused_on_its_own_is_kept_and_the_channel_goes_on(
     assert (status.pending, status.paused, status.rejected) == (0, 0, 1)
     [sub] = await store.list_subscriptions(NEWS)
     assert sub.paused_reason is None  # the channel itself is fine
+
+
+async def test_the_platform_rate_holds_across_channels_sent_side_by_side(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    notifier = RecordingNotifier(clock)
+    channels = [Channel("console", "local", f"c{n}") for n in range(3)]
+    for channel in channels:
+        await publish(store, clock, [f"{channel.channel}-{n}" for n in range(3)], channel)
+    rates = {"console": Rate(4, 1.0)}
+    dispatcher = make_dispatcher(store, notifier, clock, platform_rates=rates)
+    assert await dispatcher.deliver_pending() == 4
+    clock.advance(seconds=1)
+    assert await dispatcher.deliver_pending() == 4
+    clock.advance(seconds=1)
+    assert await dispatcher.deliver_pending() == 1
+    for channel in channels:  # each channel still in its own order
+        mine = [p.alert.title for p in notifier.posted if p.alert.channel == channel]
+        assert mine == [f"{channel.channel}-{n}" for n in range(3)]
+
+
+async def test_a_global_429_stops_every_channel_of_the_platform_until_retry_after(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    refused = iter([RateLimited(10.0, is_global=True)])
+
+    def once(alert: Alert, maybe_sent: bool) -> tuple[Exception | None, bool]:
+        return next(refused, None), False
+
+    notifier = RecordingNotifier(clock, fault=once)
+    await publish(store, clock, ["a"], NEWS)
+    await publish(store, clock, ["b"], OTHER)
+    dispatcher = make_dispatcher(store, notifier, clock, concurrency=1)
+    await dispatcher.deliver_pending()
+    assert notifier.posted == []  # the other channel waits too
+    clock.advance(seconds=9.9)
+    await dispatcher.deliver_pending()
+    assert notifier.posted == []
+    clock.advance(seconds=0.1)
+    await dispatcher.deliver_pending()
+    assert sorted(notifier.titles()) == ["a", "b"]

@@ -61,6 +61,6 @@ async def test_a_channel_that_refuses_is_paused_with_its_reason_and_not_retried(
         resumed = await fake_discord.slash(
             "/news resume", guild_id=GUILD, channel_id=CHANNEL, permissions=MANAGER_PERMISSIONS
         )
-        assert "1 kept alerts will be sent now" in resumed.text
+        assert "1 alert kept while paused will be sent now" in resumed.text
         [message] = await fake_discord.wait_for_messages(CHANNEL, 1)
     assert message["embeds"][0]["title"] == STORIES[1][1]

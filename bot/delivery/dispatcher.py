@@ -134,6 +134,9 @@ class Dispatcher:
             if wait > 0:
                 self._note_due(now + timedelta(seconds=wait))
                 return sent
+            # Reserve the slot before anything awaits, so channels sending side by side
+            # cannot all see room and overshoot the platform's rate together.
+            self.pacer.record(channel, now)
             outcome = await self._send(notifier, delivery, now)
             if outcome is None:
                 return sent
@@ -146,9 +149,6 @@ class Dispatcher:
         assert alert.id is not None
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
         await self.store.mark_in_flight(alert.id, now)
-        # Counted when it starts, so channels sending side by side cannot overshoot the
-        # platform's rate together.
-        self.pacer.record(alert.channel, now)
         try:
             async with asyncio.timeout(self.policy.send_timeout):
                 result: SendResult = await notifier.send(

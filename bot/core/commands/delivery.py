@@ -102,5 +102,11 @@ async def resume(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     if not subs and not kept:
         return Reply("This channel is not paused.")
     return Reply(
-        f"Resumed {subs} subscriptions; {kept} kept alerts will be sent now.", ephemeral=False
+        f"Resumed {_count(subs, 'subscription')}; {_count(kept, 'alert')} kept while paused"
+        " will be sent now.",
+        ephemeral=False,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
