@@ -188,7 +188,15 @@ async def test_app_home_lists_my_subscriptions_and_feed_health(
     try:
         await slack.say("/news subscribe NATO")
         await slack.say("/news subscribe Japan", channel="COTHER")
-        await slack.say("/news subscribe Brexit", user="UBOB")
+        await slack.say("/news subscribe Brexit", user="UBOB", channel="CBOB")
+        # Feeds added in a channel feed only that channel's subscriptions.
+        store = slack.app.store
+        await store.attach_feed(
+            "https://a.example/rss", Channel("slack", TEAM, NEWS), added_by="UX"
+        )
+        await store.attach_feed(
+            "https://b.example/rss", Channel("slack", TEAM, "CBOB"), added_by="UX"
+        )
         await slack.sender.event(
             event_body({"type": "app_home_opened", "user": ALICE, "channel": "D1", "tab": "home"})
         )
@@ -199,7 +207,10 @@ async def test_app_home_lists_my_subscriptions_and_feed_health(
         assert "Japan" in view
         assert "<#COTHER>" in view
         assert "Brexit" not in view  # Bob's, not Alice's
-        assert url in view
+        assert url in view  # an operator feed: everyone's
+        assert "https://a.example/rss" in view
+        assert "https://b.example/rss" not in view
+        assert "not checked yet" in view  # its health, in the words of /news feed list
     finally:
         await slack.close()
 
@@ -267,3 +278,19 @@ async def test_a_token_revoked_while_answering_a_command_stops_slack(
     await slack.adapter.stopped.wait()
     assert slack.adapter.port is not None
     assert slack.adapter.notifier.stopped_reason is not None
+
+
+async def test_a_member_who_is_not_an_admin_is_refused_feed_add(
+    slack: Workspace, fake: FakeSlack
+) -> None:
+    refused = await slack.say("/news feed add https://news.example/rss")
+    assert "workspace admin" in refused["text"]
+    assert refused["response_type"] == "ephemeral"
+    assert "Feeds (" not in (await slack.say("/news feed list"))["text"]
+
+    fake.admins.add("UADMIN")
+    # An admin gets past the permission check; the URL itself is then checked (and this
+    # one, on the loopback interface, refused: nothing is fetched from chat there).
+    admin = await slack.say("/news feed add http://127.0.0.1:9/rss", user="UADMIN")
+    assert "workspace admin" not in admin["text"]
+    assert admin["text"].startswith("Not added")

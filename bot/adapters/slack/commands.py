@@ -42,6 +42,8 @@ FAILED = "Sorry, that command failed; the error is in the bot's log."
 POSTING_COMMANDS = frozenset({"subscribe"})
 
 
+# Commands with nothing only an admin may do (the core's REGISTRY marks the others).
+PUBLIC_COMMANDS = frozenset({"subscribe", "unsubscribe", "list", "help", "preview", "status"})
 # `/news subscribe NATO @me`: also mention me in its alerts (Discord's `mention:` option).
 MENTION_ME = "@me"
 
@@ -99,8 +101,11 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
 async def run_command(ctx: CommandContext, text: str, channel: Channel, user: str) -> Reply:
     name, args = split_command(text)
     command = REGISTRY.get(name or "help")
-    # users.info only when the command needs it: most commands are for everyone.
-    can_manage = bool(command and command.needs_manage and await ctx.admins.can_manage(user))
+    # users.info costs a Web API call: skip it for commands that are everyone's. Any other
+    # command (`feed`, whose add/remove are for admins, or one added later) gets the
+    # person's role; the core decides what it allows.
+    needs_role = command is not None and (command.needs_manage or name not in PUBLIC_COMMANDS)
+    can_manage = needs_role and await ctx.admins.can_manage(user)
     mention = None
     words = args.split()
     if name == "subscribe" and words and words[-1].casefold() == MENTION_ME:

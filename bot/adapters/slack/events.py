@@ -92,6 +92,7 @@ def register_events(
             str(body.get("team_id")),
             await ctx.deps.store.all_subscriptions(),
             await ctx.deps.store.list_feeds(),
+            await ctx.deps.store.channels_by_feed(),
         )
         await client.views_publish(user_id=user, view=view)
 

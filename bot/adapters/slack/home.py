@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import Block
-from bot.core.models import Feed, Subscription
+from bot.core.commands.feeds import health
+from bot.core.models import Channel, Feed, Subscription
 
 
 def home_view(
-    user_id: str, team_id: str, subs: Sequence[Subscription], feeds: Sequence[Feed]
+    user_id: str,
+    team_id: str,
+    subs: Sequence[Subscription],
+    feeds: Sequence[Feed],
+    channels_by_feed: Mapping[int, Sequence[Channel]],
 ) -> dict[str, Any]:
     """`views.publish` payload; everything from users or feeds is escaped."""
     mine = [
@@ -38,8 +43,14 @@ def home_view(
             lines.append(line)
         blocks.extend(_sections(lines))
     blocks.append({"type": "divider"})
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Feeds"}})
-    blocks.extend(_sections([_feed_line(f) for f in feeds] or ["No feeds yet."]))
+    # The feeds whose stories reach this person: the operator's (matched for every
+    # channel) and those added in a channel where they subscribe.
+    channels = {s.channel for s in mine}
+    used = [f for f in feeds if f.trusted or channels & set(channels_by_feed.get(f.id, ()))]
+    blocks.append(
+        {"type": "header", "text": {"type": "plain_text", "text": "Feeds you get stories from"}}
+    )
+    blocks.extend(_sections([_feed_line(f) for f in used] or ["No feeds yet."]))
     if len(blocks) > mrkdwn.HOME_BLOCK_LIMIT:
         blocks = blocks[: mrkdwn.HOME_BLOCK_LIMIT - 1]
         blocks.append({"type": "context", "elements": [_text("… more than fits here.")]})
@@ -54,15 +65,13 @@ def _feed_line(feed: Feed) -> str:
     name = mrkdwn.escape(mrkdwn.cut(feed.title or feed.url, 120))
     url = mrkdwn.safe_url(feed.url)
     label = f"<{url}|{name}>" if url else name
+    icon = ":white_check_mark:"
     if feed.paused:
-        state = ":double_vertical_bar: paused"
+        icon = ":double_vertical_bar:"
     elif feed.failures:
-        since = f" since {feed.failing_since:%Y-%m-%d %H:%M} UTC" if feed.failing_since else ""
-        error = mrkdwn.escape(mrkdwn.cut(feed.last_error or "error", 200))
-        state = f":warning: failing{since} ({feed.failures}×): {error}"
-    else:
-        state = ":white_check_mark: ok"
-    return f"• {label} — {state}"
+        icon = ":warning:"
+    state = mrkdwn.escape(mrkdwn.cut(health(feed), 500))
+    return f"{icon} {label} — {state}"
 
 
 def _text(text: str) -> dict[str, str]:
