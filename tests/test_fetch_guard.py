@@ -264,6 +264,57 @@ async def test_probing_a_page_that_is_not_a_feed_says_so(public_server: FeedServ
     )
 
 
+def page_naming(feed: str) -> str:
+    return (
+        "<!DOCTYPE html><html><head><title>World Desk</title>"
+        '<link rel="stylesheet" href="/site.css">'
+        f'<link rel="alternate" type="application/rss+xml" title="RSS" href="{feed}">'
+        "</head><body><h1>News</h1></body></html>"
+    )
+
+
+async def test_a_site_address_is_probed_as_the_feed_its_page_names(
+    public_server: FeedServer,
+) -> None:
+    feed = public_server.serve("/feeds/world.rss", rss(STORY, title="World Desk"))
+    page = public_server.serve(
+        "/", page_naming("/feeds/world.rss"), headers={"Content-Type": "text/html"}
+    )
+    async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS) as fetcher:
+        probed = await HttpFeedProbe(fetcher).probe(page)
+    assert (probed.url, probed.title, probed.entries) == (feed, "World Desk", 1)
+
+
+async def test_a_page_naming_a_feed_on_an_internal_address_is_refused(
+    public_server: FeedServer, feed_server: FeedServer
+) -> None:
+    internal = feed_server.serve("/feed.rss", rss(STORY))
+    page = public_server.serve("/", page_naming(internal), headers={"Content-Type": "text/html"})
+    async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS) as fetcher:
+        with pytest.raises(FeedRejected) as caught:
+            await HttpFeedProbe(fetcher).probe(page)
+    assert str(caught.value) == "refused: 127.0.0.1 is a loopback address"
+    assert feed_server.hits("/feed.rss") == []
+
+
+async def test_a_page_naming_something_that_is_no_feed_says_which(
+    public_server: FeedServer,
+) -> None:
+    public_server.serve(
+        "/other.html", "<html><body>no</body></html>", headers={"Content-Type": "text/html"}
+    )
+    page = public_server.serve(
+        "/", page_naming("/other.html"), headers={"Content-Type": "text/html"}
+    )
+    async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS) as fetcher:
+        with pytest.raises(FeedRejected) as caught:
+            await HttpFeedProbe(fetcher).probe(page)
+    assert str(caught.value) == (
+        f"{page} names the feed {public_server.url('/other.html')}, which is not an RSS, "
+        "Atom or RDF feed: the address serves an HTML page"
+    )
+
+
 async def test_probing_a_missing_feed_reports_the_http_status(public_server: FeedServer) -> None:
     url = public_server.url("/nothing-here.rss")
     async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS) as fetcher:
