@@ -62,7 +62,9 @@ async def test_quiet_hours_hold_alerts_until_they_end_in_local_time_across_dst(
     await dispatcher.deliver_pending()
     assert len(notifier.posted) == 1
     status = await handle_command("/news status", ADMIN, deps)
-    assert "held for a digest: 2" in status.text
+    assert "held for a digest: 2 (until quiet hours end, 2026-03-29 07:00 Europe/Berlin)" in (
+        status.text
+    )
     assert "quiet now until 2026-03-29 07:00 Europe/Berlin" in status.text
 
     # 07:00 in Berlin is 05:00 UTC after the clocks went forward, not 06:00.
@@ -109,6 +111,8 @@ async def test_daily_digest_goes_out_at_local_time_and_holds_until_then(
     await publish(store, clock, [f"story {n}" for n in range(12)])
     await dispatcher.deliver_pending()
     assert notifier.posted == []
+    status = await handle_command("/news status", ADMIN, deps)
+    assert "held for a digest: 12 (next digest 2026-03-29 08:00 Europe/Berlin)" in status.text
     clock.current = datetime(2026, 3, 29, 5, 59, tzinfo=UTC)
     await dispatcher.deliver_pending()
     assert notifier.posted == []

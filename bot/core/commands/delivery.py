@@ -68,7 +68,7 @@ async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
         pending += f"; last error: {state.last_error})" if state.last_error else ")"
     lines.append(pending)
     if state.held:
-        lines.append(f"held for a digest: {state.held}")
+        lines.append(f"held for a digest: {state.held}{await _release_text(inv, deps, now)}")
     if state.rejected:
         lines.append(f"refused by the platform, not resent: {state.rejected} (see the log)")
     paused = next((s.paused_reason for s in subs if s.paused_reason), None)
@@ -110,3 +110,15 @@ async def resume(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+async def _release_text(inv: Invocation, deps: CommandDeps, now: datetime) -> str:
+    """When the held alerts go out, as far as settings tell (a burst: when the window ends)."""
+    settings = await deps.store.channel_settings(inv.channel)
+    if settings.quiet is not None and (until := quiet_until(settings.quiet, now)) is not None:
+        return f" (until quiet hours end, {_when(until, settings.quiet.zone)})"
+    held = [h for h in await deps.store.held_channels() if h.channel == inv.channel]
+    if settings.digest is not None and held:
+        due = next_digest(settings.digest, held[0].oldest_held_at)
+        return f" (next digest {_when(due, settings.digest.zone)})"
+    return " (a burst: they go out as one digest when the burst window ends)"
