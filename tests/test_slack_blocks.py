@@ -122,3 +122,11 @@ def test_a_digest_shows_each_folded_story_linked() -> None:
     for n in range(1, 11):
         assert f"<https://news.example/{n}|Story {n} &lt;b&gt;>" in texts[n]
     assert "quiet hours ended" in json.dumps(message.blocks[-1])
+
+
+def test_escaping_that_multiplies_the_length_still_keeps_most_of_the_room() -> None:
+    # "&" is five characters escaped: the cut must shrink by that ratio, not to nothing.
+    message = render(alert(summary="& " * 2000, title="Ampersands"))
+    [text] = sections(message.blocks)
+    assert units(text) <= 3000
+    assert text.count("&amp;") > 300

@@ -87,15 +87,19 @@ def emphasise(text: str, words: Sequence[str]) -> str:
 
 
 def fit_rendered(plain: str, render: Callable[[str], str], limit: int) -> str:
-    """render(cut(plain, n)) for the largest n whose rendering fits in `limit` units.
+    """render(cut(plain, n)) for a large n whose rendering fits in `limit` units.
 
     Escaping and bold markers make the rendering longer than the text, so the text is
-    cut before rendering (a cut afterwards could split `&amp;` or a `*…*` pair).
+    cut before rendering (a cut afterwards could split `&amp;` or a `*…*` pair). The
+    budget shrinks by the rendering's growth ratio, so a text of nothing but `&` (five
+    times longer escaped) still keeps a fifth of the room, in a few passes.
     """
     budget = limit
     while True:
         rendered = render(cut(plain, budget))
-        over = units(rendered) - limit
-        if over <= 0 or budget <= 1:
-            return rendered if over <= 0 else ""
-        budget = max(1, budget - over)
+        size = units(rendered)
+        if size <= limit:
+            return rendered
+        if budget <= 1:
+            return ""
+        budget = max(1, min(budget - 1, budget * limit // size))
