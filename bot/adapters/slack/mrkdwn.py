@@ -92,9 +92,13 @@ def fit_rendered(plain: str, render: Callable[[str], str], limit: int) -> str:
     Escaping and bold markers make the rendering longer than the text, so the text is
     cut before rendering (a cut afterwards could split `&amp;` or a `*…*` pair). The
     budget shrinks by the rendering's growth ratio, so a text of nothing but `&` (five
-    times longer escaped) still keeps a fifth of the room, in a few passes.
+    times longer escaped) still keeps a fifth of the room, usually in one pass.
     """
-    budget = limit
+    whole = units(render(plain))
+    if whole <= limit:
+        return render(plain)
+    # Start from the text's own growth ratio: usually the first cut fits.
+    budget = max(1, min(limit, limit * units(plain) // whole))
     while True:
         rendered = render(cut(plain, budget))
         size = units(rendered)
