@@ -13,6 +13,7 @@ from aiohttp import web
 from bot import __version__
 from bot.feeds.fetch import (
     Fetcher,
+    FetchError,
     FetchHTTPError,
     FetchTimeout,
     FetchTooLarge,
@@ -143,6 +144,16 @@ async def test_five_redirects_are_followed_and_a_sixth_is_refused(
         assert five.url == feed_server.url("/feed.rss")
         with pytest.raises(FetchTooManyRedirects, match="more than 5 redirects"):
             await fetcher.fetch(feed_server.url("/r0"))  # six
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://news.example:99999/"])
+async def test_a_redirect_to_a_broken_url_is_a_fetch_error(
+    feed_server: FeedServer, location: str
+) -> None:
+    url = feed_server.redirect("/broken.rss", location)
+    async with Fetcher(timeout=5) as fetcher:
+        with pytest.raises(FetchError, match="a redirect to an invalid URL"):
+            await fetcher.fetch(url)
 
 
 async def test_only_permanent_redirects_move_the_feed(feed_server: FeedServer) -> None:

@@ -188,7 +188,11 @@ class Fetcher:
                 location = resp.headers.get("Location")
                 if resp.status in _REDIRECTS and location:
                     all_permanent = all_permanent and resp.status in _PERMANENT
-                    target = self._checked(target.join(URL(location)), untrusted, redirect=True)
+                    try:
+                        following = target.join(URL(location))
+                    except ValueError as exc:
+                        raise FetchError(f"a redirect to an invalid URL: {exc}") from exc
+                    target = self._checked(following, untrusted, redirect=True)
                     if all_permanent:
                         permanent = str(target)
                     log.debug("redirected to %s", target, extra={"feed_url": url})
