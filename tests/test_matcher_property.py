@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.core.matcher import Matcher
 from bot.core.query import Query, QueryError, parse_query, tokenize
+from bot.core.query.inflect import base_candidates, word_forms
 from bot.core.query.text import WORD_RE, normalise, word_spans
 from tests.support.reference_matcher import reference_matches
 
@@ -101,3 +102,12 @@ def test_fast_tokenizer_agrees_with_the_word_pattern(raw: str) -> None:
 @given(st.text(alphabet="abcXYZ09_'’ -.,é", max_size=60))
 def test_ascii_fast_path_agrees_with_the_word_pattern(raw: str) -> None:
     assert tokenize(raw) == [normalise(w) for w in WORD_RE.findall(raw)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_every_form_leads_back_to_its_word(word: str) -> None:
+    # The matcher files a query word once and reaches it from story words by undoing the
+    # suffix rules: a form whose base is not among the candidates would be a missed alert.
+    for form in word_forms(word):
+        assert word in base_candidates(form)

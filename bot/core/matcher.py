@@ -11,38 +11,44 @@ place; equal queries (`NATO`, `nato`) share one compiled entry.
 from __future__ import annotations
 
 from bisect import insort
-from dataclasses import dataclass, field
 
-from bot.core.matcher_plan import Compiled, compile_query, leaf_spans
+from bot.core.matcher_plan import Compiled, LazySpans, compile_query
 from bot.core.matcher_story import StoryView
-from bot.core.models import Match, Span
+from bot.core.models import Match
 from bot.core.query import Query, parse_query
-from bot.core.query.ast import Node, Word
-from bot.core.query.inflect import word_forms
+from bot.core.query.ast import Node, Word, canonical
+from bot.core.query.inflect import base_candidates, word_forms
 
 _TOKEN_CACHE_MAX = 500_000
 _NO_ATOMS: tuple[int, ...] = ()
 
 
-@dataclass(slots=True, eq=False)
 class _Entry:
-    node: Node
-    compiled: Compiled
-    subscribers: dict[int, str] = field(default_factory=dict)  # id -> query as written
-    terms: frozenset[int] = frozenset()
+    """One distinct query (by meaning), compiled once, and who subscribed to it."""
+
+    __slots__ = ("compiled", "key", "subscribers", "terms")
+
+    def __init__(self, key: str, compiled: Compiled, terms: tuple[int, ...]) -> None:
+        self.key = key
+        self.compiled = compiled
+        self.subscribers: dict[int, str] = {}  # subscription id -> query as written
+        self.terms = terms  # distinct term ids it holds a reference to
 
 
 class Matcher:
     def __init__(self) -> None:
-        self._entries: dict[Node, _Entry] = {}
+        self._entries: dict[str, _Entry] = {}  # by canonical(query.node)
         self._by_subscription: dict[int, _Entry] = {}
         self._by_cover: dict[int, set[_Entry]] = {}
         # Terms: one id per distinct word-test, shared by every query using it.
-        self._term_ids: dict[Word, int] = {}
+        self._term_ids: dict[tuple[str, str], int] = {}  # (norm, mode): C-level hashing
         self._terms: dict[int, Word] = {}
         self._term_refs: dict[int, int] = {}
         self._next_term = 0
-        self._by_form: dict[str, list[int]] = {}  # story word -> terms it satisfies
+        # Query words by normal form; a story word reaches a "word" term through its
+        # possible bases (inflect.base_candidates), so each term is filed once, not per form.
+        self._by_word: dict[str, list[int]] = {}
+        self._by_exact: dict[str, list[int]] = {}
         self._by_prefix: dict[str, list[int]] = {}
         self._prefix_lengths: list[int] = []  # distinct prefix lengths, ascending
         self._prefix_length_uses: dict[int, int] = {}
@@ -58,9 +64,10 @@ class Matcher:
     def add(self, subscription_id: int, query: str | Query) -> None:
         parsed = parse_query(query) if isinstance(query, str) else query
         self.remove(subscription_id)
-        entry = self._entries.get(parsed.node)
+        key = canonical(parsed.node)
+        entry = self._entries.get(key)
         if entry is None:
-            entry = self._new_entry(parsed.node)
+            entry = self._new_entry(key, parsed.node)
         entry.subscribers[subscription_id] = parsed.text
         self._by_subscription[subscription_id] = entry
 
@@ -73,36 +80,34 @@ class Matcher:
             self._drop_entry(entry)
 
     def match(self, title: str, summary: str) -> list[Match]:
-        story = StoryView(title, summary, self._lookup)
+        story = StoryView(title, summary, self._lookup, self._token_cache)
         by_cover = self._by_cover
-        candidates: set[_Entry] = set()
-        for atom in story.present:
-            entries = by_cover.get(atom)
-            if entries:
-                candidates.update(entries)
+        candidates: set[_Entry] = set().union(
+            *map(by_cover.__getitem__, story.present & by_cover.keys())
+        )
         results: list[Match] = []
         for entry in candidates:
             compiled = entry.compiled
-            if not (compiled.trivial or compiled.plan.test(story)):
+            plan = compiled.plan
+            if plan is not None and not plan.test(story):
                 continue
-            matched: list[str] = []
-            spans: list[Span] = []
-            for leaf in compiled.leaves:
-                found = leaf_spans(leaf, story)
-                if found:
-                    matched.append(leaf.display)
-                    spans.extend(found)
-            words = tuple(dict.fromkeys(matched))
-            where = tuple(sorted(set(spans), key=_title_first))
+            words = compiled.words
+            if words is None:  # OR inside: report the terms this story has
+                leaves = tuple(leaf for leaf in compiled.leaves if leaf.found(story))
+                words = tuple(dict.fromkeys(leaf.display for leaf in leaves))
+            else:
+                leaves = compiled.leaves
+            where = LazySpans(story, leaves)  # shared by the entry's subscribers
             results.extend(
                 Match(sub_id, text, words, where) for sub_id, text in entry.subscribers.items()
             )
-        results.sort(key=lambda m: m.subscription_id)
+        if len(results) > 1:
+            results.sort(key=_by_subscription)
         return results
 
     # -- the index ---------------------------------------------------------------------
 
-    def _new_entry(self, node: Node) -> _Entry:
+    def _new_entry(self, key: str, node: Node) -> _Entry:
         used: list[int] = []
 
         def term_id(word: Word) -> int:
@@ -112,19 +117,19 @@ class Matcher:
 
         compiled = compile_query(node, term_id, self._weight)
         # _acquire counted every use; keep one reference per distinct term per entry.
-        terms = frozenset(used)
+        terms = tuple(set(used))
         for tid in used:
             self._term_refs[tid] -= 1
         for tid in terms:
             self._term_refs[tid] += 1
-        entry = _Entry(node, compiled, terms=terms)
-        self._entries[node] = entry
+        entry = _Entry(key, compiled, terms)
+        self._entries[key] = entry
         for atom in compiled.cover:
             self._by_cover.setdefault(atom, set()).add(entry)
         return entry
 
     def _drop_entry(self, entry: _Entry) -> None:
-        del self._entries[entry.node]
+        del self._entries[entry.key]
         for atom in entry.compiled.cover:
             bucket = self._by_cover.get(atom)
             if bucket is not None:
@@ -136,11 +141,11 @@ class Matcher:
         self._release_unused(entry.terms)
 
     def _acquire(self, word: Word) -> int:
-        tid = self._term_ids.get(word)
+        tid = self._term_ids.get((word.norm, word.mode))
         if tid is None:
             tid = self._next_term
             self._next_term += 1
-            self._term_ids[word] = tid
+            self._term_ids[word.norm, word.mode] = tid
             self._terms[tid] = word
             self._term_refs[tid] = 0
             if word.mode == "prefix":
@@ -150,31 +155,26 @@ class Matcher:
                     insort(self._prefix_lengths, len(word.norm))
                 self._prefix_length_uses[len(word.norm)] = uses + 1
             else:
-                forms = word_forms(word.norm) if word.mode == "word" else (word.norm,)
-                for form in forms:
-                    self._by_form.setdefault(form, []).append(tid)
+                index = self._by_word if word.mode == "word" else self._by_exact
+                index.setdefault(word.norm, []).append(tid)
             self._token_cache.clear()  # a word may now satisfy a new term
         self._term_refs[tid] += 1
         return tid
 
-    def _release_unused(self, tids: frozenset[int]) -> None:
+    def _release_unused(self, tids: tuple[int, ...]) -> None:
         for tid in tids:
             if self._term_refs[tid] > 0:
                 continue
             word = self._terms.pop(tid)
             del self._term_refs[tid]
-            del self._term_ids[word]
-            if word.mode == "prefix":
-                keys = [word.norm]
-                index = self._by_prefix
-            else:
-                keys = list(word_forms(word.norm)) if word.mode == "word" else [word.norm]
-                index = self._by_form
-            for key in keys:
-                bucket = index[key]
-                bucket.remove(tid)
-                if not bucket:
-                    del index[key]
+            del self._term_ids[word.norm, word.mode]
+            index = {"prefix": self._by_prefix, "word": self._by_word}.get(
+                word.mode, self._by_exact
+            )
+            bucket = index[word.norm]
+            bucket.remove(tid)
+            if not bucket:
+                del index[word.norm]
             if word.mode == "prefix":
                 self._prefix_length_uses[len(word.norm)] -= 1
                 if not self._prefix_length_uses[len(word.norm)]:
@@ -193,7 +193,12 @@ class Matcher:
         atoms = self._token_cache.get(token)
         if atoms is not None:
             return atoms
-        tids = list(self._by_form.get(token, ()))
+        tids = list(self._by_exact.get(token, ()))
+        by_word = self._by_word
+        for base in base_candidates(token):
+            found = by_word.get(base)
+            if found and token in word_forms(base):
+                tids.extend(found)
         for length in self._prefix_lengths:
             if length > len(token):
                 break
@@ -205,5 +210,5 @@ class Matcher:
         return atoms
 
 
-def _title_first(span: Span) -> tuple[bool, int, int]:
-    return (span.field != "title", span.start, span.end)
+def _by_subscription(match: Match) -> int:
+    return match.subscription_id

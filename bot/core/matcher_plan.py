@@ -12,12 +12,12 @@ words are rarer: Zipf's law of abbreviation); for OR it is the union of the chil
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import overload
 
 from bot.core.matcher_story import StoryView
 from bot.core.models import Span
-from bot.core.query.ast import Node, Not, Or, Term, Word
+from bot.core.query.ast import And, Node, Not, Or, Term, Word
 
 TermId = Callable[[Word], int]
 
@@ -49,7 +49,7 @@ class PhrasePlan(Plan):
 
     def test(self, story: StoryView) -> bool:
         # Cheap set test first: the positional check only for stories holding every word.
-        return self.needed <= story.present and bool(story.places(self.atoms, self.title_only))
+        return self.needed <= story.present and story.has_phrase(self.atoms, self.title_only)
 
 
 class AllPlan(Plan):
@@ -89,21 +89,40 @@ class NotPlan(Plan):
         return not self.child.test(story)
 
 
-@dataclass(frozen=True, slots=True)
 class Leaf:
     """A positive term, to report as matched (its display) and where (its spans)."""
 
-    display: str
-    atoms: tuple[int, ...]
-    title_only: bool
+    __slots__ = ("atoms", "display", "title_only")
+
+    def __init__(self, display: str, atoms: tuple[int, ...], title_only: bool) -> None:
+        self.display = display
+        self.atoms = atoms  # anywhere-atoms of its words, in order
+        self.title_only = title_only
+
+    def found(self, story: StoryView) -> bool:
+        present = story.present
+        shift = 1 if self.title_only else 0
+        if not all(a + shift in present for a in self.atoms):
+            return False
+        return len(self.atoms) == 1 or story.has_phrase(self.atoms, self.title_only)
 
 
-@dataclass(slots=True)
 class Compiled:
-    plan: Plan
-    cover: frozenset[int]
-    leaves: tuple[Leaf, ...]
-    trivial: bool  # a single word: holding a cover atom is matching
+    __slots__ = ("cover", "leaves", "plan", "words")
+
+    def __init__(
+        self,
+        plan: Plan | None,
+        cover: tuple[int, ...],
+        leaves: tuple[Leaf, ...],
+        words: tuple[str, ...] | None,
+    ) -> None:
+        self.plan = plan  # None: a single word, so holding its cover atom is matching
+        self.cover = cover
+        self.leaves = leaves
+        # When every positive term must be present for a match (no OR), what a match
+        # reports is known in advance; None: check each term on the story.
+        self.words = words
 
 
 def compile_query(node: Node, term_id: TermId, weight: Callable[[int], float]) -> Compiled:
@@ -114,14 +133,61 @@ def compile_query(node: Node, term_id: TermId, weight: Callable[[int], float]) -
         raise ValueError("a query needs a positive term")
     leaves = tuple(compiler.leaf(t) for t in _positive_terms(node))
     trivial = isinstance(node, Term) and len(node.words) == 1
-    return Compiled(plan, frozenset(cover), leaves, trivial)
+    words = tuple(dict.fromkeys(leaf.display for leaf in leaves)) if _no_or(node) else None
+    return Compiled(None if trivial else plan, tuple(sorted(cover)), leaves, words)
 
 
-def leaf_spans(leaf: Leaf, story: StoryView) -> list[Span]:
-    return [
-        story.span(stream, first, len(leaf.atoms))
-        for stream, first in story.places(leaf.atoms, leaf.title_only)
-    ]
+def _no_or(node: Node) -> bool:
+    if isinstance(node, Term | Not):
+        return True
+    return isinstance(node, And) and all(_no_or(c) for c in node.children)
+
+
+class LazySpans(Sequence[Span]):
+    """Where a match's terms are in the story, worked out on first use, then kept."""
+
+    __slots__ = ("_leaves", "_spans", "_story")
+
+    def __init__(self, story: StoryView, leaves: tuple[Leaf, ...]) -> None:
+        self._story: StoryView | None = story
+        self._leaves = leaves
+        self._spans: tuple[Span, ...] | None = None
+
+    def _get(self) -> tuple[Span, ...]:
+        if self._spans is None:
+            story = self._story
+            assert story is not None
+            found = {
+                story.span(stream, first, len(leaf.atoms))
+                for leaf in self._leaves
+                for stream, first in story.places(leaf.atoms, leaf.title_only)
+            }
+            self._spans = tuple(sorted(found, key=lambda s: (s.field != "title", s.start, s.end)))
+            self._story = None  # the story's words are no longer needed
+        return self._spans
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    @overload
+    def __getitem__(self, index: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Span, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Span | tuple[Span, ...]:
+        return self._get()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazySpans):
+            return self._get() == other._get()
+        return isinstance(other, tuple) and self._get() == other
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
 
 
 def _positive_terms(node: Node) -> list[Term]:

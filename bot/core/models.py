@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -79,14 +80,15 @@ class Match:
 
     `matched` names the query's terms that were found, as the subscriber wrote them
     (`Russia`, `security guarantees`, `Russ*`), for "Matched: ..." lines; `spans` says where
-    the story has them (`Russian`, `security-guarantees`...), in order, for highlighting.
-    Terms under NOT never appear in either.
+    the story has them (`Russian`, `security-guarantees`...), title first, in text order, for
+    highlighting. Terms under NOT never appear in either. The matcher computes `spans` on
+    first use (a lazy sequence), so matching does not pay for offsets nobody reads.
     """
 
     subscription_id: int
     query: str
     matched: tuple[str, ...]
-    spans: tuple[Span, ...] = ()
+    spans: Sequence[Span] = ()
 
 
 @dataclass(frozen=True, slots=True)

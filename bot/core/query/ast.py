@@ -58,3 +58,14 @@ def terms_of(node: Node, *, positive_only: bool = False) -> list[Term]:
     if isinstance(node, Not):
         return [] if positive_only else terms_of(node.child, positive_only=positive_only)
     return [t for child in node.children for t in terms_of(child, positive_only=positive_only)]
+
+
+def canonical(node: Node) -> str:
+    """A string equal for equal queries (`NATO` and `nato`): the matcher's key for sharing."""
+    if isinstance(node, Term):
+        words = " ".join(f"{w.mode[0]}:{w.norm}" for w in node.words)
+        return f"{node.field[0]}[{words}]"
+    if isinstance(node, Not):
+        return f"!({canonical(node.child)})"
+    sign = "&" if isinstance(node, And) else "|"
+    return sign + "(" + ",".join(canonical(c) for c in node.children) + ")"

@@ -60,7 +60,7 @@ def _adjectives(word: str) -> list[str]:
     return [word + "ian"]
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)
 def word_forms(word: str) -> frozenset[str]:
     """`word` (a normal form) and the forms the rules above make from it."""
     if not (word.isascii() and word.isalpha()):
@@ -72,3 +72,31 @@ def word_forms(word: str) -> frozenset[str]:
             forms.add(form)
             forms.add(form + "'s")
     return frozenset(forms)
+
+
+def base_candidates(token: str) -> set[str]:
+    """Every word whose forms could include `token`: the rules above, undone.
+
+    A superset (check `token in word_forms(base)`); it lets the matcher index each query
+    word once instead of all its forms, and pay for the rules once per distinct story word.
+    """
+    out: set[str] = set()
+    stems = [token, token[:-2]] if token.endswith("'s") else [token]
+    for stem in stems:
+        singular = {stem}
+        if stem.endswith("s"):
+            singular.add(stem[:-1])
+        if stem.endswith("es"):
+            singular.add(stem[:-2])
+        if stem.endswith("ies"):
+            singular.add(stem[:-3] + "y")
+        for base in singular:
+            out.add(base)
+            if base.endswith("n"):
+                out.add(base[:-1])  # Russia + n
+            if base.endswith("an"):
+                out.update((base[:-2], base[:-2] + "o"))  # Europe + an, Mexic(o) -> an
+            if base.endswith("ian"):
+                root = base[:-3]
+                out.update((root, root + "a", root + "e", root + "y"))
+    return out
