@@ -1,7 +1,7 @@
 """A controllable clock and a recording notifier for delivery tests.
 
-The notifier behaves like a platform with an idempotency key (Discord's nonce): a send
-that says maybe_sent returns the earlier message instead of posting again.
+The notifier dedupes only when told maybe_sent (as Slack's history lookup does), so a
+dispatcher that forgot to say so after an ambiguous failure would post twice here.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ class RecordingNotifier:
     posted: list[Posted] = field(default_factory=list)
     calls: list[tuple[int | None, bool]] = field(default_factory=list)
     fault: Fault | None = None
-    dedupe: bool = True
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
         self.calls.append((alert.id, maybe_sent))
@@ -52,7 +51,7 @@ class RecordingNotifier:
         if error is not None and not post_first:
             raise error
         earlier = [p for p in self.posted if p.alert.id == alert.id]
-        if not (earlier and self.dedupe):
+        if not (earlier and maybe_sent):
             self.posted.append(Posted(alert, self.clock.now(), maybe_sent))
         if error is not None:
             raise error
