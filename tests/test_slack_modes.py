@@ -179,3 +179,27 @@ async def test_a_refused_app_token_stops_socket_mode_cleanly(
         assert [r for r in caplog.records if "SLACK_APP_TOKEN" in r.getMessage()]
     finally:
         await app.close()
+
+
+async def test_slack_unreachable_at_start_does_not_stop_the_bot(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    http = SlackAdapter(
+        SlackOptions(
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            http_port=0,
+            http_host="127.0.0.1",
+            api_url=dead,
+        )
+    )
+    socket_mode = SlackAdapter(SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=dead))
+    app = await build_app(settings, [http], feed_urls=[])
+    try:
+        await http.start(app.deps)
+        assert http.port is not None  # serving; it asks Slack who it is on the first request
+        await socket_mode.start(app.deps)  # returns; the SDK keeps trying to connect
+        assert not socket_mode.stopped.is_set()
+    finally:
+        await socket_mode.stop()
+        await app.close()

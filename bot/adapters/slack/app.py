@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -32,6 +33,7 @@ from bot.core.commands import CommandDeps
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+UNREACHABLE = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Task[None] | None = None
 
     @property
     def notifier(self) -> SlackNotifier:
@@ -110,6 +113,15 @@ class SlackAdapter:
             # for the websocket URL here, where a refusal can stop the Slack side cleanly.
             try:
                 opened = await self.client.apps_connections_open(app_token=self.options.app_token)
+            except UNREACHABLE as exc:
+                # Not the token's fault: the SDK's own loop keeps trying in the background,
+                # and the rest of the bot starts meanwhile.
+                log.warning("Slack Socket Mode not connected yet (%s); retrying", _why(exc))
+                self._connecting = asyncio.create_task(
+                    self._socket.connect_async(),  # type: ignore[no-untyped-call]
+                    name="slack-socket-connect",
+                )
+                return
             except SlackApiError as exc:
                 code = error_code(exc)
                 if code not in TOKEN_ERRORS:
@@ -148,6 +160,10 @@ class SlackAdapter:
             )
 
     async def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
+            self._connecting = None
         if self._socket is not None:
             socket, self._socket = self._socket, None
             await socket.close_async()  # type: ignore[no-untyped-call]
@@ -165,8 +181,10 @@ class SlackAdapter:
             if code in TOKEN_ERRORS:
                 self._token_refused(code)
                 return False
-            # Slack unreachable at start: serve anyway; _authorize asks again per request.
             log.warning("Slack auth.test failed (%s); will retry on the first request", code)
+        except UNREACHABLE as exc:
+            # Slack unreachable at start: serve anyway; _authorize asks again per request.
+            log.warning("Slack unreachable (%s); will retry on the first request", _why(exc))
         return True
 
     def _authorizer(self) -> Callable[[], Awaitable[AuthorizeResult]]:
@@ -225,3 +243,7 @@ class SlackAdapter:
 def _bound_port(site: web.TCPSite, wanted: int) -> int:
     sockets = getattr(site._server, "sockets", None)
     return int(sockets[0].getsockname()[1]) if sockets else wanted
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
