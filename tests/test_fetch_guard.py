@@ -10,15 +10,21 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.core.clock import SystemClock
+from bot.core.index import SubscriptionIndex
+from bot.core.models import Channel
 from bot.core.ports import FeedRejected
 from bot.feeds.fetch import Fetcher, UnsafeURLError
 from bot.feeds.netguard import AddressPolicy, GuardedConnector
 from bot.feeds.probe import HttpFeedProbe
+from bot.feeds.watcher import Watcher
+from bot.store import open_store
 from tests.support.feed_server import FeedServer, rss
 
 PUBLIC_FOR_TESTS = AddressPolicy(allow=(ipaddress.ip_network("127.0.0.2/32"),))
@@ -199,6 +205,33 @@ async def test_a_dns_answer_that_turns_private_is_refused_at_connect(
     assert str(caught.value) == ("refused: news.example resolves to 127.0.0.1, a loopback address")
     assert dns.lookups == ["news.example", "news.example"]  # no cached answer reused
     assert feed_server.hits("/feed.rss") == []
+
+
+async def test_a_chat_added_feed_is_guarded_on_every_poll_not_only_when_added(
+    tmp_path: Path, public_server: FeedServer
+) -> None:
+    public_server.serve("/feed.rss", rss(STORY))
+    dns = ScriptedResolver({"news.example": ["127.0.0.2", "127.0.0.1"]})
+    url = f"http://news.example:{public_server.port}/feed.rss"
+    store = await open_store(str(tmp_path / "bot.db"))
+    try:
+        async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS, resolver=dns) as fetcher:
+            probed = await HttpFeedProbe(fetcher).probe(url)  # `/news feed add`: public
+        feed, _ = await store.attach_feed(
+            probed.url, Channel("console", "local", "newsroom"), added_by="someone"
+        )
+        assert not feed.trusted
+        # A later poll (a fresh connection) meets the rebound answer.
+        async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS, resolver=dns) as fetcher:
+            watcher = Watcher(
+                store=store, index=SubscriptionIndex(), fetcher=fetcher, clock=SystemClock()
+            )
+            await watcher.refresh_feed(feed)
+        (polled,) = await store.list_feeds()
+    finally:
+        await store.close()
+    assert polled.last_error == "refused: news.example resolves to 127.0.0.1, a loopback address"
+    assert len(public_server.hits("/feed.rss")) == 1  # the probe's fetch only
 
 
 async def test_the_connected_peer_is_checked_even_if_resolution_was_not(
