@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -52,9 +53,15 @@ async def running_bot(
 
 
 async def eventually(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    """Wait until `predicate()` holds (an event seen from outside, not a timing claim)."""
+    """Wait until `predicate()` holds (an event seen from outside, not a timing claim).
+
+    `predicate` may be a coroutine function.
+    """
     async with asyncio.timeout(timeout):
         for _ in itertools.count():
-            if predicate():
+            result = predicate()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
                 return
             await asyncio.sleep(0.02)

@@ -204,6 +204,13 @@ class FakeDiscord:
         """Messages created in a channel, in order (each once, whatever the retries)."""
         return list(self.messages.get(channel_id, []))
 
+    def bot_message(self, channel_id: str, *custom_ids: str) -> dict[str, Any]:
+        """A message the bot posted earlier (not recorded here), with these buttons."""
+        buttons = [
+            {"type": 2, "style": 2, "label": "Unsubscribe", "custom_id": c} for c in custom_ids
+        ]
+        return self._message(channel_id, {"components": [{"type": 1, "components": buttons}]})
+
     def calls(self, method: str, path_regex: str) -> list[Recorded]:
         rx = re.compile(path_regex)
         return [r for r in self.requests if r.method == method and rx.search(r.path)]
@@ -238,7 +245,11 @@ class FakeDiscord:
 
     async def rejoin_guild(self, guild_id: str, *channel_ids: str) -> None:
         self.add_guild(guild_id, *channel_ids)
-        await self.dispatch("GUILD_CREATE", self._guild_payload(self.guilds[guild_id]))
+        # A guild joined now comes without "unavailable" (discord.py: guild_join); the ones
+        # sent after READY say "unavailable": false (guild_available).
+        payload = self._guild_payload(self.guilds[guild_id])
+        del payload["unavailable"]
+        await self.dispatch("GUILD_CREATE", payload)
 
     async def delete_channel(self, guild_id: str, channel_id: str) -> None:
         guild = self.guilds.get(guild_id)
@@ -276,6 +287,7 @@ class FakeDiscord:
         user_id: str,
         permissions: int,
         message: dict[str, Any] | None = None,
+        app_permissions: int = MEMBER_PERMISSIONS,
     ) -> tuple[dict[str, Any], Interaction]:
         interaction = Interaction(id=snowflake(), token=f"tok-{snowflake()}", sent_at=0.0)
         payload: dict[str, Any] = {
@@ -289,7 +301,7 @@ class FakeDiscord:
             "member": self._member(user_id, permissions),
             "token": interaction.token,
             "version": 1,
-            "app_permissions": str(MEMBER_PERMISSIONS),
+            "app_permissions": str(app_permissions),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
@@ -318,6 +330,7 @@ class FakeDiscord:
         permissions: int = MEMBER_PERMISSIONS,
         focused: str | None = None,
         wait: bool = True,
+        app_permissions: int = MEMBER_PERMISSIONS,
     ) -> Interaction:
         """Run `/news sub [group] name=value ...` as a person would: an INTERACTION_CREATE.
 
@@ -339,10 +352,10 @@ class FakeDiscord:
             opt: dict[str, Any] = {"name": name, "type": 3, "value": value}
             if value.lstrip("-").isdigit() and name in {"id", "count", "hours", "limit"}:
                 opt = {"name": name, "type": 4, "value": int(value)}
+            if value in {"true", "false"}:
+                opt = {"name": name, "type": 5, "value": value == "true"}
             if name == focused:
                 opt["focused"] = True
-            if name in {"mention", "user"}:
-                opt["type"] = 6
             options.append(opt)
         for sub in reversed(path):
             kind = 1 if sub == path[-1] else 2
@@ -368,6 +381,7 @@ class FakeDiscord:
             channel_id=channel_id,
             user_id=user_id,
             permissions=permissions,
+            app_permissions=app_permissions,
         )
         return await self._push_interaction(payload, interaction, wait)
 
@@ -399,7 +413,7 @@ class FakeDiscord:
         interaction.sent_at = time.monotonic()
         await self.dispatch("INTERACTION_CREATE", payload)
         if wait:
-            async with asyncio.timeout(20):
+            async with asyncio.timeout(10):
                 await interaction.answered.wait()
             # Deferred replies arrive as follow-ups/edits soon after: give them a moment.
             if any(c.get("type") in (5, 6) for c in interaction.callbacks):
@@ -426,7 +440,10 @@ class FakeDiscord:
             return self._fault_response(fault)
         for method, rx, handler in self._routes:
             if method == request.method and (m := rx.fullmatch(path)):
-                return await handler(self, body, **m.groupdict())
+                groups = m.groupdict()
+                if handler is FakeDiscord._callback:
+                    groups["request_query"] = request.query
+                return await handler(self, body, **groups)
         return json_response({"message": "404: Not Found", "code": 0}, status=404)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -575,7 +592,10 @@ class FakeDiscord:
             "allowed_mentions": body.get("allowed_mentions"),
         }
 
-    async def _callback(self, body: Any, interaction_id: str, token: str) -> web.Response:
+    async def _callback(
+        self, body: Any, interaction_id: str, token: str, request_query: Any = None
+    ) -> web.Response:
+        request_query = request_query or {}
         interaction = self.interactions.get(interaction_id)
         if interaction is None or interaction.token != token:
             return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
@@ -590,9 +610,28 @@ class FakeDiscord:
         problems = _message_problems((body or {}).get("data") or {})
         if problems:
             return _form_error(problems)
-        interaction.callbacks.append(body or {})
+        body = body or {}
+        interaction.callbacks.append(body)
         interaction.answered.set()
-        return web.Response(status=204)
+        if request_query.get("with_response") not in ("1", "true", "True"):
+            return web.Response(status=204)
+        data = body.get("data") or {}
+        flags = int(data.get("flags") or 0)
+        response: dict[str, Any] = {
+            "interaction": {
+                "id": interaction_id,
+                "type": 2,
+                "response_message_loading": body.get("type") == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            }
+        }
+        if body.get("type") in (4, 7):
+            message = self._message("0", data, flags=flags)
+            response["interaction"]["response_message_id"] = message["id"]
+            response["resource"] = {"type": body["type"], "message": message}
+        else:
+            response["resource"] = {"type": body.get("type", 4)}
+        return json_response(response)
 
     async def _followup(self, body: Any, app_id: str, token: str) -> web.Response:
         interaction = self._by_token(token)

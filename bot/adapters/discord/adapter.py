@@ -84,6 +84,10 @@ class _Events:
         if self.newsbot_life is not None:
             await self.newsbot_life.guilds_present([guild.id])
 
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        if self.newsbot_life is not None:
+            await self.newsbot_life.guilds_present([guild.id])
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         if self.newsbot_life is not None:
             await self.newsbot_life.guild_removed(guild.id)

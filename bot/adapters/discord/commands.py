@@ -204,18 +204,20 @@ def _valid_name(name: str) -> bool:
 
 def _passthrough(cmd: Command) -> app_commands.Command[Any, ..., None]:
     """`/news <name> [args]` for a core command this adapter has no dedicated handler for."""
+    description = (cmd.summary or cmd.usage or cmd.name)[:DESCRIPTION_LIMIT]
+    if cmd.usage.strip() == cmd.name:  # takes no arguments
 
-    async def callback(interaction: discord.Interaction[Any], args: str = "") -> None:
-        text = f"{cmd.name} {args}".strip()
+        async def bare(interaction: discord.Interaction[Any]) -> None:
+            await _run(interaction, cmd.name)
+
+        return app_commands.Command(name=cmd.name, description=description, callback=bare)
+
+    async def with_args(interaction: discord.Interaction[Any], args: str = "") -> None:
         checks = (("args", args, ARGS_LIMIT),) if args else ()
-        await _run(interaction, text, checks=checks)
+        await _run(interaction, f"{cmd.name} {args}".strip(), checks=checks)
 
-    app_commands.describe(args=f"/news {cmd.usage}"[:DESCRIPTION_LIMIT])(callback)
-    return app_commands.Command(
-        name=cmd.name,
-        description=(cmd.summary or cmd.usage or cmd.name)[:DESCRIPTION_LIMIT],
-        callback=callback,
-    )
+    app_commands.describe(args=f"/news {cmd.usage}"[:DESCRIPTION_LIMIT])(with_args)
+    return app_commands.Command(name=cmd.name, description=description, callback=with_args)
 
 
 def build_tree(client: discord.Client, runner: CommandRunner) -> app_commands.CommandTree[Any]:
@@ -226,7 +228,12 @@ def build_tree(client: discord.Client, runner: CommandRunner) -> app_commands.Co
     async def on_error(
         interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        log.error("command error: %s", error, extra={"channel": str(interaction.channel_id)})
+        log.error(
+            "command error: %s",
+            error,
+            exc_info=error,
+            extra={"channel": str(interaction.channel_id)},
+        )
         await runner.answer(
             interaction, Reply("Sorry, that command failed; the error is in the bot's log.")
         )

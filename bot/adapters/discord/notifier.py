@@ -20,7 +20,13 @@ from discord.http import handle_message_parameters
 
 from bot.adapters.discord.render import render_alert
 from bot.core.models import Alert, Channel
-from bot.core.ports import PermanentSendError, RateLimited, SendResult, TransientSendError
+from bot.core.ports import (
+    MessageRejected,
+    PermanentSendError,
+    RateLimited,
+    SendResult,
+    TransientSendError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ class DiscordNotifier:
         except discord.HTTPException as exc:
             if exc.status == 400:
                 # Our message broke a rule no retry will fix; never resend it.
-                raise PermanentSendError(f"Discord rejected the message: {exc.text}") from exc
+                raise MessageRejected(f"Discord rejected the message: {exc.text}") from exc
             # 401 (token revoked), a 429 without Via (Cloudflare), anything else: try later.
             raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 import discord
 
+from bot.core.alerts import set_channel_paused
 from bot.core.commands import CommandDeps, Invocation, Reply, handle_command
 from bot.core.models import Channel
 
@@ -34,9 +35,9 @@ def discord_channel(guild_id: int, channel_id: int) -> Channel:
 
 
 class CommandRunner:
-    def __init__(self, deps: CommandDeps, *, defer_after: float = DEFER_AFTER) -> None:
+    def __init__(self, deps: CommandDeps, *, defer_after: float | None = None) -> None:
         self.deps = deps
-        self.defer_after = defer_after
+        self.defer_after = DEFER_AFTER if defer_after is None else defer_after
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def invocation(
@@ -115,9 +116,7 @@ class CommandRunner:
         await self.deps.store.resume_channel(ch)
         # The alerts delivery kept unsent while the channel was paused go out now.
         await self.deps.store.unpark_channel(ch, self.deps.clock.now())
-        for sub in await self.deps.store.list_subscriptions(ch):
-            self.deps.index.remove(sub.id)
-            self.deps.index.add(sub)
+        set_channel_paused(self.deps.index.by_id, ch, None)
         log.info("permission restored: subscriptions resumed", extra={"channel": str(ch)})
 
 
