@@ -159,7 +159,11 @@ async def test_a_missing_permission_pauses_the_channel_with_the_reason_in_list(
         await eventually(lambda: feed_server.hits("/world.rss"))
         fake_discord.fail("POST", rf"/channels/{CHANNEL}/messages", 403)
         feed_server.serve("/world.rss", rss(LAVROV, SNOW))
-        await eventually(lambda: fake_discord.calls("POST", rf"/channels/{CHANNEL}/messages"))
+        store = await open_store(str(tmp_path / "bot.db"))
+        try:
+            await eventually(lambda: paused_reasons(store))  # delivery paused the channel
+        finally:
+            await store.close()
 
         cannot_post = MEMBER_PERMISSIONS & ~SEND_MESSAGES
         listing = await fake_discord.slash(
