@@ -83,16 +83,30 @@ class FeedGroup(app_commands.Group, name="feed", description="The feeds this ser
             interaction, f"feed remove {feed}", checks=(("feed", feed, URL_LIMIT),), public=True
         )
 
-    @app_commands.command(name="list", description="Every feed and its health")
-    async def list_(self, interaction: discord.Interaction[Any]) -> None:
-        await _run(interaction, "feed list")
-
     @app_commands.command(name="resume", description="Resume polling a paused feed")
     @app_commands.describe(feed="The feed's id or URL, as /news feed list shows it")
     async def resume(
         self, interaction: discord.Interaction[Any], feed: app_commands.Range[str, 1, URL_LIMIT]
     ) -> None:
         await _run(interaction, f"feed resume {feed}", checks=(("feed", feed, URL_LIMIT),))
+
+    @remove.autocomplete("feed")
+    @resume.autocomplete("feed")
+    async def _feeds(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        runner = runner_of(interaction.client)
+        needle = current.strip().casefold()
+        choices = []
+        for feed in await runner.deps.store.list_feeds():
+            label = f"{feed.id}: {feed.title or feed.url}"
+            if needle in label.casefold() or needle in feed.url.casefold():
+                choices.append(app_commands.Choice(name=label[:100], value=str(feed.id)))
+        return choices[:CHOICES_LIMIT]
+
+    @app_commands.command(name="list", description="Every feed and its health")
+    async def list_(self, interaction: discord.Interaction[Any]) -> None:
+        await _run(interaction, "feed list")
 
 
 class NewsGroup(app_commands.Group, name="news", description="Keyword news alerts"):
