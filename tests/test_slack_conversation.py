@@ -294,3 +294,29 @@ async def test_a_member_who_is_not_an_admin_is_refused_feed_add(
     admin = await slack.say("/news feed add http://127.0.0.1:9/rss", user="UADMIN")
     assert "workspace admin" not in admin["text"]
     assert admin["text"].startswith("Not added")
+
+
+async def test_a_post_whose_answer_was_lost_is_found_and_not_posted_again(
+    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake, tmp_path, [url])
+    try:
+        await slack.say("/news subscribe NATO")
+        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        fake.lose_answers = 1  # Slack posts it, but the bot only sees a 500
+        feed_server.serve("/world.rss", rss(LAVROV, SNOW))
+
+        # Delivery retries with maybe_sent; the notifier finds the post by its metadata.
+        await fake.wait_for(lambda: fake.called("conversations.history"))
+        channel = Channel("slack", TEAM, NEWS)
+
+        async def sent() -> bool:
+            return (await slack.app.store.delivery_status(channel)).last_sent_at is not None
+
+        await eventually(sent, True)
+        [post] = fake.posts_in(NEWS)
+        assert len(fake.called("chat.postMessage")) == 1
+        assert LAVROV[1] in post.text
+    finally:
+        await slack.close()

@@ -59,6 +59,7 @@ class FakeSlack:
     members: dict[str, set[str]] = field(default_factory=dict)  # channel -> member ids
     channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> error code
     token_error: str | None = None  # e.g. "token_revoked": every bot-token call fails
+    lose_answers: int = 0  # posts that are made but answered with a 500 (a lost reply)
     calls: list[Call] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
@@ -184,6 +185,9 @@ class FakeSlack:
         ts = f"{1700000000 + next(self._ts)}.000100"
         self.posted.append(Posted(channel, ts, str(args.get("text") or ""), blocks, metadata, args))
         await self._notify()
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise web.HTTPInternalServerError(text="upstream connect error")
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
 
     async def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
