@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.support.console import ConsoleBot
 from tests.support.feed_server import FeedServer
 from tests.support.rss import Item, rss_doc
 from tests.support.watch import DESK, running_bot
@@ -115,3 +116,44 @@ async def test_odd_feed_commands_get_usage(tmp_path: Path) -> None:
         assert await bot.say("/news feed add") == "Usage: /news feed add <url>"
         assert "No feed 42" in await bot.say("/news feed resume 42")
         assert "/news feed" in await bot.say("/news help")
+
+
+async def test_add_through_the_real_probe_then_the_story_arrives(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/wire.rss", rss_doc(SNOW, title="Harbour Wire"))
+    async with running_bot(tmp_path, real_probe=True) as bot:
+        await bot.say("/news subscribe NATO")
+        reply = await bot.say(f"/news feed add {url}")
+        assert reply.startswith(f"Added feed #1 Harbour Wire ({url})")
+        not_a_feed = feed_server.serve("/page.html", "<html><body>hello</body></html>")
+        refused = await bot.say(f"/news feed add {not_a_feed}")
+        assert refused.startswith("Not added: ")
+        assert "not an RSS, Atom or RDF feed" in refused
+        assert len(refused.splitlines()) == 1
+        assert [f.url for f in await bot.store.list_feeds()] == [url]
+
+        await bot.poll()
+        feed_server.serve("/wire.rss", rss_doc(NATO, SNOW, title="Harbour Wire"))
+        await bot.next_cycle()
+        [alert] = await bot.rendered()
+        assert NATO.title in alert
+
+
+async def test_on_the_console_a_loopback_feed_is_refused_in_one_line(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/wire.rss", rss_doc(SNOW))
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "NEWSBOT_POLL_INTERVAL": "1"}
+    bot = await ConsoleBot.start(env, tmp_path)
+    try:
+        reply = await bot.say(f"/news feed add {url}")
+        assert reply.startswith("Not added: ")
+        assert "127.0.0.1" in reply
+        assert len(reply.splitlines()) == 1
+        assert await bot.say("/news feed list") == (
+            "No feeds yet. Add one with /news feed add <url>"
+        )
+        assert feed_server.hits("/wire.rss") == []
+    finally:
+        await bot.stop()

@@ -18,6 +18,7 @@ from bot.core.models import Alert, Channel, Feed
 from bot.core.ports import FeedRejected, ProbedFeed
 from bot.feeds.fetch import Fetcher
 from bot.feeds.netguard import AddressPolicy
+from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, WatchPolicy
 from bot.store import SqliteStore, open_store
 from bot.store.outbox import _row_to_alert
@@ -117,10 +118,12 @@ class Bot:
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, **policy: float) -> AsyncIterator[Bot]:
+async def running_bot(
+    tmp_path: Path, *, real_probe: bool = False, **policy: float
+) -> AsyncIterator[Bot]:
     store = await open_store(str(tmp_path / "bot.db"))
     clock = ManualClock()
-    index = SubscriptionIndex()
+    index = SubscriptionIndex(await store.all_subscriptions())
     # Chat-added feeds go through the address guard; these tests serve them from this
     # machine, so loopback is let through here (the guard has tests of its own).
     fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow=(ip_network("127.0.0.0/8"),)))
@@ -134,7 +137,10 @@ async def running_bot(tmp_path: Path, **policy: float) -> AsyncIterator[Bot]:
         policy=WatchPolicy(**settings),  # type: ignore[arg-type]
         rng=random.Random(7),
     )
-    deps = CommandDeps(store=store, index=index, clock=clock, probe=probe)
+    # The real probe goes through the same (loopback-allowing) fetcher as the watcher.
+    deps = CommandDeps(
+        store=store, index=index, clock=clock, probe=HttpFeedProbe(fetcher) if real_probe else probe
+    )
     try:
         yield Bot(store, index, watcher, clock, deps, probe)
     finally:
