@@ -31,14 +31,18 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(_WORD.findall(unicodedata.normalize("NFKC", title).casefold()))
 
 
-def _order(word: str) -> tuple[int, str]:
+def _order(word: str) -> tuple[int, int, str]:
     # A fixed order that does not depend on what has been seen (frequencies would change
-    # it over time and break the prefix guarantee); crc32 spreads common words around.
-    return zlib.crc32(word.encode("utf-8")), word
+    # it over time and break the prefix guarantee). Longer words first: short ones ("in",
+    # "the", "and") are the common ones, and a common word in a prefix makes a big bucket.
+    return -len(word), zlib.crc32(word.encode("utf-8")), word
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
+    if not a and not b:
+        return 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 @dataclass(slots=True)
@@ -98,9 +102,12 @@ class DuplicateIndex:
                     best = entry
         if best is not None:
             return best
+        # Jaccard >= t needs t·|x| <= |y| <= |x|/t: sizes outside that are never compared.
+        low = self.threshold * len(words) - 1e-9
+        high = len(words) / self.threshold + 1e-9
         for word in self._prefix(words):
             for entry in self._by_key.get("t:" + word, {}).values():
-                if entry.key == key or len(entry.words) < self.min_words:
+                if entry.key == key or not low <= len(entry.words) <= high:
                     continue
                 if jaccard(words, entry.words) >= self.threshold and (
                     best is None or entry.seen_at < best.seen_at
