@@ -206,3 +206,16 @@ async def paused_reasons(store: SqliteStore) -> list[str]:
 
 async def no_pauses(store: SqliteStore) -> bool:
     return not await paused_reasons(store)
+
+
+async def test_after_a_dropped_gateway_connection_the_bot_reconnects_and_answers(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    async with running_bot(fake_discord, tmp_path):
+        sessions = len(fake_discord.identifies)
+        await fake_discord.disconnect_all()
+        await eventually(lambda: fake_discord.connections > sessions)
+        reply = await fake_discord.slash(
+            "/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL
+        )
+        assert "Subscribed #1: NATO" in reply.text

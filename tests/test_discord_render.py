@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from bot.adapters.discord import message_nonce
@@ -57,7 +56,7 @@ def test_every_embed_limit_holds_for_oversized_stories() -> None:
         summary=("word " * 3000).strip(),
         topics=tuple(f"topic{i}" for i in range(300)),
         matched=tuple(f"w{i}" for i in range(300)),
-        extra={"also_reported_by": json.dumps([f"Outlet {i}" for i in range(500)])},
+        extra={"also_reported_by": ", ".join(f"Outlet {i}" for i in range(500))},
     )
     embed = render_alert(huge).embed
     data = embed.to_dict()
@@ -106,3 +105,9 @@ def test_the_nonce_is_stable_per_alert_and_within_discords_25_characters() -> No
     assert len(first) <= 25
     assert message_nonce(alert(id=8)) != first
     assert message_nonce(alert(channel=Channel("discord", "1", "2"))) != first
+
+
+def test_other_outlets_of_the_same_story_are_named() -> None:
+    data = render_alert(alert(extra={"also_reported_by": "Reuters, AP, The *Times*"})).embed
+    fields = {f["name"]: f["value"] for f in data.to_dict()["fields"]}
+    assert fields["Also reported by"] == "Reuters, AP, The \\*Times\\*"

@@ -128,6 +128,8 @@ class FakeDiscord:
         self.guilds: dict[str, dict[str, Any]] = {}
         self.identifies: list[dict[str, Any]] = []
         self.heartbeats = 0
+        self.connections = 0  # sessions started: IDENTIFY or RESUME
+        self.resumes: list[dict[str, Any]] = []
         self.response_deadline = 3.0  # seconds for an interaction's first response
         self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
         self._faults: list[Fault] = []
@@ -745,6 +747,8 @@ class FakeDiscord:
                 elif op == 2:
                     await self._identify(ws, frame["d"])
                 elif op == 6:
+                    self.resumes.append(frame["d"])
+                    self.connections += 1
                     self._seq += 1
                     await ws.send_str(
                         json.dumps({"op": 0, "t": "RESUMED", "s": self._seq, "d": {}})
@@ -755,6 +759,7 @@ class FakeDiscord:
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.identifies.append(data)
+        self.connections += 1
         shard = data.get("shard") or [0, 1]
         self._seq += 1
         ready = {

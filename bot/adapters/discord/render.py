@@ -8,11 +8,9 @@ field name 256 and value 1024, footer 2048, 25 fields, 6000 characters over the 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import discord
 
@@ -138,22 +136,9 @@ def _story(alert: Alert) -> discord.Embed:
 
 
 def _also_reported(raw: str) -> str:
-    """`extra["also_reported_by"]` is a JSON list of names (or of {"source", "link"}) or text."""
-    try:
-        value: Any = json.loads(raw)
-    except ValueError:
-        return raw
-    if not isinstance(value, list):
-        return raw
-    names = []
-    for item in value:
-        if isinstance(item, dict):
-            name = str(item.get("source") or item.get("title") or item.get("link") or "")
-            link = web_url(str(item.get("link") or ""))
-            names.append(f"[{_link_text(name)}]({link})" if link and name else name or link or "")
-        else:
-            names.append(str(item))
-    return ", ".join(n for n in names if n)
+    """`extra["also_reported_by"]`: the other outlets' names, comma-separated (bot/store)."""
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    return ", ".join(discord.utils.escape_markdown(n) for n in names)
 
 
 def _notice(alert: Alert) -> discord.Embed:
