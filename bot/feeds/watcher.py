@@ -138,10 +138,12 @@ class Watcher:
             # A server without validators sending the same bytes: same as a 304.
             return 0, self._succeeded(feed, result, now)
         try:
-            parsed = parse_feed(result.body, result.headers, base_url=result.url)
+            # In a worker thread: a big feed takes a while to parse and normalise, and chat
+            # commands must still be answered within seconds meanwhile.
+            parsed, stories = await asyncio.to_thread(self._read, feed, result, now)
         except FeedParseError as exc:
             return 0, await self._failed(feed, exc, now)
-        queued = await self._record(feed, parsed, now)
+        queued = await self._record(feed, stories, now)
         # Validators are saved (by the caller) only after the stories are recorded, so a
         # crash in between re-fetches the feed instead of skipping its new stories.
         ttl = (parsed.ttl_minutes or 0) * 60
@@ -149,9 +151,14 @@ class Watcher:
             feed, result, now, title=parsed.title, digest=digest, ttl_seconds=ttl
         )
 
-    async def _record(self, feed: Feed, parsed: ParsedFeed, now: datetime) -> int:
+    def _read(
+        self, feed: Feed, result: FetchResult, now: datetime
+    ) -> tuple[ParsedFeed, list[Story]]:
+        parsed = parse_feed(result.body, result.headers, base_url=result.url)
         source = parsed.title or feed.title or feed.url
-        stories = self._stories(parsed.entries, feed.id, source, now)
+        return parsed, self._stories(parsed.entries, feed.id, source, now)
+
+    async def _record(self, feed: Feed, stories: list[Story], now: datetime) -> int:
         ids = [s.story_id for s in stories]
         unseen = await self.store.unseen_story_ids(feed.id, ids)
         new = [s for s in stories if s.story_id in unseen]
