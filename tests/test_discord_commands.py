@@ -181,3 +181,20 @@ async def paused(store: SqliteStore) -> bool:
 
 async def seen_stories(store: SqliteStore) -> int:
     return len(await store.recent_stories(datetime.now(UTC) - timedelta(days=1)))
+
+
+async def test_a_manager_adding_a_feed_on_this_machine_is_told_why_not(
+    tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/internal.rss", rss())
+    async with running_bot(fake_discord, tmp_path):
+        reply = await fake_discord.slash(
+            f"/news feed add url={url}",
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            permissions=MANAGER_PERMISSIONS,
+        )
+        assert reply.text == "Not added: refused: 127.0.0.1 is a loopback address"
+        assert not feed_server.hits("/internal.rss")
+        listing = await fake_discord.slash("/news feed list", guild_id=GUILD, channel_id=CHANNEL)
+        assert "internal.rss" not in listing.text
