@@ -234,3 +234,17 @@ async def test_a_feed_that_never_answers_does_not_hold_up_the_others(
         finally:
             stop.set()
             await task
+
+
+async def test_a_feed_added_in_chat_that_moved_for_good_is_asked_at_its_new_address(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    new = feed_server.serve("/new.rss", rss_doc(SNOW))
+    old = feed_server.redirect("/old.rss", new, status=301)
+    async with running_bot(tmp_path) as bot:
+        await bot.say(f"/news feed add {old}")
+        await bot.poll()
+        assert (await bot.feed(1)).url == new
+        await bot.next_cycle()
+        assert len(feed_server.hits("/old.rss")) == 1
+        assert len(feed_server.hits("/new.rss")) == 2

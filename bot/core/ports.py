@@ -126,6 +126,11 @@ class FeedStore(Protocol):
         """Record the last failure, pause the feed and queue its notices, all at once."""
         ...
 
+    async def move_feed(self, feed_id: int, url: str) -> bool:
+        """The feed moved for good (301/308): poll `url` from now on. False (and nothing
+        changed) when another feed already has that URL."""
+        ...
+
     async def resume_feed(self, feed_id: int, now: datetime) -> Feed | None:
         """Un-pause, reset the failures and make the feed due now."""
         ...

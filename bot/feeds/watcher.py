@@ -144,12 +144,26 @@ class Watcher:
         except FeedParseError as exc:
             return 0, await self._failed(feed, exc, now)
         queued = await self._record(feed, stories, now)
+        if result.permanent_url and result.permanent_url != feed.url:
+            await self._moved(feed, result.permanent_url)
         # Validators are saved (by the caller) only after the stories are recorded, so a
         # crash in between re-fetches the feed instead of skipping its new stories.
         ttl = (parsed.ttl_minutes or 0) * 60
         return queued, self._succeeded(
             feed, result, now, title=parsed.title, digest=digest, ttl_seconds=ttl
         )
+
+    async def _moved(self, feed: Feed, url: str) -> None:
+        """Moved for good (RFC 9110 §15.4.2): ask the new address from now on.
+
+        Operator feeds stay as NEWSBOT_FEEDS_FILE says (it would add the old URL back at
+        the next start); the log tells the operator to update it.
+        """
+        extra = {"feed_id": feed.id, "feed_url": feed.url}
+        if feed.trusted:
+            log.warning("feed moved for good to %s: update NEWSBOT_FEEDS_FILE", url, extra=extra)
+        elif await self.store.move_feed(feed.id, url):
+            log.info("feed moved for good to %s", url, extra=extra)
 
     def _read(
         self, feed: Feed, result: FetchResult, now: datetime

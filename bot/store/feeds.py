@@ -148,6 +148,15 @@ class SqliteFeeds:
             )
             await insert_alerts(conn, notices, stamp)
 
+    async def move_feed(self, feed_id: int, url: str) -> bool:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE feeds SET url = ? WHERE id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
+                (url, feed_id, url),
+            )
+            return cur.rowcount > 0
+
     async def resume_feed(self, feed_id: int, now: datetime) -> Feed | None:
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
