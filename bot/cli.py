@@ -53,9 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level, settings.log_format)
     try:
         if args.command == "run":
-            from bot.runtime import run_bot
+            from bot.runtime import StartupError, run_bot
 
-            return asyncio.run(run_bot(settings))
+            try:
+                return asyncio.run(run_bot(settings))
+            except StartupError as exc:
+                print(f"newsbot: {exc}", file=sys.stderr)
+                return 1
         if args.command == "demo":
             from bot.demo import run_demo
 

@@ -172,8 +172,7 @@ async def run_bot(
             with suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
     try:
-        for adapter in app.adapters:
-            await adapter.start(app.deps)
+        await _start_adapters(app)
         tasks = [
             asyncio.create_task(app.watcher.run(stop), name="watcher"),
             asyncio.create_task(app.dispatcher.run(stop), name="dispatcher"),
@@ -184,3 +183,35 @@ async def run_bot(
     finally:
         await app.close()
     return 0
+
+
+class StartupError(Exception):
+    """No chat platform could start; the CLI prints this one line and exits 1."""
+
+
+async def _start_adapters(app: App) -> None:
+    """Start every adapter; one that cannot start never stops the others.
+
+    A platform that fails keeps its alerts queued in the outbox (its notifier is taken
+    out of delivery), so a restart once it is reachable sends them; nothing is lost.
+    """
+    failures: list[str] = []
+    for adapter in list(app.adapters):
+        try:
+            await adapter.start(app.deps)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            reason = f"{adapter.platform} could not start: {exc or type(exc).__name__}"
+            log.error(
+                "%s; its alerts stay queued until a restart reaches it",
+                reason,
+                extra={"platform": adapter.platform},
+            )
+            failures.append(reason)
+            app.adapters.remove(adapter)
+            app.dispatcher.notifiers.pop(adapter.platform, None)
+            with suppress(Exception):
+                await adapter.stop()
+    if not app.adapters:
+        raise StartupError("; ".join(failures))

@@ -30,6 +30,10 @@ from bot.core.models import Channel
 
 log = logging.getLogger(__name__)
 
+# newsbot never joins voice: the warnings about missing voice libraries are noise at start.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 DEFAULT_API_BASE = Route.BASE
 DEFAULT_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
 # A 429 asking for a longer wait than this is handed to delivery (RateLimited) rather than
