@@ -27,6 +27,7 @@ from bot.core.ports import FetchState, Store
 from bot.feeds.dedupe import DuplicateIndex
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
+from bot.feeds.incremental import split_items
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import FeedParseError, ParsedFeed, parse_feed
 from bot.feeds.schedule import Schedule, max_age, retry_after
@@ -65,6 +66,17 @@ def watch_policy(settings: Settings) -> WatchPolicy:
 
 def content_hash(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """One parsed document: its stories, and what to remember of its items once they
+    are recorded (None: forget, parse the next document whole)."""
+
+    parsed: ParsedFeed
+    stories: list[Story]
+    items: dict[bytes, str | None] | None
+    unchanged_ids: list[str]
 
 
 class Watcher:
@@ -106,6 +118,10 @@ class Watcher:
         self._in_flight: set[int] = set()
         self._done: list[tuple[int, FetchState | None]] = []
         self._duplicates_loaded = False
+        # Per feed: the fingerprint of each item of the last document whose stories were
+        # recorded, and the story id it gave (None: no story). In memory only: after a
+        # restart the first poll of each feed parses the whole document.
+        self._items: dict[int, dict[bytes, str | None]] = {}
 
     # -- one feed ---------------------------------------------------------------------
 
@@ -140,10 +156,16 @@ class Watcher:
         try:
             # In a worker thread: a big feed takes a while to parse and normalise, and chat
             # commands must still be answered within seconds meanwhile.
-            parsed, stories = await asyncio.to_thread(self._read, feed, result, now)
+            read = await asyncio.to_thread(self._read, feed, result, now)
         except FeedParseError as exc:
             return 0, await self._failed(feed, exc, now)
-        queued = await self._record(feed, stories, now)
+        parsed, stories = read.parsed, read.stories
+        queued = await self._record(feed, stories, now, unchanged_ids=read.unchanged_ids)
+        # Only once recorded: an item is skipped next time only if its story is stored.
+        if read.items is None:
+            self._items.pop(feed.id, None)
+        else:
+            self._items[feed.id] = read.items
         if result.permanent_url and result.permanent_url != feed.url:
             await self._moved(feed, result.permanent_url)
         # Validators are saved (by the caller) only after the stories are recorded, so a
@@ -165,14 +187,67 @@ class Watcher:
         elif await self.store.move_feed(feed.id, url):
             log.info("feed moved for good to %s", url, extra=extra)
 
-    def _read(
-        self, feed: Feed, result: FetchResult, now: datetime
-    ) -> tuple[ParsedFeed, list[Story]]:
-        parsed = parse_feed(result.body, result.headers, base_url=result.url)
-        source = parsed.title or feed.title or feed.url
-        return parsed, self._stories(parsed.entries, feed.id, source, now)
+    def _read(self, feed: Feed, result: FetchResult, now: datetime) -> _Read:
+        """Parse and normalise (in a worker thread), skipping items already recorded.
 
-    async def _record(self, feed: Feed, stories: list[Story], now: datetime) -> int:
+        Items whose exact bytes were in the last recorded document are cut out before
+        feedparser sees it (bot/feeds/incremental.py); parse_feed's protections apply to
+        what remains. Whenever the cut could be wrong, the whole document is parsed.
+        """
+        split = split_items(result.body)
+        known = self._items.get(feed.id, {}) if feed.primed else {}
+        if split is not None and known:
+            reduced, kept = split.reduce(known.keys())
+            parsed = parse_feed(reduced, result.headers, base_url=result.url)
+            if len(parsed.entries) == len(kept):
+                kept_set = set(kept)
+                skipped = [p for i, p in enumerate(split.prints) if i not in kept_set]
+                return self._normalised(
+                    feed, parsed, now, [split.prints[i] for i in kept], skipped, known
+                )
+            log.debug(
+                "item scan disagreed with the parser; parsing the whole feed",
+                extra={"feed_id": feed.id, "feed_url": feed.url},
+            )
+        parsed = parse_feed(result.body, result.headers, base_url=result.url)
+        prints = split.prints if split is not None else None
+        if prints is not None and len(prints) != len(parsed.entries):
+            prints = None  # the scan saw the items differently: never skip on its word
+        return self._normalised(feed, parsed, now, prints, [], {})
+
+    def _normalised(
+        self,
+        feed: Feed,
+        parsed: ParsedFeed,
+        now: datetime,
+        prints: list[bytes] | None,
+        skipped: list[bytes],
+        known: dict[bytes, str | None],
+    ) -> _Read:
+        """Stories of the parsed entries; `prints[i]` is entry i's fingerprint."""
+        source = parsed.title or feed.title or feed.url
+        seen: dict[str, Story] = {}
+        ids: list[str | None] = []
+        for entry in parsed.entries:
+            story = self._story(entry, feed.id, source, now)
+            ids.append(story.story_id if story is not None else None)
+            if story is not None:
+                seen.setdefault(story.story_id, story)
+        if prints is None:
+            return _Read(parsed, list(seen.values()), None, [])
+        items = {p: known[p] for p in skipped}
+        items.update(zip(prints, ids, strict=True))
+        unchanged = [i for p in skipped if (i := known[p]) is not None]
+        return _Read(parsed, list(seen.values()), items, unchanged)
+
+    async def _record(
+        self,
+        feed: Feed,
+        stories: list[Story],
+        now: datetime,
+        *,
+        unchanged_ids: list[str] | None = None,
+    ) -> int:
         ids = [s.story_id for s in stories]
         unseen = await self.store.unseen_story_ids(feed.id, ids)
         new = [s for s in stories if s.story_id in unseen]
@@ -200,7 +275,8 @@ class Watcher:
                 prime=not feed.primed,
                 copies=copies,
                 keep=self.policy.seen_per_feed,
-                current_ids=ids,
+                # Items skipped unparsed are still in the feed: keep their ids too.
+                current_ids=ids + (unchanged_ids or []),
             )
         if new:
             log.info(
@@ -213,21 +289,13 @@ class Watcher:
             self.on_alerts()
         return queued
 
-    def _stories(
-        self, entries: list[dict[str, object]], feed_id: int, source: str, now: datetime
-    ) -> list[Story]:
-        seen: dict[str, Story] = {}
-        for entry in entries:
-            try:
-                story = normalise_entry(entry, feed_id=feed_id, source=source, now=now)
-            except Exception:  # one odd entry never costs the feed's other stories
-                log.exception(
-                    "skipping an entry that could not be read", extra={"feed_id": feed_id}
-                )
-                continue
-            if story is not None:
-                seen.setdefault(story.story_id, story)
-        return list(seen.values())
+    @staticmethod
+    def _story(entry: dict[str, object], feed_id: int, source: str, now: datetime) -> Story | None:
+        try:
+            return normalise_entry(entry, feed_id=feed_id, source=source, now=now)
+        except Exception:  # one odd entry never costs the feed's other stories
+            log.exception("skipping an entry that could not be read", extra={"feed_id": feed_id})
+            return None
 
     @staticmethod
     def _newest(stories: list[Story], count: int) -> list[Story]:
