@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from tests.support.discord_bot import CHANNEL, GUILD, discord_settings_env, eventually
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
+from tests.support.process import start_newsbot
 
 LAVROV = (
     "lavrov-1",
@@ -23,18 +22,8 @@ async def test_newsbot_run_serves_discord_from_the_environment(
     tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/world.rss", rss())
-    env = {**os.environ, **discord_settings_env(fake_discord, tmp_path, [url])}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = discord_settings_env(fake_discord, tmp_path, [url])
+    proc = await start_newsbot(env, tmp_path)
     try:
         await fake_discord.wait_until_connected()
         synced = fake_discord.commands[None]  # no DISCORD_GUILD_ID: synced globally

@@ -10,10 +10,8 @@ per-alert nonce exist for.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -26,6 +24,7 @@ from bot.core.models import Channel
 from bot.store import open_store
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer
+from tests.support.process import start_newsbot
 
 GUILD = "800000000000000001"
 CHANNEL = "810000000000000001"
@@ -70,17 +69,7 @@ def log_file(cwd: Path) -> IO[bytes]:
 
 async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
     with log_file(cwd) as log:  # the child keeps its own copy of the handle
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log,
-            env={**os.environ, **env},
-            cwd=cwd,
-        )
+        return await start_newsbot(env, cwd, stdout=asyncio.subprocess.DEVNULL, stderr=log)
 
 
 def posted_links(fake: FakeDiscord) -> list[str]:

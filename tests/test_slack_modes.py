@@ -23,6 +23,7 @@ from tests.support.fake_slack import (
     slash_command_form,
 )
 from tests.support.feed_server import FeedServer, rss
+from tests.support.process import start_newsbot
 
 
 @pytest.fixture
@@ -74,7 +75,6 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
     (tmp_path / "feeds.txt").write_text(url + "\n")
     port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "NEWSBOT_FEEDS_FILE": str(tmp_path / "feeds.txt"),
         "NEWSBOT_POLL_INTERVAL": "1",
@@ -83,17 +83,7 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
         "SLACK_HTTP_PORT": str(port),
         "SLACK_API_URL": fake.api_url.rstrip("/"),  # the trailing slash is added for us
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_newsbot(env, tmp_path)
     try:
         assert proc.stderr is not None
         async with asyncio.timeout(30):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from bot.core.commands import CommandDeps
 from bot.core.models import Alert
 from bot.core.ports import SendResult
 from bot.runtime import StartupError, _start_adapters, build_app
+from tests.support.process import start_newsbot
 
 
 def closed_port() -> int:
@@ -28,23 +27,12 @@ def closed_port() -> int:
 async def test_unreachable_discord_alone_exits_1_with_one_line(tmp_path: Path) -> None:
     port = closed_port()
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "DISCORD_TOKEN": "fake-token",
         "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10",
         "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_newsbot(env, tmp_path)
     async with asyncio.timeout(60):
         _, stderr = await proc.communicate()
     assert proc.returncode == 1

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
+
+from tests.support.process import start_newsbot
 
 
 class ConsoleBot:
@@ -14,17 +14,7 @@ class ConsoleBot:
 
     @classmethod
     async def start(cls, env: dict[str, str], cwd: Path) -> ConsoleBot:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, **env},
-            cwd=cwd,
-        )
+        proc = await start_newsbot(env, cwd, stdin=asyncio.subprocess.PIPE)
         return cls(proc)
 
     async def say(self, line: str) -> str:

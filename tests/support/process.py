@@ -1,0 +1,33 @@
+"""`python -m bot run` as its own process: how tests meet the bot as a deployment would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+Stream = int | IO[bytes]
+
+
+async def start_newsbot(
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    stdin: Stream = asyncio.subprocess.DEVNULL,
+    stdout: Stream = asyncio.subprocess.PIPE,
+    stderr: Stream = asyncio.subprocess.PIPE,
+) -> asyncio.subprocess.Process:
+    """Start `newsbot run` in `cwd` with `env` laid over this process's environment."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
+        env={**os.environ, **env},
+        cwd=cwd,
+    )
