@@ -22,7 +22,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.settings import delivery_policy
 from bot.feeds.fetch import Fetcher
 from bot.feeds.probe import HttpFeedProbe
-from bot.feeds.sources import read_feed_list
+from bot.feeds.sources import FeedListError, read_feed_list
 from bot.feeds.watcher import Watcher, watch_policy
 from bot.store import SqliteStore, open_store
 
@@ -108,8 +108,6 @@ async def build_app(
 def _operator_feeds(settings: Settings) -> list[str]:
     if settings.newsbot_feeds_file is None:
         return []
-    from bot.feeds.sources import FeedListError
-
     try:
         return read_feed_list(settings.newsbot_feeds_file)
     except FeedListError as exc:

@@ -74,7 +74,7 @@ async def publish(
               ("NATO",), ("NATO",))
         for s in stories
     ]  # fmt: skip
-    await store.record_stories(feed.id, stories, alerts, clock.now())
+    await store.record_refresh(feed.id, stories, alerts, clock.now())
 
 
 async def drain(dispatcher: Dispatcher, clock: FakeClock, rounds: int = 200) -> None:

@@ -85,8 +85,8 @@ async def test_preview_covers_the_last_24_hours_only(store: SqliteStore) -> None
     feed = await store.add_feed("https://news.example/f.rss", trusted=True, added_by=None)
     old = [story("old", "NATO summit opens")]
     fresh = [story("new", "NATO summit closes")]
-    await store.record_stories(feed.id, old, [], NOW - timedelta(hours=25))
-    await store.record_stories(feed.id, fresh, [], NOW - timedelta(hours=1))
+    await store.record_refresh(feed.id, old, [], NOW - timedelta(hours=25))
+    await store.record_refresh(feed.id, fresh, [], NOW - timedelta(hours=1))
     deps = CommandDeps(store=store, index=SubscriptionIndex(), clock=FakeClock(NOW))
 
     reply = await handle_command("/news preview NATO", Invocation(OPS, "ana"), deps)

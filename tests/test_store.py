@@ -57,9 +57,9 @@ async def test_stories_and_alerts_are_recorded_together(tmp_path: Path) -> None:
         ("NATO",),
     )
     assert await store.unseen_story_ids(feed.id, ["g1", "g2"]) == {"g1", "g2"}
-    assert await store.record_stories(feed.id, [story], [alert], NOW, prime=True) == 1
+    assert await store.record_refresh(feed.id, [story], [alert], NOW, prime=True) == 1
     # Recording the same again (a re-poll after a crash) queues nothing twice.
-    assert await store.record_stories(feed.id, [story], [alert], NOW) == 0
+    assert await store.record_refresh(feed.id, [story], [alert], NOW) == 0
     assert await store.unseen_story_ids(feed.id, ["g1", "g2"]) == {"g2"}
     pending = await store.pending_alerts(10)
     assert [(a.title, a.topics, a.channel) for a in pending] == [("Title", ("NATO",), CHAN)]

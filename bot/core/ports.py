@@ -143,22 +143,6 @@ class StoryStore(Protocol):
         """Stories first seen at or after `since`, newest first (for /news preview)."""
         ...
 
-    async def record_stories(
-        self,
-        feed_id: int,
-        stories: Sequence[Story],
-        alerts: Sequence[Alert],
-        now: datetime,
-        *,
-        prime: bool = False,
-    ) -> int:
-        """Mark `stories` seen and queue `alerts` in one transaction; returns alerts queued.
-
-        Doing both at once is what makes a crash unable to lose an alert: either the
-        story is unseen (and will be matched again) or its alerts are in the outbox.
-        """
-        ...
-
     async def record_refresh(
         self,
         feed_id: int,
@@ -171,8 +155,12 @@ class StoryStore(Protocol):
         keep: int = 0,
         current_ids: Sequence[str] = (),
     ) -> int:
-        """record_stories, plus: an alert for a story in `copies` is not queued for a
-        channel that already has one for an earlier copy (that alert gets the source in
+        """Mark `stories` seen and queue `alerts` in one transaction; returns alerts queued.
+
+        Doing both at once is what makes a crash unable to lose an alert: either the
+        story is unseen (and will be matched again) or its alerts are in the outbox.
+        Also: an alert for a story in `copies` is not queued for a channel that already
+        has one for an earlier copy (that alert gets the source in
         extra["also_reported_by"] while pending); and, when `keep` > 0, the feed's seen
         set is pruned to its newest `keep` ids, never dropping one in `current_ids`."""
         ...

@@ -58,37 +58,12 @@ class SqliteStories:
         async with (
             self.db.reading() as conn,
             conn.execute(
-                "SELECT feed_id, story_id, title, link, summary, published, source, image"
-                " FROM stories WHERE first_seen_at >= ? ORDER BY first_seen_at DESC, rowid DESC"
-                " LIMIT ?",
+                "SELECT * FROM stories WHERE first_seen_at >= ?"
+                " ORDER BY first_seen_at DESC, rowid DESC LIMIT ?",
                 (to_db_time(since), limit),
             ) as cur,
         ):
-            rows = await cur.fetchall()
-        return [
-            Story(
-                feed_id=r[0],
-                story_id=r[1],
-                title=r[2],
-                link=r[3],
-                summary=r[4],
-                published=from_db_time(r[5]) or since,
-                source=r[6],
-                image=r[7],
-            )
-            for r in rows
-        ]
-
-    async def record_stories(
-        self,
-        feed_id: int,
-        stories: Sequence[Story],
-        alerts: Sequence[Alert],
-        now: datetime,
-        *,
-        prime: bool = False,
-    ) -> int:
-        return await self.record_refresh(feed_id, stories, alerts, now, prime=prime)
+            return [_row_to_story(r) for r in await cur.fetchall()]
 
     async def record_refresh(
         self,
