@@ -11,6 +11,8 @@ place; equal queries (`NATO`, `nato`) share one compiled entry.
 from __future__ import annotations
 
 from bisect import insort
+from itertools import chain
+from typing import cast
 
 from bot.core.matcher_plan import Compiled, LazySpans, compile_query
 from bot.core.matcher_story import StoryView
@@ -31,15 +33,22 @@ class _Entry:
     def __init__(self, key: str, compiled: Compiled, terms: tuple[int, ...]) -> None:
         self.key = key
         self.compiled = compiled
-        self.subscribers: dict[int, str] = {}  # subscription id -> query as written
+        # Subscription id, query as written, id, query...: one flat tuple, as most queries
+        # have one subscriber (a dict or a tuple of pairs each would double the memory).
+        self.subscribers: tuple[int | str, ...] = ()
         self.terms = terms  # distinct term ids it holds a reference to
+
+    def pairs(self) -> zip[tuple[int, str]]:
+        """(subscription id, query as written) for each subscriber."""
+        flat = self.subscribers
+        return zip(cast(tuple[int, ...], flat[::2]), cast(tuple[str, ...], flat[1::2]), strict=True)
 
 
 class Matcher:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}  # by canonical(query.node)
         self._by_subscription: dict[int, _Entry] = {}
-        self._by_cover: dict[int, set[_Entry]] = {}
+        self._by_cover: dict[int, tuple[_Entry, ...]] = {}  # tuples: most atoms cover one
         # Terms: one id per distinct word-test, shared by every query using it.
         self._term_ids: dict[tuple[str, str], int] = {}  # (norm, mode): C-level hashing
         self._terms: dict[int, Word] = {}
@@ -68,14 +77,16 @@ class Matcher:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._new_entry(key, parsed.node)
-        entry.subscribers[subscription_id] = parsed.text
+        entry.subscribers += (subscription_id, parsed.text)
         self._by_subscription[subscription_id] = entry
 
     def remove(self, subscription_id: int) -> None:
         entry = self._by_subscription.pop(subscription_id, None)
         if entry is None:
             return
-        del entry.subscribers[subscription_id]
+        entry.subscribers = tuple(
+            chain.from_iterable(pair for pair in entry.pairs() if pair[0] != subscription_id)
+        )
         if not entry.subscribers:
             self._drop_entry(entry)
 
@@ -98,9 +109,12 @@ class Matcher:
             else:
                 leaves = compiled.leaves
             where = LazySpans(story, leaves)  # shared by the entry's subscribers
-            results.extend(
-                Match(sub_id, text, words, where) for sub_id, text in entry.subscribers.items()
-            )
+            subscribers = entry.subscribers
+            if len(subscribers) == 2:  # one subscriber: most queries
+                sub_id, text = cast(tuple[int, str], subscribers)
+                results.append(Match(sub_id, text, words, where))
+            else:
+                results.extend(Match(i, text, words, where) for i, text in entry.pairs())
         if len(results) > 1:
             results.sort(key=_by_subscription)
         return results
@@ -125,17 +139,17 @@ class Matcher:
         entry = _Entry(key, compiled, terms)
         self._entries[key] = entry
         for atom in compiled.cover:
-            self._by_cover.setdefault(atom, set()).add(entry)
+            self._by_cover[atom] = (*self._by_cover.get(atom, ()), entry)
         return entry
 
     def _drop_entry(self, entry: _Entry) -> None:
         del self._entries[entry.key]
         for atom in entry.compiled.cover:
-            bucket = self._by_cover.get(atom)
-            if bucket is not None:
-                bucket.discard(entry)
-                if not bucket:
-                    del self._by_cover[atom]
+            bucket = tuple(e for e in self._by_cover.get(atom, ()) if e is not entry)
+            if bucket:
+                self._by_cover[atom] = bucket
+            else:
+                self._by_cover.pop(atom, None)
         for tid in entry.terms:
             self._term_refs[tid] -= 1
         self._release_unused(entry.terms)
