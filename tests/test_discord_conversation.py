@@ -39,7 +39,8 @@ async def test_subscribe_then_a_story_arrives_as_an_embed(
         topics = {f["name"]: f["value"] for f in embed["fields"]}
         assert topics["Matched topics"] == "NATO"
         [button] = message["components"][0]["components"]
-        assert button["custom_id"] == "newsbot:unsub:1"
+        # The subscription, then the alert's key (its nonce), which a resend looks for.
+        assert button["custom_id"] == f"newsbot:unsub:1:{message['nonce']}"
         assert message["allowed_mentions"]["parse"] == []
 
 
@@ -92,6 +93,18 @@ async def test_the_unsubscribe_button_works_after_a_restart(
     async with running_bot(fake_discord, tmp_path, [url]):  # a new process, same database
         [button] = alert["components"][0]["components"]
         reply = await fake_discord.click(alert, button["custom_id"], guild_id=GUILD)
+        assert reply.text == "Unsubscribed #1: NATO"
+        listing = await fake_discord.slash("/news list", guild_id=GUILD, channel_id=CHANNEL)
+        assert "No subscriptions in this channel" in listing.text
+
+
+async def test_a_button_posted_before_alerts_carried_their_key_still_unsubscribes(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    async with running_bot(fake_discord, tmp_path):
+        await fake_discord.slash("/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL)
+        old = fake_discord.bot_message(CHANNEL, "newsbot:unsub:1")
+        reply = await fake_discord.click(old, "newsbot:unsub:1", guild_id=GUILD)
         assert reply.text == "Unsubscribed #1: NATO"
         listing = await fake_discord.slash("/news list", guild_id=GUILD, channel_id=CHANNEL)
         assert "No subscriptions in this channel" in listing.text

@@ -44,5 +44,6 @@ async def test_newsbot_run_serves_discord_from_the_environment(
     assert proc.returncode == 0, stderr.decode()
     log = stderr.decode()
     assert "scope=bot+applications.commands" in log
-    assert "permissions=19456" in log  # View Channel, Send Messages, Embed Links; no more
+    # View Channel, Send Messages, Embed Links, Read Message History; no more
+    assert "permissions=84992" in log
     assert "fake-token" not in log

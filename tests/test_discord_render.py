@@ -42,12 +42,21 @@ def test_an_alert_is_an_embed_with_link_bold_words_source_time_and_topics() -> N
     assert {"name": "Matched topics", "value": "NATO", "inline": True} in msg["fields"]
 
 
-def test_unsubscribe_buttons_carry_the_subscription_id() -> None:
-    rendered = render_alert(alert(topics=("NATO", "Ukraine")), {"NATO": 3, "Ukraine": 4})
+def test_unsubscribe_buttons_carry_the_subscription_id_and_the_alert_key() -> None:
+    nato = alert(topics=("NATO", "Ukraine"))
+    rendered = render_alert(nato, {"NATO": 3, "Ukraine": 4})
     assert rendered.view is not None
     rows = rendered.view.to_components()
     ids = [c["custom_id"] for c in rows[0]["components"]]
-    assert ids == ["newsbot:unsub:3", "newsbot:unsub:4"]
+    key = message_nonce(nato)
+    assert ids == [f"newsbot:unsub:3:{key}", f"newsbot:unsub:4:{key}"]
+
+
+def test_the_longest_custom_id_is_within_discords_100_characters() -> None:
+    rendered = render_alert(alert(), {"NATO": 10**18 - 1})  # the largest id buttons accept
+    assert rendered.view is not None
+    [button] = rendered.view.to_components()[0]["components"]
+    assert len(button["custom_id"]) <= 100
 
 
 def test_every_embed_limit_holds_for_oversized_stories() -> None:

@@ -347,8 +347,9 @@ class Notifier(Protocol):
         """Post `alert` (any kind) to its channel.
 
         `maybe_sent` is True when an earlier attempt may have reached the platform before
-        a crash: the notifier must then make sure not to post it twice (Discord: the same
-        nonce derived from channel + alert id; Slack: look for the alert's metadata in the
+        a crash: the notifier must then make sure not to post it twice (Discord: look for
+        the alert's key in the channel's recent messages first, and send the same nonce
+        derived from channel + alert id; Slack: look for the alert's metadata in the
         channel's recent history first).
 
         Delivery marks the alert in flight durably before calling this and records it

@@ -3,9 +3,11 @@
 Point discord.py at it with `DISCORD_API_BASE=fake.api_base` and
 `DISCORD_GATEWAY_URL=fake.gateway_url` (or `Route.BASE` / `DEFAULT_GATEWAY` in-process).
 It records every request, keeps the messages each channel received, applies Discord's
-documented rules (nonce dedupe with `enforce_nonce`, nonce <= 25 characters, embed limits,
+documented rules (nonce dedupe with `enforce_nonce`, for as long as a test lets it remember
+nonces, nonce <= 25 characters, embed limits,
 http(s) embed urls, the 3-second first response to an interaction, 100-character command
-descriptions) and answers 429 / 5xx / 403 / 404 when a test tells it to. Facts about what
+descriptions), serves a channel's history (GET messages, newest first, without the nonce, as
+Discord does) and answers 429 / 5xx / 403 / 404 when a test tells it to. Facts about what
 discord.py needs from a fake: /work/shared/PLATFORM_NOTES.md.
 """
 
@@ -69,6 +71,7 @@ class Fault:
     via: bool
     message: str
     code: int
+    lost_response: bool = False  # the request took effect; only the answer is the fault
 
 
 @dataclass
@@ -131,6 +134,7 @@ class FakeDiscord:
         self.connections = 0  # sessions started: IDENTIFY or RESUME
         self.resumes: list[dict[str, Any]] = []
         self.response_deadline = 3.0  # seconds for an interaction's first response
+        self.remember_nonces = True  # False: as Discord minutes after a message was created
         self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
         self._faults: list[Fault] = []
         self._sockets: list[web.WebSocketResponse] = []
@@ -181,8 +185,13 @@ class FakeDiscord:
         via: bool = True,
         message: str | None = None,
         code: int = 0,
+        lost_response: bool = False,
     ) -> None:
-        """Answer the next `times` matching requests with `status` (429 with Retry-After)."""
+        """Answer the next `times` matching requests with `status` (429 with Retry-After).
+
+        `lost_response`: carry the request out first (the message is created), then answer
+        with the fault, as when a response is lost on its way back.
+        """
         default = {
             403: "Missing Permissions",
             404: "Unknown Channel",
@@ -199,8 +208,13 @@ class FakeDiscord:
                 via,
                 message or default,
                 code or codes.get(status, 0),
+                lost_response,
             )
         )
+
+    def forget_nonces(self) -> None:
+        """What Discord does a few minutes after a message: a repeated nonce posts again."""
+        self._nonces.clear()
 
     def posted(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages created in a channel, in order (each once, whatever the retries)."""
@@ -438,14 +452,15 @@ class FakeDiscord:
             Recorded(request.method, path, body, dict(request.headers), time.monotonic())
         )
         fault = self._take_fault(request.method, path)
-        if fault is not None:
+        if fault is not None and not fault.lost_response:
             return self._fault_response(fault)
         for method, rx, handler in self._routes:
             if method == request.method and (m := rx.fullmatch(path)):
                 groups = m.groupdict()
-                if handler is FakeDiscord._callback:
+                if handler in (FakeDiscord._callback, FakeDiscord._history):
                     groups["request_query"] = request.query
-                return await handler(self, body, **groups)
+                response = await handler(self, body, **groups)
+                return self._fault_response(fault) if fault is not None else response
         return json_response({"message": "404: Not Found", "code": 0}, status=404)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -565,12 +580,31 @@ class FakeDiscord:
             if earlier is not None:
                 return json_response(earlier)
         message = self._message(channel_id, body)
-        if nonce is not None:
+        if nonce is not None and self.remember_nonces:
             self._nonces[(channel_id, str(nonce))] = message
         async with self._message_event:
             self.messages.setdefault(channel_id, []).append(message)
             self._message_event.notify_all()
         return json_response(message)
+
+    async def _history(self, body: Any, channel_id: str, request_query: Any = None) -> web.Response:
+        """GET /channels/{id}/messages: newest first, `limit` 1-100 (50 by default), `before`.
+
+        Like Discord, it returns what it stored (embeds, components with their custom ids)
+        but never the nonce.
+        """
+        query = request_query or {}
+        try:
+            limit = int(query.get("limit", 50))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            return _form_error(["limit: must be between 1 and 100"])
+        newest_first = list(reversed(self.messages.get(channel_id, [])))
+        if "before" in query:
+            newest_first = [m for m in newest_first if int(m["id"]) < int(query["before"])]
+        page = [{k: v for k, v in m.items() if k != "nonce"} for m in newest_first[:limit]]
+        return json_response(page)
 
     def _message(self, channel_id: str, body: dict[str, Any], *, flags: int = 0) -> dict[str, Any]:
         return {
@@ -671,6 +705,7 @@ class FakeDiscord:
             _guild_sync,
         ),
         ("POST", re.compile(r"/channels/(?P<channel_id>\d+)/messages"), _create_message),
+        ("GET", re.compile(r"/channels/(?P<channel_id>\d+)/messages"), _history),
         (
             "POST",
             re.compile(r"/interactions/(?P<interaction_id>\d+)/(?P<token>[^/]+)/callback"),

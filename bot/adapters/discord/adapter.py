@@ -39,7 +39,11 @@ DEFAULT_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
 # A 429 asking for a longer wait than this is handed to delivery (RateLimited) rather than
 # slept through inside one send; discord.py clamps the value to at least 30 s.
 MAX_RATELIMIT_WAIT = 30.0
-INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# Read Message History lets a resend find an alert already posted (notifier.py); without
+# it the resend relies on the nonce alone, so it is asked for but not required.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+)
 INVITE_SCOPES = ("bot", "applications.commands")
 
 

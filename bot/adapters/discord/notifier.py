@@ -1,24 +1,29 @@
 """Post alerts to Discord channels through discord.py's HTTP client, exactly once.
 
-Exactly once across crashes: every message carries a nonce derived from the channel and
-the outbox row (not discord.py's random one) with `enforce_nonce`, so when delivery
-resends an alert that may have been posted before a crash, Discord returns the message it
-already created instead of posting a second one. Discord keeps nonces for a few minutes;
-an alert resent later than that may appear twice, which is the documented limit.
+Exactly once across crashes, in two layers:
+- every message carries a nonce derived from the channel and the outbox row (not
+  discord.py's random one) with `enforce_nonce`, so a resend within Discord's few minutes
+  of nonce memory returns the message Discord already created;
+- a resend that may follow an earlier post (delivery's maybe_sent) first reads the
+  channel's recent messages for that alert (history.py: the alert's key is in the buttons'
+  custom ids) and posts nothing if it is there, which also covers a resend after the bot
+  was down longer than Discord remembers nonces. If the history cannot be read (no
+  permission, 5xx, timeout) the resend posts with the nonce alone, as above.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import aiohttp
 import discord
 from discord.http import handle_message_parameters
 
-from bot.adapters.discord.render import render_alert
+from bot.adapters.discord.history import find_posted
+from bot.adapters.discord.render import Rendered, alert_key, render_alert
 from bot.core.models import Alert, Channel
 from bot.core.ports import (
     MessageRejected,
@@ -30,22 +35,18 @@ from bot.core.ports import (
 
 log = logging.getLogger(__name__)
 
-NONCE_LENGTH = 25  # Discord's documented maximum
 NEEDED_PERMISSIONS = "View Channel, Send Messages and Embed Links"
+# Reading the history is an extra request before a resend; if Discord is slow to answer
+# it, posting with the nonce beats holding up the channel's other alerts.
+HISTORY_TIMEOUT = 10.0
 
 # topic -> subscription id for one channel, for the unsubscribe buttons.
 SubscriptionLookup = Callable[[Channel], Awaitable[Mapping[str, int]]]
 
 
 def message_nonce(alert: Alert) -> str:
-    """The same 25 characters every time this outbox row is sent to this channel.
-
-    The story identity is mixed in so that a fresh database reusing row ids can never
-    make Discord hand back an earlier, different alert.
-    """
-    key = f"{alert.channel}|{alert.id}|{alert.feed_id}|{alert.story_id}|{alert.kind}"
-    digest = hashlib.sha256(key.encode()).digest()
-    return base64.b32encode(digest).decode().lower()[:NONCE_LENGTH]
+    """The same 25 characters every time this outbox row is sent to this channel."""
+    return alert_key(alert)
 
 
 class DiscordNotifier:
@@ -53,12 +54,18 @@ class DiscordNotifier:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, lookup: SubscriptionLookup | None = None) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        lookup: SubscriptionLookup | None = None,
+        *,
+        history_timeout: float = HISTORY_TIMEOUT,
+    ) -> None:
         self.client = client
         self.lookup = lookup
+        self.history_timeout = history_timeout
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
-        # maybe_sent needs nothing extra here: every attempt already carries the same nonce.
         if not alert.channel.channel.isdigit():
             raise PermanentSendError(f"not a Discord channel id: {alert.channel.channel!r}")
         if self.client.http.token is None:
@@ -67,6 +74,52 @@ class DiscordNotifier:
         if self.lookup is not None and alert.kind != "notice":
             ids = await self.lookup(alert.channel)
         rendered = render_alert(alert, ids)
+        try:
+            if maybe_sent:
+                earlier = await self._posted_before(alert, rendered)
+                if earlier is not None:
+                    return SendResult(remote_id=earlier)
+            data = await self._post(alert, rendered)
+        finally:
+            if rendered.view is not None:
+                rendered.view.stop()
+        remote_id = str(data["id"])
+        log.debug(
+            "posted to discord",
+            extra={
+                "channel": str(alert.channel),
+                "story_id": alert.story_id,
+                "remote_id": remote_id,
+            },
+        )
+        return SendResult(remote_id=remote_id)
+
+    async def _posted_before(self, alert: Alert, rendered: Rendered) -> str | None:
+        """The id of this alert's earlier post in the channel's history, if it is there."""
+        where = {"channel": str(alert.channel), "alert_id": alert.id, "story_id": alert.story_id}
+        try:
+            async with asyncio.timeout(self.history_timeout):
+                remote_id = await find_posted(
+                    self.client, int(alert.channel.channel), alert_key(alert), rendered.embed
+                )
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as exc:
+            # TimeoutError is an OSError. Nothing is lost: the post below still carries the
+            # nonce, which Discord dedupes if it still remembers it.
+            log.warning(
+                "could not read the channel's recent messages before a resend (%s); "
+                "posting with the nonce only",
+                _describe(exc),
+                extra=where,
+            )
+            return None
+        if remote_id is not None:
+            log.info(
+                "alert already posted before a restart or timeout; not posting it again",
+                extra={**where, "remote_id": remote_id},
+            )
+        return remote_id
+
+    async def _post(self, alert: Alert, rendered: Rendered) -> Any:
         params = handle_message_parameters(
             content=rendered.content,
             embed=rendered.embed,
@@ -75,7 +128,7 @@ class DiscordNotifier:
             nonce=message_nonce(alert),
         )
         try:
-            data = await self.client.http.send_message(int(alert.channel.channel), params=params)
+            return await self.client.http.send_message(int(alert.channel.channel), params=params)
         except discord.Forbidden as exc:
             raise PermanentSendError(
                 f"Discord refused: the bot lacks permission in this channel (it needs "
@@ -97,16 +150,11 @@ class DiscordNotifier:
             raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
-        finally:
-            if rendered.view is not None:
-                rendered.view.stop()
-        remote_id = str(data["id"])
-        log.debug(
-            "posted to discord",
-            extra={
-                "channel": str(alert.channel),
-                "story_id": alert.story_id,
-                "remote_id": remote_id,
-            },
-        )
-        return SendResult(remote_id=remote_id)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"HTTP {exc.status}: {exc.text or exc.response.reason}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__

@@ -4,10 +4,14 @@ Every documented limit is respected here, so Discord never refuses an alert for 
 (a 400 "Invalid Form Body" is not fixed by any retry): title 256, description 4096,
 field name 256 and value 1024, footer 2048, 25 fields, 6000 characters over the message,
 2000 characters of content, custom ids 100, button labels 80, 5 buttons per row.
+The buttons' custom ids also carry the alert's key (alert_key), which is how a resend finds
+an earlier post of the same alert in the channel's history (history.py).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +34,13 @@ LABEL_LIMIT = 80
 BUTTONS_PER_ROW = 5
 
 UNSUBSCRIBE_PREFIX = "newsbot:unsub:"
+CUSTOM_ID_LIMIT = 100
+ALERT_KEY_LENGTH = 25  # Discord's documented maximum for a nonce: the key is the nonce too
+# `newsbot:unsub:<subscription id>[:<alert key>]`. Messages posted before the key was added
+# carry the short form; their buttons must keep working.
+UNSUBSCRIBE_PATTERN = (
+    re.escape(UNSUBSCRIBE_PREFIX) + r"(?P<id>[0-9]{1,18})(?::(?P<key>[a-z2-7]{1,32}))?"
+)
 
 COLOUR_ALERT = discord.Colour.blurple()
 COLOUR_NOTICE = discord.Colour.orange()
@@ -60,9 +71,26 @@ def emphasise(text: str, words: tuple[str, ...]) -> str:
     )
 
 
-def unsubscribe_custom_id(subscription_id: int) -> str:
-    """Stable across restarts: the button carries all it needs (see buttons.py)."""
-    return f"{UNSUBSCRIBE_PREFIX}{subscription_id}"
+def alert_key(alert: Alert) -> str:
+    """The same 25 characters every time this outbox row is sent to this channel.
+
+    Sent as the message nonce and kept in the buttons' custom ids, where Discord returns
+    it in the channel's history (it never returns the nonce there): a resend long after a
+    crash finds the first post by it. The story identity is mixed in so that a fresh
+    database reusing row ids can never match an earlier, different alert.
+    """
+    key = f"{alert.channel}|{alert.id}|{alert.feed_id}|{alert.story_id}|{alert.kind}"
+    digest = hashlib.sha256(key.encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:ALERT_KEY_LENGTH]
+
+
+def unsubscribe_custom_id(subscription_id: int, key: str | None = None) -> str:
+    """Stable across restarts: the button carries all it needs (see buttons.py).
+
+    `key` (alert_key) marks which alert the message is; the button ignores it.
+    """
+    custom_id = f"{UNSUBSCRIBE_PREFIX}{subscription_id}"
+    return f"{custom_id}:{key}" if key else custom_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +233,7 @@ def _fit_message(embed: discord.Embed) -> None:
 
 def _buttons(alert: Alert, subscription_ids: Mapping[str, int]) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
+    key = alert_key(alert)
     for topic in alert.topics:
         sub_id = subscription_ids.get(topic)
         if sub_id is None or len(view.children) >= BUTTONS_PER_ROW:
@@ -213,7 +242,7 @@ def _buttons(alert: Alert, subscription_ids: Mapping[str, int]) -> discord.ui.Vi
             discord.ui.Button(
                 style=discord.ButtonStyle.secondary,
                 label=cut(f"Unsubscribe: {topic}", LABEL_LIMIT),
-                custom_id=unsubscribe_custom_id(sub_id),
+                custom_id=unsubscribe_custom_id(sub_id, key),
             )
         )
     return view if view.children else None
