@@ -166,6 +166,19 @@ async def test_history_refused_falls_back_to_the_nonce_and_says_so(
     assert str(status) in line.getMessage()
 
 
+async def test_history_too_slow_to_answer_falls_back_to_the_nonce(
+    fake_discord: FakeDiscord, client: discord.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    # discord.py waits and retries a 502 by itself; the notifier does not wait that long.
+    fake_discord.fail("GET", MESSAGES, 502, times=5)
+    notifier = DiscordNotifier(client, lookup=nato_subscription, history_timeout=0.2)
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.discord.notifier"):
+        await notifier.send(nato_alert(), maybe_sent=True)
+    assert len(fake_discord.posted(CHANNEL)) == 1
+    [line] = [r for r in caplog.records if "recent messages" in r.getMessage()]
+    assert "timed out" in line.getMessage()
+
+
 async def test_history_refused_soon_after_the_post_still_dedupes_by_nonce(
     fake_discord: FakeDiscord, notifier: DiscordNotifier
 ) -> None:
