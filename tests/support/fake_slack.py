@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -60,6 +60,10 @@ class FakeSlack:
     channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> error code
     token_error: str | None = None  # e.g. "token_revoked": every bot-token call fails
     lose_answers: int = 0  # posts that are made but answered with a 500 (a lost reply)
+    # Image URLs (or hosts) Slack cannot download: a message showing one is refused whole.
+    unreachable_images: set[str] = field(default_factory=set)
+    # Details of an invalid_blocks answer to every post with blocks (a layout Slack refuses).
+    refuse_blocks: list[str] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
@@ -179,6 +183,9 @@ class FakeSlack:
             blocks = json.loads(blocks)
         if len(blocks) > 50:
             return {"ok": False, "error": "invalid_blocks"}
+        problems = (self.refuse_blocks if blocks else []) + self._image_problems(blocks)
+        if problems:
+            return _invalid_blocks(problems)
         metadata = args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
@@ -190,6 +197,36 @@ class FakeSlack:
             raise web.HTTPInternalServerError(text="upstream connect error")
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
 
+    def _image_problems(self, blocks: list[dict[str, Any]]) -> list[str]:
+        """What Slack says of image elements it will not show: too long, or not downloadable.
+
+        Slack fetches every image_url while accepting the message; when it cannot, it
+        refuses the whole message, naming the element by a JSON pointer.
+        """
+        problems = []
+        for where, image in _images(blocks):
+            url = str(image.get("image_url") or "")
+            alt = str(image.get("alt_text") or "")
+            if not alt:
+                problems.append(f"missing required field: alt_text [json-pointer:{where}]")
+            elif len(alt) > 2000:
+                problems.append(
+                    f"must be less than 2001 characters [json-pointer:{where}/alt_text]"
+                )
+            if len(url) > 3000:
+                problems.append(
+                    f"must be less than 3001 characters [json-pointer:{where}/image_url]"
+                )
+            elif not self._downloadable(url):
+                problems.append(f"downloading image failed [json-pointer:{where}/image_url]")
+        return problems
+
+    def _downloadable(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            return False
+        return url not in self.unreachable_images and parts.hostname not in self.unreachable_images
+
     async def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
         if channel in self.channel_errors:
@@ -199,6 +236,8 @@ class FakeSlack:
         messages = []
         for post in reversed(self.posts_in(channel)):  # newest first, as Slack answers
             message: dict[str, Any] = {"type": "message", "ts": post.ts, "text": post.text}
+            if post.blocks:
+                message["blocks"] = post.blocks
             if with_metadata and post.metadata:
                 message["metadata"] = post.metadata
             messages.append(message)
@@ -270,6 +309,33 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
     else:
         args.update(dict(await request.post()))
     return args
+
+
+def _images(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Every image in a message's blocks with its JSON pointer: image blocks, section
+    accessories and context elements."""
+    found = []
+    for n, block in enumerate(blocks):
+        if block.get("type") == "image":
+            found.append((f"/blocks/{n}", block))
+        accessory = block.get("accessory")
+        if isinstance(accessory, dict) and accessory.get("type") == "image":
+            found.append((f"/blocks/{n}/accessory", accessory))
+        if block.get("type") == "context":
+            for m, element in enumerate(block.get("elements") or []):
+                if isinstance(element, dict) and element.get("type") == "image":
+                    found.append((f"/blocks/{n}/elements/{m}", element))
+    return found
+
+
+def _invalid_blocks(problems: list[str]) -> dict[str, Any]:
+    """Slack's answer to a layout it refuses: the code, then each problem twice over."""
+    return {
+        "ok": False,
+        "error": "invalid_blocks",
+        "errors": problems,
+        "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]},
+    }
 
 
 def _json(

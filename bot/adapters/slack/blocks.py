@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from slack_sdk.models.blocks import ImageElement
 
 from bot.adapters.slack import mrkdwn
 from bot.core.digest import digest_items
@@ -19,6 +22,9 @@ METADATA_EVENT = "newsbot_alert"
 UNSUBSCRIBE_ACTION = "newsbot_unsubscribe"  # action_id prefix; one button per topic
 MAX_BUTTONS = 5  # more topics stay reachable through /news unsubscribe
 TITLE_LIMIT = 250  # a headline, not an essay: keeps room for the summary in one section
+# The story's image sits as an accessory on the alert's first block; Slack's refusals name
+# what they refuse by a JSON pointer, so this one says "the image" (see errors.py).
+IMAGE_POINTER = "/blocks/0/accessory"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +32,48 @@ class Message:
     text: str  # plain fallback: notifications, screen readers, clients without blocks
     blocks: list[Block]
     metadata: dict[str, Any] | None
+    image: str | None = None  # the image_url of the accessory at IMAGE_POINTER, if any
 
 
-def render(alert: Alert) -> Message:
+def render(alert: Alert, *, image: bool = True) -> Message:
+    """The alert as Block Kit; image=False leaves the story's image out (nothing else)."""
+    accessory = image_accessory(alert) if image and alert.kind == "alert" else None
     if alert.kind == "notice":
         blocks = _notice(alert)
     elif alert.kind == "digest":
         blocks = _digest(alert)
     else:
-        blocks = _alert(alert)
-    return Message(_fallback(alert), blocks[: mrkdwn.BLOCK_LIMIT], metadata(alert))
+        blocks = _alert(alert, accessory)
+    return Message(
+        _fallback(alert),
+        blocks[: mrkdwn.BLOCK_LIMIT],
+        metadata(alert),
+        accessory["image_url"] if accessory else None,
+    )
+
+
+def image_accessory(alert: Alert) -> Block | None:
+    """An image element for the story's picture, or None when Slack would refuse its URL.
+
+    Only http(s) URLs within Block Kit's image_url limit; whether Slack can download the
+    picture is only known when it answers, so the notifier retries without it then.
+    """
+    url = (alert.image or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    if any(c.isspace() for c in url) or mrkdwn.units(url) > ImageElement.image_url_max_length:
+        return None
+    # alt_text is plain text (never parsed for mentions), so it is cut but not escaped.
+    alt = alert.title.strip() or alert.source.strip() or "Story image"
+    return {
+        "type": "image",
+        "image_url": url,
+        "alt_text": mrkdwn.cut(alt, ImageElement.alt_text_max_length),
+    }
 
 
 def metadata(alert: Alert) -> dict[str, Any] | None:
@@ -88,8 +126,11 @@ def _topics_line(alert: Alert) -> str:
     return mrkdwn.cut("Topics: " + ", ".join(alert.topics), mrkdwn.TEXT_OBJECT_LIMIT)
 
 
-def _alert(alert: Alert) -> list[Block]:
-    blocks = [_section(_body(alert, _headline(alert)))]
+def _alert(alert: Alert, accessory: Block | None) -> list[Block]:
+    main = _section(_body(alert, _headline(alert)))
+    if accessory is not None:
+        main["accessory"] = accessory
+    blocks = [main]
     source = mrkdwn.escape(mrkdwn.cut(alert.source, 200))
     info = [f"{source} · {mrkdwn.date(alert.published)}", mrkdwn.escape(_topics_line(alert))]
     also = alert.extra.get("also_reported_by", "").strip()

@@ -6,6 +6,7 @@ Error codes are Slack's documented `error` values (chat.postMessage, conversatio
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import aiohttp
@@ -46,6 +47,13 @@ MESSAGE_ERRORS = frozenset(
 )
 
 
+# Codes under which Slack refuses a layout, naming the offending part in its details, e.g.
+# "downloading image failed [json-pointer:/blocks/0/accessory/image_url]".
+LAYOUT_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
+
+_POINTER = re.compile(r"\[json-pointer:([^\]]*)\]")
+
+
 class SlackStopped(TransientSendError):
     """The Slack side stopped (token revoked): alerts wait for a restart with a new token."""
 
@@ -55,6 +63,38 @@ def error_code(exc: SlackApiError) -> str:
     if isinstance(data, dict):
         return str(data.get("error") or f"http_{exc.response.status_code}")
     return f"http_{exc.response.status_code}"
+
+
+def error_details(exc: SlackApiError) -> list[str]:
+    """Slack's explanations of a refusal: `errors` and `response_metadata.messages`."""
+    data: Any = exc.response.data if exc.response is not None else None
+    if not isinstance(data, dict):
+        return []
+    meta = data.get("response_metadata")
+    found = [data.get("errors"), meta.get("messages") if isinstance(meta, dict) else None]
+    return [str(d) for each in found if isinstance(each, list) for d in each if d]
+
+
+def image_refused(exc: SlackApiError, pointer: str) -> bool:
+    """Slack refused the layout only because of the image element at `pointer`.
+
+    Typically it could not download the picture. Every detail must point at or under
+    `pointer` (or, pointing nowhere, speak of an image): a refusal that also names another
+    block would fail again without the image, so it is not an image refusal.
+    """
+    if error_code(exc) not in LAYOUT_ERRORS:
+        return False
+    details = error_details(exc)
+    if not details:
+        return False
+    for detail in details:
+        where = _POINTER.findall(detail)
+        if where:
+            if not all(p == pointer or p.startswith(pointer + "/") for p in where):
+                return False
+        elif "image" not in detail.lower():
+            return False
+    return True
 
 
 def retry_after(exc: SlackApiError) -> float | None:

@@ -15,6 +15,8 @@ from bot.adapters.slack.errors import (
     TOKEN_ERRORS,
     SlackStopped,
     error_code,
+    error_details,
+    image_refused,
     to_send_error,
 )
 from bot.core.models import Alert
@@ -55,7 +57,7 @@ class SlackNotifier:
                     return SendResult(ts)
             message = blocks.render(alert)
             try:
-                response = await self._post(channel, message.text, message.blocks, message.metadata)
+                response = await self._post_blocks(alert, message)
             except SlackApiError as exc:
                 if error_code(exc) not in MESSAGE_ERRORS:
                     raise
@@ -72,6 +74,30 @@ class SlackNotifier:
                 self._token_refused(error_code(exc))
             raise error from exc
         return SendResult(str(response.get("ts")) if response.get("ts") else None)
+
+    async def _post_blocks(self, alert: Alert, message: blocks.Message) -> Any:
+        """Post the blocks; if Slack refuses them only for the image, at once without it."""
+        channel = alert.channel.channel
+        try:
+            return await self._post(channel, message.text, message.blocks, message.metadata)
+        except SlackApiError as exc:
+            if message.image is None or not image_refused(exc, blocks.IMAGE_POINTER):
+                raise
+            # Slack fetches the picture itself and refuses the whole message when it cannot
+            # (a dead link, a host that blocks it): the story matters more than its picture.
+            details = error_details(exc)
+            log.warning(
+                "Slack could not use the story's image (%s); sending the alert without it",
+                details[0] if details else error_code(exc),
+                extra={
+                    "channel": str(alert.channel),
+                    "alert_id": alert.id,
+                    "story_id": alert.story_id,
+                    "image_url": message.image,
+                },
+            )
+        bare = blocks.render(alert, image=False)
+        return await self._post(channel, bare.text, bare.blocks, bare.metadata)
 
     async def _post(
         self,
