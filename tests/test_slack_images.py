@@ -313,7 +313,10 @@ async def test_stories_from_a_feed_arrive_with_their_image_or_without_a_broken_o
             "image_url": "https://img.example/a.jpg",
             "alt_text": "NATO talks: Lavrov",
         }
-        assert accessory(by_title["NATO summit: Stoltenberg"].blocks) is None
+        # The broken picture is left out, the rest of the layout is not.
+        bare = by_title["NATO summit: Stoltenberg"].blocks
+        assert accessory(bare) is None
+        assert "<https://news.example/b|NATO summit: Stoltenberg>" in bare[0]["text"]["text"]
         channel = Channel("slack", TEAM, NEWS)
 
         async def unsent() -> tuple[int, int]:

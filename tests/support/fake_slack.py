@@ -4,7 +4,10 @@ signed requests Slack sends to an app in HTTP mode.
 It speaks the wire protocol the real slack_sdk / slack-bolt code paths use (see
 ../shared/PLATFORM_NOTES.md): `AsyncWebClient(base_url=fake.api_url)` sends every Web API
 call here, `apps.connections.open` hands back a ws://127.0.0.1 URL, and 429s come with a
-Retry-After header when a test asks for them. Everything received is recorded.
+Retry-After header when a test asks for them. Image elements are checked as Slack checks
+them: one whose image_url Slack could not download (see `unreachable_images`) gets the
+whole chat.postMessage refused with Slack's invalid_blocks payload. Everything received
+is recorded.
 """
 
 from __future__ import annotations
