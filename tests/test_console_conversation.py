@@ -35,7 +35,7 @@ async def test_subscribe_list_unsubscribe_help(tmp_path: Path) -> None:
             "Subscribed #3: Ukraine",
         ]
         listing = await bot.say("/news list")
-        assert "#1  Russia" in listing
+        assert "#1  Russia  (by console)" in listing  # the console's user, by name
         assert "#3  Ukraine" in listing
 
         assert await bot.say("/news unsubscribe 2") == "Unsubscribed #2: NATO"

@@ -44,6 +44,20 @@ async def test_subscribe_then_a_story_arrives_as_an_embed(
         assert message["allowed_mentions"]["parse"] == []
 
 
+async def test_list_shows_who_subscribed_as_a_mention_that_pings_no_one(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    bob = "700000000000000002"
+    async with running_bot(fake_discord, tmp_path):
+        await fake_discord.slash(
+            "/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL, user_id=bob
+        )
+        listing = await fake_discord.slash("/news list", guild_id=GUILD, channel_id=CHANNEL)
+        assert f"#1  NATO  (by <@{bob}>)" in listing.text.splitlines()  # shown as Bob's name
+        [callback] = listing.callbacks
+        assert callback["data"]["allowed_mentions"] == {"parse": []}  # and Bob is not pinged
+
+
 async def test_a_member_without_manage_channels_is_refused_feed_add(
     tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
 ) -> None:

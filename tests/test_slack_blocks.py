@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.slack.blocks import render
 from bot.adapters.slack.mrkdwn import units
+from bot.adapters.slack.reply_users import ReplyUsers
 from bot.core.models import Alert, Channel
 
 CONTROL = ("<!channel>", "<!here>", "<!everyone>", "<@U", "<#C", "<http")
@@ -130,3 +131,12 @@ def test_escaping_that_multiplies_the_length_still_keeps_most_of_the_room() -> N
     [text] = sections(message.blocks)
     assert units(text) <= 3000
     assert text.count("&amp;") > 300
+
+
+def test_a_reply_names_people_as_mentions_only_where_that_pings_no_one() -> None:
+    users = ReplyUsers()
+    text = f"#1 NATO <@UBOB> (by {users.show('UALICE')})"
+    # Ephemeral: Alice as a mention (no notification); the query's own `<@UBOB>` stays text.
+    assert users.render(text, ephemeral=True) == "#1 NATO &lt;@UBOB&gt; (by <@UALICE>)"
+    # Posted to the channel a mention would ping Alice: her id is shown as text instead.
+    assert users.render(text, ephemeral=False) == "#1 NATO &lt;@UBOB&gt; (by UALICE)"

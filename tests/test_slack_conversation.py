@@ -67,6 +67,21 @@ async def test_subscribe_list_unsubscribe_replies(slack: Workspace) -> None:
     assert "Unknown command `frobnicate`" in (await slack.say("/news frobnicate"))["text"]
 
 
+async def test_list_shows_who_subscribed_as_a_mention_no_query_can_forge(
+    slack: Workspace,
+) -> None:
+    await slack.say("/news subscribe NATO")
+    # Bob's query holds a mention as Slack sends one; in the list it must stay text.
+    await slack.say("/news subscribe Ukraine <@UALICE|alice>", user="UBOB")
+
+    listing = await slack.say("/news list")
+    lines = listing["text"].splitlines()
+    assert "#1  NATO  (by <@UALICE>)" in lines  # Slack shows Alice's name there
+    assert "#2  Ukraine &lt;@UALICE|alice&gt;  (by <@UBOB>)" in lines
+    # Only the one who asked sees it, and a mention in an ephemeral message pings no one.
+    assert listing["response_type"] == "ephemeral"
+
+
 async def test_a_story_in_a_feed_arrives_as_block_kit_alert(
     fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 DEFER_AFTER = 2.0  # seconds; Discord's limit for the first response is 3
 REPLY_CONTENT_LIMIT = 2000
 REPLY_EMBED_LIMIT = 4096
-NO_PINGS = discord.AllowedMentions.none()  # replies echo user text: never ping from them
+NO_PINGS = discord.AllowedMentions.none()  # replies echo user text and name people: no pings
 # Subscriptions paused because the bot could not post; resumed once it can again.
 PERMISSION_PAUSE_MARK = "lacks permission"
 POST_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
@@ -51,6 +51,7 @@ class CommandRunner:
             user=user,
             can_manage=interaction.permissions.manage_channels,
             mention=user if mention else None,
+            show_user=user_mention,
         )
 
     async def run(
@@ -118,6 +119,12 @@ class CommandRunner:
         await self.deps.store.unpark_channel(ch, self.deps.clock.now())
         set_channel_paused(self.deps.index.by_id, ch, None)
         log.info("permission restored: subscriptions resumed", extra={"channel": str(ch)})
+
+
+def user_mention(user_id: str) -> str:
+    """`<@id>`, which Discord shows as the person's name; every reply is sent with NO_PINGS,
+    so naming someone never notifies them."""
+    return f"<@{user_id}>" if user_id.isdigit() else user_id
 
 
 def _body(text: str) -> tuple[str | None, discord.Embed | None]:

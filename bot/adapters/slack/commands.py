@@ -4,7 +4,7 @@ The command text goes to the core unchanged (after undoing Slack's escaping), so
 command added to bot/core/commands works here with no Slack code. Every handler acks
 first (Slack wants an answer within 3 s) and does the slow work after, answering
 through the response_url: ephemeral unless the core says the reply announces a change
-to the channel.
+to the channel. People a reply names are shown as mentions (reply_users.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
 from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
 from bot.adapters.slack.permissions import AdminCheck
+from bot.adapters.slack.reply_users import ReplyUsers
 from bot.core.commands import (
     REGISTRY,
     CommandDeps,
@@ -69,11 +70,12 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         channel = channel_of(str(command.get("team_id")), str(command.get("channel_id")))
         user = str(command.get("user_id"))
         extra = {"channel": str(channel)}
+        users = ReplyUsers()
         try:
-            reply = await run_command(ctx, text, channel, user)
+            reply = await run_command(ctx, text, channel, user, users)
         except Exception as exc:  # one bad command never stops the bot
             reply = _failed(ctx, exc, extra)
-        await _respond(respond, reply)
+        await _respond(respond, reply, users)
         name, _ = split_command(text)
         if reply.ok and name in POSTING_COMMANDS:
             hint = await invite_hint(ctx, channel)
@@ -98,7 +100,9 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         await _respond(respond, reply)
 
 
-async def run_command(ctx: CommandContext, text: str, channel: Channel, user: str) -> Reply:
+async def run_command(
+    ctx: CommandContext, text: str, channel: Channel, user: str, users: ReplyUsers | None = None
+) -> Reply:
     name, args = split_command(text)
     command = REGISTRY.get(name or "help")
     # users.info costs a Web API call: skip it for commands that are everyone's. Any other
@@ -111,7 +115,8 @@ async def run_command(ctx: CommandContext, text: str, channel: Channel, user: st
     if name == "subscribe" and words and words[-1].casefold() == MENTION_ME:
         mention = user
         text = f"{name} {args[: args.rfind(words[-1])].rstrip()}"
-    inv = Invocation(channel, user, can_manage, mention=mention)
+    show_user = (users or ReplyUsers()).show
+    inv = Invocation(channel, user, can_manage, mention=mention, show_user=show_user)
     return await handle_command(text, inv, ctx.deps)
 
 
@@ -155,9 +160,9 @@ def _invite_text(ctx: CommandContext) -> str:
     )
 
 
-async def _respond(respond: AsyncRespond, reply: Reply) -> None:
+async def _respond(respond: AsyncRespond, reply: Reply, users: ReplyUsers | None = None) -> None:
     await respond(
-        text=mrkdwn.escape(reply.text),
+        text=(users or ReplyUsers()).render(reply.text, ephemeral=reply.ephemeral),
         response_type="ephemeral" if reply.ephemeral else "in_channel",
         replace_original=False,
     )

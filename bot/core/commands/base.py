@@ -12,6 +12,12 @@ from bot.core.models import Channel
 from bot.core.ports import FeedProbe, Store
 
 
+def user_id_as_is(user: str) -> str:
+    """How a person is shown when the adapter says nothing else: their id (the console's is
+    already a name)."""
+    return user
+
+
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """One person running one command in one channel, as the adapter saw it."""
@@ -20,6 +26,9 @@ class Invocation:
     user: str
     can_manage: bool = False  # Discord Manage Channels, Slack admin; the console is its owner's
     mention: str | None = None  # a platform user id the subscriptions it makes should mention
+    # How a reply names a person, given their platform user id: the adapter's own way (a
+    # Slack or Discord mention shows their name), so the core writes no platform markup.
+    show_user: Callable[[str], str] = user_id_as_is
 
 
 @dataclass(frozen=True, slots=True)

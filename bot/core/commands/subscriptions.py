@@ -57,7 +57,7 @@ async def list_subscriptions(args: str, inv: Invocation, deps: CommandDeps) -> R
         return Reply("No subscriptions in this channel yet. Try /news subscribe NATO")
     lines = [f"Subscriptions in this channel ({len(subs)}):"]
     lines += [
-        f"#{s.id}  {s.query}  (by {s.created_by})"
+        f"#{s.id}  {s.query}  (by {inv.show_user(s.created_by)})"
         + (f"  paused: {s.paused_reason}" if s.paused_reason else "")
         for s in subs
     ]
