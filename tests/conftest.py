@@ -8,6 +8,7 @@ import pytest
 
 from bot.config import Settings
 from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer
 
 
@@ -25,6 +26,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
 @pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """Slack's Web API and Socket Mode, faked on loopback (tests/support/fake_slack.py)."""
+    server = FakeSlack()
     await server.start()
     try:
         yield server

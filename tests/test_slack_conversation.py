@@ -35,18 +35,8 @@ HOSTILE = (
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def slack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[Workspace]:
-    workspace = await Workspace.start(fake, tmp_path)
+async def slack(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Workspace]:
+    workspace = await Workspace.start(fake_slack, tmp_path)
     try:
         yield workspace
     finally:
@@ -83,16 +73,16 @@ async def test_list_shows_who_subscribed_as_a_mention_no_query_can_forge(
 
 
 async def test_a_story_in_a_feed_arrives_as_block_kit_alert(
-    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+    fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake, tmp_path, [url])
+    slack = await Workspace.start(fake_slack, tmp_path, [url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
         feed_server.serve("/world.rss", rss(LAVROV, SNOW))
 
-        [alert] = await fake.wait_for(lambda: fake.posts_in(NEWS))
+        [alert] = await fake_slack.wait_for(lambda: fake_slack.posts_in(NEWS))
         section = alert.blocks[0]["text"]["text"]
         assert f"<https://news.example/lavrov-1|{LAVROV[1]}>" in section
         assert "with *NATO* over Ukraine" in section  # matched word in bold
@@ -114,16 +104,16 @@ async def test_a_story_in_a_feed_arrives_as_block_kit_alert(
 
 
 async def test_feed_text_can_never_ping_the_channel(
-    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+    fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake, tmp_path, [url])
+    slack = await Workspace.start(fake_slack, tmp_path, [url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
         feed_server.serve("/world.rss", rss(HOSTILE, SNOW))
 
-        [alert] = await fake.wait_for(lambda: fake.posts_in(NEWS))
+        [alert] = await fake_slack.wait_for(lambda: fake_slack.posts_in(NEWS))
         everything = alert.block_text() + alert.text
         for control in ("<!channel>", "<!here>", "<@U999>", "<https://evil.example"):
             assert control not in everything
@@ -147,10 +137,10 @@ async def test_the_unsubscribe_button_stops_that_topic(slack: Workspace) -> None
 
 
 async def test_bad_or_stale_signatures_get_401_and_do_nothing(
-    slack: Workspace, fake: FakeSlack
+    slack: Workspace, fake_slack: FakeSlack
 ) -> None:
     form = slash_command_form(
-        "subscribe NATO", user=ALICE, channel=NEWS, response_url=fake.response_url("x")
+        "subscribe NATO", user=ALICE, channel=NEWS, response_url=fake_slack.response_url("x")
     )
     status, _ = await slack.sender.command(form, signature="v0=" + "0" * 64)
     assert status == 401
@@ -161,16 +151,18 @@ async def test_bad_or_stale_signatures_get_401_and_do_nothing(
     status, _ = await slack.sender.command(form, signature=sign(b"token=x", int(time.time())))
     assert status == 401
     assert await slack.app.store.list_subscriptions(Channel("slack", TEAM, NEWS)) == []
-    assert fake.responses_to("x") == []
+    assert fake_slack.responses_to("x") == []
 
 
 async def test_subscribing_where_the_bot_is_not_invited_says_how_to_fix_it(
-    slack: Workspace, fake: FakeSlack
+    slack: Workspace, fake_slack: FakeSlack
 ) -> None:
-    fake.members["CQUIET"] = {ALICE}  # the bot is not a member
+    fake_slack.members["CQUIET"] = {ALICE}  # the bot is not a member
     reply = await slack.say("/news subscribe NATO", channel="CQUIET")
     assert reply["text"] == "Subscribed #1: NATO"
-    hints = await fake.wait_for(lambda: [r for r in fake.responses if "/invite" in r["text"]])
+    hints = await fake_slack.wait_for(
+        lambda: [r for r in fake_slack.responses if "/invite" in r["text"]]
+    )
     assert "`/invite @newsbot`" in hints[0]["text"]
     assert hints[0]["response_type"] == "ephemeral"
 
@@ -196,10 +188,10 @@ async def test_archived_channel_pauses_its_subscriptions_and_unarchive_resumes(
 
 
 async def test_app_home_lists_my_subscriptions_and_feed_health(
-    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+    fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake, tmp_path, [url])
+    slack = await Workspace.start(fake_slack, tmp_path, [url])
     try:
         await slack.say("/news subscribe NATO")
         await slack.say("/news subscribe Japan", channel="COTHER")
@@ -215,7 +207,7 @@ async def test_app_home_lists_my_subscriptions_and_feed_health(
         await slack.sender.event(
             event_body({"type": "app_home_opened", "user": ALICE, "channel": "D1", "tab": "home"})
         )
-        [publish] = await fake.wait_for(lambda: fake.called("views.publish"))
+        [publish] = await fake_slack.wait_for(lambda: fake_slack.called("views.publish"))
         assert publish.args["user_id"] == ALICE
         view = str(publish.args["view"])
         assert "NATO" in view
@@ -231,15 +223,15 @@ async def test_app_home_lists_my_subscriptions_and_feed_health(
 
 
 async def test_managing_delivery_is_for_workspace_admins_or_listed_users(
-    fake: FakeSlack, tmp_path: Path
+    fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    fake.admins.add("UADMIN")
-    slack = await Workspace.start(fake, tmp_path, admin_users=frozenset({"UEDITOR"}))
+    fake_slack.admins.add("UADMIN")
+    slack = await Workspace.start(fake_slack, tmp_path, admin_users=frozenset({"UEDITOR"}))
     try:
         refused = await slack.say("/news digest hourly")  # Alice is a plain member
         assert "workspace admin" in refused["text"]
         assert refused["response_type"] == "ephemeral"
-        asked = [c.args["user"] for c in fake.called("users.info")]
+        asked = [c.args["user"] for c in fake_slack.called("users.info")]
         assert asked == [ALICE]
 
         allowed = await slack.say("/news digest hourly", user="UADMIN")
@@ -248,28 +240,28 @@ async def test_managing_delivery_is_for_workspace_admins_or_listed_users(
         assert (await slack.say("/news quiet off", user="UEDITOR"))["text"] == "Quiet hours off."
 
         # Anyone in the channel may subscribe, and nobody's role is looked up for it.
-        calls = len(fake.called("users.info"))
+        calls = len(fake_slack.called("users.info"))
         assert (await slack.say("/news subscribe NATO"))["text"] == "Subscribed #1: NATO"
-        assert len(fake.called("users.info")) == calls
+        assert len(fake_slack.called("users.info")) == calls
     finally:
         await slack.close()
 
 
 async def test_the_command_is_acknowledged_before_its_slow_work(
-    slack: Workspace, fake: FakeSlack
+    slack: Workspace, fake_slack: FakeSlack
 ) -> None:
-    users_info = fake.hold("users.info")  # Slack is slow to say who Alice is
+    users_info = fake_slack.hold("users.info")  # Slack is slow to say who Alice is
     form = slash_command_form(
-        "digest hourly", user=ALICE, channel=NEWS, response_url=fake.response_url("slow")
+        "digest hourly", user=ALICE, channel=NEWS, response_url=fake_slack.response_url("slow")
     )
     status, body = await slack.sender.command(form)
     # The ack came back while the permission check was still waiting on Slack.
     assert status == 200
     assert body == ""
     assert not users_info.is_set()
-    assert fake.responses_to("slow") == []
+    assert fake_slack.responses_to("slow") == []
     users_info.set()
-    [reply] = await fake.wait_for(lambda: fake.responses_to("slow"))
+    [reply] = await fake_slack.wait_for(lambda: fake_slack.responses_to("slow"))
     assert "workspace admin" in reply["text"]
 
 
@@ -285,9 +277,9 @@ async def test_subscribe_at_me_mentions_me_in_its_alerts(slack: Workspace) -> No
 
 
 async def test_a_token_revoked_while_answering_a_command_stops_slack(
-    slack: Workspace, fake: FakeSlack
+    slack: Workspace, fake_slack: FakeSlack
 ) -> None:
-    fake.token_error = "token_revoked"
+    fake_slack.token_error = "token_revoked"
     reply = await slack.say("/news digest hourly")  # needs users.info, which now fails
     assert "token" in reply["text"]
     await slack.adapter.stopped.wait()
@@ -296,14 +288,14 @@ async def test_a_token_revoked_while_answering_a_command_stops_slack(
 
 
 async def test_a_member_who_is_not_an_admin_is_refused_feed_add(
-    slack: Workspace, fake: FakeSlack
+    slack: Workspace, fake_slack: FakeSlack
 ) -> None:
     refused = await slack.say("/news feed add https://news.example/rss")
     assert "workspace admin" in refused["text"]
     assert refused["response_type"] == "ephemeral"
     assert "Feeds (" not in (await slack.say("/news feed list"))["text"]
 
-    fake.admins.add("UADMIN")
+    fake_slack.admins.add("UADMIN")
     # An admin gets past the permission check; the URL itself is then checked (and this
     # one, on the loopback interface, refused: nothing is fetched from chat there).
     admin = await slack.say("/news feed add http://127.0.0.1:9/rss", user="UADMIN")
@@ -312,26 +304,26 @@ async def test_a_member_who_is_not_an_admin_is_refused_feed_add(
 
 
 async def test_a_post_whose_answer_was_lost_is_found_and_not_posted_again(
-    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+    fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake, tmp_path, [url])
+    slack = await Workspace.start(fake_slack, tmp_path, [url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
-        fake.lose_answers = 1  # Slack posts it, but the bot only sees a 500
+        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
+        fake_slack.lose_answers = 1  # Slack posts it, but the bot only sees a 500
         feed_server.serve("/world.rss", rss(LAVROV, SNOW))
 
         # Delivery retries with maybe_sent; the notifier finds the post by its metadata.
-        await fake.wait_for(lambda: fake.called("conversations.history"))
+        await fake_slack.wait_for(lambda: fake_slack.called("conversations.history"))
         channel = Channel("slack", TEAM, NEWS)
 
         async def sent() -> bool:
             return (await slack.app.store.delivery_status(channel)).last_sent_at is not None
 
         await eventually(sent, True)
-        [post] = fake.posts_in(NEWS)
-        assert len(fake.called("chat.postMessage")) == 1
+        [post] = fake_slack.posts_in(NEWS)
+        assert len(fake_slack.called("chat.postMessage")) == 1
         assert LAVROV[1] in post.text
     finally:
         await slack.close()

@@ -8,8 +8,6 @@ declares unreachable, with the error payload Slack gives.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,50 +16,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.slack.blocks import IMAGE_POINTER, render
-from bot.adapters.slack.client import web_client
 from bot.adapters.slack.errors import image_refused
-from bot.adapters.slack.notifier import SlackNotifier
 from bot.core.models import Alert, Channel
-from tests.support.fake_slack import BOT_TOKEN, TEAM, FakeSlack, Posted
+from tests.support.fake_slack import TEAM, FakeSlack, Posted
 from tests.support.feed_server import FeedServer
 from tests.support.rss import Item, rss_doc
+from tests.support.slack_alerts import notifier_for, slack_alert
 from tests.support.slack_workspace import NEWS, Workspace, eventually
 
 PICTURE = "https://img.example/lavrov.jpg"
 TITLE = "Russia-US talks on security guarantees: Lavrov"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-def notifier_for(fake: FakeSlack) -> SlackNotifier:
-    return SlackNotifier(web_client(BOT_TOKEN, fake.api_url, retry_connection_errors=False))
-
-
 def alert(alert_id: int = 7, **changes: object) -> Alert:
-    fields: dict[str, object] = {
-        "channel": Channel("slack", TEAM, NEWS),
-        "feed_id": 1,
-        "story_id": f"lavrov-{alert_id}",
-        "title": TITLE,
-        "link": "https://news.example/lavrov-1",
-        "source": "Test Wire",
-        "published": datetime(2021, 12, 27, 14, 10, tzinfo=UTC),
-        "summary": "Talks with NATO over Ukraine are scheduled for January.",
-        "topics": ("NATO",),
-        "matched": ("NATO",),
-        "image": PICTURE,
-        "id": alert_id,
-    }
+    """The seed story with a picture, one story per outbox row."""
+    fields: dict[str, object] = {"story_id": f"lavrov-{alert_id}", "title": TITLE, "image": PICTURE}
     fields.update(changes)
-    return Alert(**fields)  # type: ignore[arg-type]
+    return slack_alert(NEWS, alert_id, **fields)
 
 
 def accessory(blocks: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -72,9 +43,9 @@ def without_accessory(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in b.items() if k != "accessory"} for b in blocks]
 
 
-def posted_blocks(fake: FakeSlack) -> list[list[dict[str, Any]]]:
+def posted_blocks(fake_slack: FakeSlack) -> list[list[dict[str, Any]]]:
     """The blocks of every chat.postMessage the bot made, accepted or refused."""
-    return [list(c.args.get("blocks") or []) for c in fake.called("chat.postMessage")]
+    return [list(c.args.get("blocks") or []) for c in fake_slack.called("chat.postMessage")]
 
 
 # -- rendering ---------------------------------------------------------------------------
@@ -198,26 +169,26 @@ def test_only_a_refusal_of_the_image_alone_counts(data: dict[str, Any], image: b
 # -- sending against the fake Web API ----------------------------------------------------
 
 
-async def test_an_alert_with_a_good_image_shows_it(fake: FakeSlack) -> None:
-    result = await notifier_for(fake).send(alert())
-    [post] = fake.posts_in(NEWS)
+async def test_an_alert_with_a_good_image_shows_it(fake_slack: FakeSlack) -> None:
+    result = await notifier_for(fake_slack).send(alert())
+    [post] = fake_slack.posts_in(NEWS)
     assert accessory(post.blocks) == {"type": "image", "image_url": PICTURE, "alt_text": TITLE}
-    assert len(fake.called("chat.postMessage")) == 1
+    assert len(fake_slack.called("chat.postMessage")) == 1
     assert result.remote_id == post.ts
 
 
 @pytest.mark.parametrize("unreachable", [PICTURE, "img.example"], ids=["url", "host"])
 async def test_an_image_slack_cannot_fetch_is_dropped_and_the_alert_arrives_once(
-    fake: FakeSlack, caplog: pytest.LogCaptureFixture, unreachable: str
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, unreachable: str
 ) -> None:
-    fake.unreachable_images.add(unreachable)
+    fake_slack.unreachable_images.add(unreachable)
     with caplog.at_level(logging.WARNING, logger="bot.adapters.slack.notifier"):
-        result = await notifier_for(fake).send(alert())
+        result = await notifier_for(fake_slack).send(alert())
 
-    [post] = fake.posts_in(NEWS)
+    [post] = fake_slack.posts_in(NEWS)
     assert result.remote_id == post.ts
     assert accessory(post.blocks) is None
-    refused, sent = fake.called("chat.postMessage")
+    refused, sent = fake_slack.called("chat.postMessage")
     # The retry is the same message, the image's accessory aside.
     assert accessory(refused.args["blocks"]) is not None
     assert sent.args["blocks"] == without_accessory(refused.args["blocks"])
@@ -231,51 +202,57 @@ async def test_an_image_slack_cannot_fetch_is_dropped_and_the_alert_arrives_once
     assert getattr(line, "channel", None) == f"slack:{TEAM}/{NEWS}"
 
 
-async def test_an_alert_without_an_image_is_unchanged(fake: FakeSlack) -> None:
-    fake.unreachable_images.add("img.example")
-    await notifier_for(fake).send(alert(image=None))
-    [post] = fake.posts_in(NEWS)
-    assert len(fake.called("chat.postMessage")) == 1
+async def test_an_alert_without_an_image_is_unchanged(fake_slack: FakeSlack) -> None:
+    fake_slack.unreachable_images.add("img.example")
+    await notifier_for(fake_slack).send(alert(image=None))
+    [post] = fake_slack.posts_in(NEWS)
+    assert len(fake_slack.called("chat.postMessage")) == 1
     assert post.blocks == render(alert(), image=False).blocks
     assert all("accessory" not in block for block in post.blocks)
 
 
-async def test_another_layout_refusal_is_not_retried_without_the_image(fake: FakeSlack) -> None:
+async def test_another_layout_refusal_is_not_retried_without_the_image(
+    fake_slack: FakeSlack,
+) -> None:
     # Slack refuses a button label, not the image: today's plain-text fallback, nothing else.
-    fake.refuse_blocks = ["must be less than 76 characters [json-pointer:/blocks/2/elements/0]"]
-    await notifier_for(fake).send(alert())
-    assert posted_blocks(fake) == [render(alert()).blocks, []]
-    [post] = fake.posts_in(NEWS)
+    fake_slack.refuse_blocks = [
+        "must be less than 76 characters [json-pointer:/blocks/2/elements/0]"
+    ]
+    await notifier_for(fake_slack).send(alert())
+    assert posted_blocks(fake_slack) == [render(alert()).blocks, []]
+    [post] = fake_slack.posts_in(NEWS)
     assert post.blocks == []
     assert TITLE in post.text
 
 
 async def test_image_and_another_refusal_together_go_straight_to_plain_text(
-    fake: FakeSlack,
+    fake_slack: FakeSlack,
 ) -> None:
-    fake.unreachable_images.add(PICTURE)
-    fake.refuse_blocks = ["must be less than 76 characters [json-pointer:/blocks/2/elements/0]"]
-    await notifier_for(fake).send(alert())
-    assert posted_blocks(fake) == [render(alert()).blocks, []]
-    assert len(fake.posts_in(NEWS)) == 1
+    fake_slack.unreachable_images.add(PICTURE)
+    fake_slack.refuse_blocks = [
+        "must be less than 76 characters [json-pointer:/blocks/2/elements/0]"
+    ]
+    await notifier_for(fake_slack).send(alert())
+    assert posted_blocks(fake_slack) == [render(alert()).blocks, []]
+    assert len(fake_slack.posts_in(NEWS)) == 1
 
 
 @pytest.mark.parametrize("reachable", [True, False], ids=["posted-with-image", "without"])
 async def test_a_resend_after_a_crash_finds_the_first_post_with_or_without_image(
-    fake: FakeSlack, reachable: bool
+    fake_slack: FakeSlack, reachable: bool
 ) -> None:
     if not reachable:
-        fake.unreachable_images.add(PICTURE)
-    notifier = notifier_for(fake)
+        fake_slack.unreachable_images.add(PICTURE)
+    notifier = notifier_for(fake_slack)
     first = await notifier.send(alert())
-    [post] = fake.posts_in(NEWS)
+    [post] = fake_slack.posts_in(NEWS)
     assert (accessory(post.blocks) is not None) is reachable
     # The process died before recording it sent; delivery resends with maybe_sent.
-    calls = len(fake.called("chat.postMessage"))
+    calls = len(fake_slack.called("chat.postMessage"))
     again = await notifier.send(alert(), maybe_sent=True)
     assert again.remote_id == first.remote_id
-    assert len(fake.called("chat.postMessage")) == calls
-    assert len(fake.posts_in(NEWS)) == 1
+    assert len(fake_slack.called("chat.postMessage")) == calls
+    assert len(fake_slack.posts_in(NEWS)) == 1
 
 
 # -- a story with a picture, from the feed to the channel -----------------------------------
@@ -291,21 +268,21 @@ def story(guid: str, title: str, picture: str) -> Item:
 
 
 async def test_stories_from_a_feed_arrive_with_their_image_or_without_a_broken_one(
-    fake: FakeSlack, tmp_path: Path, feed_server: FeedServer
+    fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    fake.unreachable_images.add("gone.example")
+    fake_slack.unreachable_images.add("gone.example")
     old = Item(title="Heavy snow in Japan", link="https://news.example/snow", guid="snow")
     url = feed_server.serve("/world.rss", rss_doc(old))
-    slack = await Workspace.start(fake, tmp_path, [url])
+    slack = await Workspace.start(fake_slack, tmp_path, [url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
         good = story("a", "NATO talks: Lavrov", "https://img.example/a.jpg")
         broken = story("b", "NATO summit: Stoltenberg", "https://gone.example/b.jpg")
         feed_server.serve("/world.rss", rss_doc(good, broken, old))
 
-        posts: list[Posted] = await fake.wait_for(
-            lambda: p if len(p := fake.posts_in(NEWS)) == 2 else None
+        posts: list[Posted] = await fake_slack.wait_for(
+            lambda: p if len(p := fake_slack.posts_in(NEWS)) == 2 else None
         )
         by_title = {p.text.split(" (")[0]: p for p in posts}
         assert accessory(by_title["NATO talks: Lavrov"].blocks) == {
@@ -324,7 +301,7 @@ async def test_stories_from_a_feed_arrive_with_their_image_or_without_a_broken_o
             return status.pending, status.rejected
 
         await eventually(unsent, (0, 0))
-        assert len(fake.posts_in(NEWS)) == 2
-        assert len(fake.called("chat.postMessage")) == 3  # one refused for its image
+        assert len(fake_slack.posts_in(NEWS)) == 2
+        assert len(fake_slack.called("chat.postMessage")) == 3  # one refused for its image
     finally:
         await slack.close()

@@ -6,7 +6,6 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,36 +25,29 @@ from tests.support.feed_server import FeedServer, rss
 from tests.support.process import start_newsbot
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 async def test_socket_mode_handles_a_slash_command_envelope(
-    fake: FakeSlack, tmp_path: Path
+    fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     adapter = SlackAdapter(
-        SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)
+        SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake_slack.api_url)
     )
     app = await build_app(settings, [adapter], feed_urls=[])
     try:
         await adapter.start(app.deps)
-        assert fake.called("apps.connections.open")[0].token == APP_TOKEN
+        assert fake_slack.called("apps.connections.open")[0].token == APP_TOKEN
         form = slash_command_form(
-            "subscribe NATO", user="UALICE", channel="CNEWS", response_url=fake.response_url("s")
+            "subscribe NATO",
+            user="UALICE",
+            channel="CNEWS",
+            response_url=fake_slack.response_url("s"),
         )
-        envelope = await fake.push_envelope("slash_commands", form)
-        acks = await fake.wait_for(
-            lambda: [a for a in fake.socket_acks if a.get("envelope_id") == envelope]
+        envelope = await fake_slack.push_envelope("slash_commands", form)
+        acks = await fake_slack.wait_for(
+            lambda: [a for a in fake_slack.socket_acks if a.get("envelope_id") == envelope]
         )
         assert len(acks) == 1
-        [reply] = await fake.wait_for(lambda: fake.responses_to("s"))
+        [reply] = await fake_slack.wait_for(lambda: fake_slack.responses_to("s"))
         assert reply["text"] == "Subscribed #1: NATO"
         assert [s.query for s in await app.store.all_subscriptions()] == ["NATO"]
     finally:
@@ -69,7 +61,7 @@ def free_port() -> int:
 
 
 async def test_newsbot_run_in_http_mode_from_command_to_alert(
-    fake: FakeSlack, feed_server: FeedServer, tmp_path: Path
+    fake_slack: FakeSlack, feed_server: FeedServer, tmp_path: Path
 ) -> None:
     url = feed_server.serve("/world.rss", rss(("snow-1", "Heavy snow in Japan", "Flights.")))
     (tmp_path / "feeds.txt").write_text(url + "\n")
@@ -81,7 +73,7 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_HTTP_PORT": str(port),
-        "SLACK_API_URL": fake.api_url.rstrip("/"),  # the trailing slash is added for us
+        "SLACK_API_URL": fake_slack.api_url.rstrip("/"),  # the trailing slash is added for us
     }
     proc = await start_newsbot(env, tmp_path)
     try:
@@ -91,19 +83,22 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
                 assert line, "the bot exited before listening"
         sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
         form = slash_command_form(
-            "subscribe NATO", user="UALICE", channel="CNEWS", response_url=fake.response_url("p")
+            "subscribe NATO",
+            user="UALICE",
+            channel="CNEWS",
+            response_url=fake_slack.response_url("p"),
         )
         status, _ = await sender.command(form)
         assert status == 200
-        [reply] = await fake.wait_for(lambda: fake.responses_to("p"))
+        [reply] = await fake_slack.wait_for(lambda: fake_slack.responses_to("p"))
         assert reply["text"] == "Subscribed #1: NATO"
 
-        await fake.wait_for(lambda: feed_server.hits("/world.rss"))
+        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
         feed_server.serve(
             "/world.rss",
             rss(("nato-1", "NATO ministers meet", "In Brussels."), ("snow-1", "Heavy snow", "F.")),
         )
-        [alert] = await fake.wait_for(lambda: fake.posts_in("CNEWS"))
+        [alert] = await fake_slack.wait_for(lambda: fake_slack.posts_in("CNEWS"))
         assert "<https://news.example/nato-1|NATO ministers meet>" in alert.block_text()
     finally:
         if proc.returncode is None:
@@ -130,7 +125,9 @@ def test_http_mode_without_a_signing_secret_exits_2_naming_it(tmp_path: Path) ->
     assert BOT_TOKEN not in result.stderr
 
 
-async def test_a_port_in_use_is_a_setting_error_naming_it(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_a_port_in_use_is_a_setting_error_naming_it(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
     from bot.config import ConfigError
 
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
@@ -144,7 +141,7 @@ async def test_a_port_in_use_is_a_setting_error_naming_it(fake: FakeSlack, tmp_p
                 signing_secret=SIGNING_SECRET,
                 http_port=port,
                 http_host="127.0.0.1",
-                api_url=fake.api_url,
+                api_url=fake_slack.api_url,
             )
         )
         app = await build_app(settings, [adapter], feed_urls=[])
@@ -156,11 +153,11 @@ async def test_a_port_in_use_is_a_setting_error_naming_it(fake: FakeSlack, tmp_p
 
 
 async def test_a_refused_app_token_stops_socket_mode_cleanly(
-    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fake_slack: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     adapter = SlackAdapter(
-        SlackOptions(bot_token=BOT_TOKEN, app_token="xapp-revoked", api_url=fake.api_url)
+        SlackOptions(bot_token=BOT_TOKEN, app_token="xapp-revoked", api_url=fake_slack.api_url)
     )
     app = await build_app(settings, [adapter], feed_urls=[])
     try:

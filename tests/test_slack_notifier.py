@@ -3,70 +3,35 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.slack import SlackAdapter, SlackOptions
-from bot.adapters.slack.client import api_url, web_client
+from bot.adapters.slack.client import api_url
 from bot.adapters.slack.errors import SlackStopped
-from bot.adapters.slack.notifier import SlackNotifier
-from bot.core.models import Alert, Channel
 from bot.core.ports import PermanentSendError
-from tests.support.fake_slack import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack
+from tests.support.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_alerts import notifier_for, slack_alert
 from tests.support.slack_workspace import Workspace
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-def notifier_for(fake: FakeSlack) -> SlackNotifier:
-    return SlackNotifier(web_client(BOT_TOKEN, fake.api_url, retry_connection_errors=False))
-
-
-def alert(channel: str = "CNEWS", alert_id: int = 7, **changes: object) -> Alert:
-    fields: dict[str, object] = {
-        "channel": Channel("slack", TEAM, channel),
-        "feed_id": 1,
-        "story_id": "lavrov-1",
-        "title": "Russia-US talks on security guarantees: Lavrov",
-        "link": "https://news.example/lavrov-1",
-        "source": "Test Wire",
-        "published": datetime(2021, 12, 27, 14, 10, tzinfo=UTC),
-        "summary": "Talks with NATO over Ukraine are scheduled for January.",
-        "topics": ("NATO",),
-        "matched": ("NATO",),
-        "id": alert_id,
-    }
-    fields.update(changes)
-    return Alert(**fields)  # type: ignore[arg-type]
-
-
-async def test_a_resend_after_a_crash_finds_the_first_post(fake: FakeSlack) -> None:
-    notifier = notifier_for(fake)
-    first = await notifier.send(alert())
+async def test_a_resend_after_a_crash_finds_the_first_post(fake_slack: FakeSlack) -> None:
+    notifier = notifier_for(fake_slack)
+    first = await notifier.send(slack_alert())
     # The process died before recording it sent; delivery resends with maybe_sent.
-    again = await notifier.send(alert(), maybe_sent=True)
+    again = await notifier.send(slack_alert(), maybe_sent=True)
     assert again.remote_id == first.remote_id
-    assert len(fake.posts_in("CNEWS")) == 1
-    [history] = fake.called("conversations.history")
+    assert len(fake_slack.posts_in("CNEWS")) == 1
+    [history] = fake_slack.called("conversations.history")
     assert str(history.args["include_all_metadata"]).lower() in {"true", "1"}
 
 
-async def test_maybe_sent_posts_when_the_first_attempt_never_arrived(fake: FakeSlack) -> None:
-    notifier = notifier_for(fake)
-    await notifier.send(alert(alert_id=1))  # another alert is in the history
-    result = await notifier.send(alert(alert_id=2), maybe_sent=True)
-    posts = fake.posts_in("CNEWS")
+async def test_maybe_sent_posts_when_the_first_attempt_never_arrived(fake_slack: FakeSlack) -> None:
+    notifier = notifier_for(fake_slack)
+    await notifier.send(slack_alert(alert_id=1))  # another alert is in the history
+    result = await notifier.send(slack_alert(alert_id=2), maybe_sent=True)
+    posts = fake_slack.posts_in("CNEWS")
     assert len(posts) == 2
     assert result.remote_id == posts[-1].ts
     assert posts[-1].metadata == {
@@ -75,20 +40,20 @@ async def test_maybe_sent_posts_when_the_first_attempt_never_arrived(fake: FakeS
     }
 
 
-async def test_a_429_is_waited_out_and_the_alert_arrives_once(fake: FakeSlack) -> None:
-    fake.rate_limit("chat.postMessage", retry_after=1)
-    result = await notifier_for(fake).send(alert())
-    assert len(fake.called("chat.postMessage")) == 2  # the 429, then the post
-    [post] = fake.posts_in("CNEWS")
+async def test_a_429_is_waited_out_and_the_alert_arrives_once(fake_slack: FakeSlack) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=1)
+    result = await notifier_for(fake_slack).send(slack_alert())
+    assert len(fake_slack.called("chat.postMessage")) == 2  # the 429, then the post
+    [post] = fake_slack.posts_in("CNEWS")
     assert result.remote_id == post.ts
 
 
-async def test_a_long_retry_after_goes_back_to_delivery(fake: FakeSlack) -> None:
-    fake.rate_limit("chat.postMessage", retry_after=120)
+async def test_a_long_retry_after_goes_back_to_delivery(fake_slack: FakeSlack) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=120)
     with pytest.raises(Exception, match="rate limit") as caught:
-        await notifier_for(fake).send(alert())
+        await notifier_for(fake_slack).send(slack_alert())
     assert getattr(caught.value, "retry_after", None) == 120
-    assert fake.posts_in("CNEWS") == []
+    assert fake_slack.posts_in("CNEWS") == []
 
 
 @pytest.mark.parametrize(
@@ -100,27 +65,27 @@ async def test_a_long_retry_after_goes_back_to_delivery(fake: FakeSlack) -> None
     ],
 )
 async def test_channel_errors_are_permanent_with_a_reason(
-    fake: FakeSlack, code: str, says: str
+    fake_slack: FakeSlack, code: str, says: str
 ) -> None:
-    fake.channel_errors["CGONE"] = code
+    fake_slack.channel_errors["CGONE"] = code
     with pytest.raises(PermanentSendError, match=says):
-        await notifier_for(fake).send(alert("CGONE"))
+        await notifier_for(fake_slack).send(slack_alert("CGONE"))
 
 
 async def test_a_revoked_token_stops_slack_only_with_one_clear_line(
-    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fake_slack: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    slack = await Workspace.start(fake, tmp_path)
+    slack = await Workspace.start(fake_slack, tmp_path)
     try:
-        fake.token_error = "token_revoked"
+        fake_slack.token_error = "token_revoked"
         with caplog.at_level(logging.ERROR), pytest.raises(SlackStopped):
-            await slack.adapter.notifier.send(alert())
+            await slack.adapter.notifier.send(slack_alert())
         await slack.adapter.stopped.wait()
         # Later alerts wait for a restart instead of hammering Slack with a dead token.
-        calls = len(fake.calls)
+        calls = len(fake_slack.calls)
         with pytest.raises(SlackStopped):
-            await slack.adapter.notifier.send(alert(alert_id=8))
-        assert len(fake.calls) == calls
+            await slack.adapter.notifier.send(slack_alert(alert_id=8))
+        assert len(fake_slack.calls) == calls
         lines = [r for r in caplog.records if "SLACK_BOT_TOKEN" in r.getMessage()]
         assert len(lines) == 1
         assert "token_revoked" in lines[0].getMessage()
@@ -131,16 +96,16 @@ async def test_a_revoked_token_stops_slack_only_with_one_clear_line(
 
 
 async def test_a_token_refused_at_start_leaves_slack_stopped_without_raising(
-    fake: FakeSlack, caplog: pytest.LogCaptureFixture
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.token_error = "invalid_auth"
+    fake_slack.token_error = "invalid_auth"
     adapter = SlackAdapter(
         SlackOptions(
             bot_token=BOT_TOKEN,
             signing_secret=SIGNING_SECRET,
             http_port=0,
             http_host="127.0.0.1",
-            api_url=fake.api_url,
+            api_url=fake_slack.api_url,
         )
     )
     with caplog.at_level(logging.ERROR):
@@ -155,19 +120,19 @@ def test_api_url_gets_the_trailing_slash_slack_sdk_needs() -> None:
     assert api_url(None) == "https://slack.com/api/"
 
 
-async def test_blocks_slack_refuses_fall_back_to_plain_text(fake: FakeSlack) -> None:
-    long = alert(topics=tuple(f"t{n}" for n in range(3)))
-    fake.channel_errors.clear()
-    original = fake._chat_postMessage
+async def test_blocks_slack_refuses_fall_back_to_plain_text(fake_slack: FakeSlack) -> None:
+    long = slack_alert(topics=tuple(f"t{n}" for n in range(3)))
+    fake_slack.channel_errors.clear()
+    original = fake_slack._chat_postMessage
 
     async def refuse_blocks(args: dict[str, object]) -> dict[str, object]:
         if args.get("blocks"):
             return {"ok": False, "error": "invalid_blocks"}
         return await original(args)
 
-    fake._chat_postMessage = refuse_blocks  # type: ignore[method-assign]
-    result = await notifier_for(fake).send(long)
-    [post] = fake.posts_in("CNEWS")
+    fake_slack._chat_postMessage = refuse_blocks  # type: ignore[method-assign]
+    result = await notifier_for(fake_slack).send(long)
+    [post] = fake_slack.posts_in("CNEWS")
     assert post.blocks == []
     assert "Russia-US talks" in post.text
     assert result.remote_id == post.ts
