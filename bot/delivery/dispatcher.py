@@ -2,8 +2,9 @@
 
 The exactly-once protocol: before a send the alert is marked in flight (durably); after
 the notifier returns it is marked sent. A crash in between leaves it pending and marked
-maybe-sent, and the next send passes maybe_sent=True so the notifier dedupes (Discord's
-nonce, Slack's metadata lookup). A crash anywhere else leaves it plainly pending.
+maybe-sent, and the next send passes maybe_sent=True so the notifier dedupes (each looks
+for the alert in the channel's recent messages; Discord also sends the same nonce). A crash
+anywhere else leaves it plainly pending.
 """
 
 from __future__ import annotations
