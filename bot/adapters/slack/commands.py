@@ -101,8 +101,10 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
 
 
 async def run_command(
-    ctx: CommandContext, text: str, channel: Channel, user: str, users: ReplyUsers | None = None
+    ctx: CommandContext, text: str, channel: Channel, user: str, users: ReplyUsers
 ) -> Reply:
+    """Run one command; `users` must be the ReplyUsers that later renders the reply, as the
+    people it names are markers only that object can turn into mentions."""
     name, args = split_command(text)
     command = REGISTRY.get(name or "help")
     # users.info costs a Web API call: skip it for commands that are everyone's. Any other
@@ -115,8 +117,7 @@ async def run_command(
     if name == "subscribe" and words and words[-1].casefold() == MENTION_ME:
         mention = user
         text = f"{name} {args[: args.rfind(words[-1])].rstrip()}"
-    show_user = (users or ReplyUsers()).show
-    inv = Invocation(channel, user, can_manage, mention=mention, show_user=show_user)
+    inv = Invocation(channel, user, can_manage, mention=mention, show_user=users.show)
     return await handle_command(text, inv, ctx.deps)
 
 
