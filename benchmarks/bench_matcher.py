@@ -1,6 +1,7 @@
 """Matcher benchmark: stories per second against 100, 10,000 and 100,000 subscriptions.
 
     .venv/bin/python benchmarks/bench_matcher.py [--stories N] [--naive-stories N] [--seed S]
+                                                 [--rounds N] [--python]
 
 Everything is measured in this one process, on one core, in CPU time (time.process_time),
 the floor and each subscription count in interleaved rounds (--rounds, best of each kept),
@@ -187,8 +188,11 @@ def timed(fn: Callable[[], object]) -> float:
         gc.enable()
 
 
+NATIVE: bool | None = None  # None: the compiled core if built; --python: pure Python
+
+
 def build(parsed: list[Query]) -> Matcher:
-    matcher = Matcher()
+    matcher = Matcher(native=NATIVE)
     for i, query in enumerate(parsed):
         matcher.add(i, query)
     return matcher
@@ -200,7 +204,12 @@ def main() -> int:
     args.add_argument("--naive-stories", type=int, default=50)
     args.add_argument("--seed", type=int, default=4)
     args.add_argument("--rounds", type=int, default=3)
+    args.add_argument(
+        "--python", action="store_true", help="the pure-Python backend, not the compiled core"
+    )
     opts = args.parse_args()
+    global NATIVE
+    NATIVE = False if opts.python else None
 
     rng = random.Random(opts.seed)
     t0 = time.perf_counter()
@@ -208,6 +217,8 @@ def main() -> int:
     stories = make_stories(rng, vocab, opts.stories)
     all_subs = make_subscriptions(rng, vocab, stories, max(COUNTS))
     mean_size = sum(len(s.title) + len(s.summary) for s in stories) / len(stories)
+    backend = "compiled core" if Matcher(native=NATIVE).native else "pure Python"
+    print(f"matcher: {backend}")
     print(
         f"workload: {len(stories):,} stories of {mean_size:,.0f} characters on average, "
         f"{len(all_subs):,} subscriptions (made in {time.perf_counter() - t0:.1f} s)"

@@ -101,7 +101,12 @@ async def build_app(
     deps = CommandDeps(
         store=store, index=index, clock=clock, limits=limits, probe=HttpFeedProbe(fetcher)
     )
-    log.info("ready: %d feeds, %d subscriptions", len(urls), len(index))
+    log.info(
+        "ready: %d feeds, %d subscriptions, matcher=%s",
+        len(urls),
+        len(index),
+        "compiled" if index.matcher.native else "python",
+    )
     return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters))
 
 

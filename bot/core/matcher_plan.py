@@ -12,12 +12,10 @@ words are rarer: Zipf's law of abbreviation); for OR it is the union of the chil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import overload
+from collections.abc import Callable
 
 from bot.core.matcher_story import StoryView
-from bot.core.models import Span
-from bot.core.query.ast import And, Node, Not, Or, Term, Word
+from bot.core.query.ast import And, Node, Not, Or, Term, Word, terms_of
 
 TermId = Callable[[Word], int]
 
@@ -94,11 +92,14 @@ class NotPlan(Plan):
 class Leaf:
     """A positive term, to report as matched (its display) and where (its spans)."""
 
-    __slots__ = ("atoms", "display", "title_only")
+    __slots__ = ("atoms", "display", "title_only", "words")
 
-    def __init__(self, display: str, atoms: tuple[int, ...], title_only: bool) -> None:
+    def __init__(
+        self, display: str, atoms: tuple[int, ...], words: tuple[Word, ...], title_only: bool
+    ) -> None:
         self.display = display
         self.atoms = atoms  # anywhere-atoms of its words, in order
+        self.words = words  # the same words, for finding them again (bot.core.matcher_spans)
         self.title_only = title_only
 
     def found(self, story: StoryView) -> bool:
@@ -133,7 +134,7 @@ def compile_query(node: Node, term_id: TermId, weight: Callable[[int], float]) -
     cover = compiler.cover(node)
     if cover is None:  # the parser refuses these; a cover-less query would never be tried
         raise ValueError("a query needs a positive term")
-    leaves = tuple(compiler.leaf(t) for t in _positive_terms(node))
+    leaves = tuple(compiler.leaf(t) for t in terms_of(node, positive_only=True))
     trivial = isinstance(node, Term) and len(node.words) == 1
     words = tuple(dict.fromkeys(leaf.display for leaf in leaves)) if _no_or(node) else None
     return Compiled(None if trivial else plan, tuple(sorted(cover)), leaves, words)
@@ -145,61 +146,6 @@ def _no_or(node: Node) -> bool:
     return isinstance(node, And) and all(_no_or(c) for c in node.children)
 
 
-class LazySpans(Sequence[Span]):
-    """Where a match's terms are in the story, worked out on first use, then kept."""
-
-    __slots__ = ("_leaves", "_spans", "_story")
-
-    def __init__(self, story: StoryView, leaves: tuple[Leaf, ...]) -> None:
-        self._story: StoryView | None = story
-        self._leaves = leaves
-        self._spans: tuple[Span, ...] | None = None
-
-    def _get(self) -> tuple[Span, ...]:
-        if self._spans is None:
-            story = self._story
-            assert story is not None
-            found = {
-                story.span(stream, first, len(leaf.atoms))
-                for leaf in self._leaves
-                for stream, first in story.places(leaf.atoms, leaf.title_only)
-            }
-            self._spans = tuple(sorted(found, key=lambda s: (s.field != "title", s.start, s.end)))
-            self._story = None  # the story's words are no longer needed
-        return self._spans
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-    @overload
-    def __getitem__(self, index: int) -> Span: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Span, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Span | tuple[Span, ...]:
-        return self._get()[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LazySpans):
-            return self._get() == other._get()
-        return isinstance(other, tuple) and self._get() == other
-
-    def __hash__(self) -> int:
-        return hash(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())
-
-
-def _positive_terms(node: Node) -> list[Term]:
-    if isinstance(node, Term):
-        return [node]
-    if isinstance(node, Not):
-        return []
-    return [t for c in node.children for t in _positive_terms(c)]
-
-
 class _Compiler:
     def __init__(self, term_id: TermId, weight: Callable[[int], float]) -> None:
         self.term_id = term_id
@@ -209,7 +155,7 @@ class _Compiler:
         return tuple(2 * self.term_id(w) for w in term.words)
 
     def leaf(self, term: Term) -> Leaf:
-        return Leaf(term.display, self.atoms(term), term.field == "title")
+        return Leaf(term.display, self.atoms(term), term.words, term.field == "title")
 
     def plan(self, node: Node) -> Plan:
         if isinstance(node, Term):

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import chain, compress
 
-from bot.core.models import Span
-from bot.core.query.text import tokenize, word_spans
+from bot.core.query.text import tokenize
 
 TermLookup = Callable[[str], tuple[int, ...]]
 Place = tuple[int, int]  # (stream: 0 title / 1 summary, index of the first word)
 
 
 class StoryView:
-    """Tokenized once; word positions and character offsets only when a match needs them.
+    """Tokenized once; word positions only when a phrase needs them.
 
     Atom ids: an indexed term `t` found anywhere is atom `2t`, found in the title `2t + 1`
     (see bot.core.matcher_plan), so one set answers both "anywhere" and "title:" questions.
@@ -21,7 +20,7 @@ class StoryView:
     the words that hold an indexed term.
     """
 
-    __slots__ = ("_offsets", "_pairs", "_phrases", "_positions", "at", "present", "texts")
+    __slots__ = ("_pairs", "_phrases", "_positions", "at", "present")
 
     def __init__(
         self,
@@ -31,7 +30,6 @@ class StoryView:
         cached: dict[str, tuple[int, ...]],
     ) -> None:
         """`cached` is the lookup's cache, read directly: most words are in it already."""
-        self.texts = (title, summary)
         # For each word of the title (0) and summary (1): the anywhere-atoms it satisfies.
         self.at = (
             _atoms_at(tokenize(title), lookup, cached),
@@ -43,7 +41,6 @@ class StoryView:
         present.update([atom + 1 for atom in in_title])
         self.present = present
         self._positions: list[dict[int, list[int]] | None] = [None, None]
-        self._offsets: list[list[tuple[int, int]] | None] = [None, None]
         self._phrases: dict[tuple[tuple[int, ...], bool], list[Place]] = {}
         self._pairs: list[set[tuple[int, int]] | None] = [None, None]
 
@@ -107,13 +104,6 @@ class StoryView:
             found.sort()
             self._phrases[key] = found
         return found
-
-    def span(self, stream: int, first: int, words: int) -> Span:
-        offsets = self._offsets[stream]
-        if offsets is None:
-            offsets = self._offsets[stream] = word_spans(self.texts[stream])
-        start, end = offsets[first][0], offsets[first + words - 1][1]
-        return Span("title", start, end) if stream == 0 else Span("summary", start, end)
 
 
 def _atoms_at(

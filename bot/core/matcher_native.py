@@ -1,0 +1,143 @@
+"""The matcher's per-story work in C (bot/core/_matchcore.c), when that module was built.
+
+Same contract as bot.core.matcher_py (see bot.core.matcher.Backend). Python keeps what
+happens once per subscription: parsing, term and entry ids, covers and plans (compiled by
+bot.core.matcher_plan, then flattened here into int programs). The C index keeps what
+happens once per story word: every form of every indexed word in one hash table, prefixes
+filed under their first bytes, the entries filed under each cover atom, and the programs,
+and builds the Match objects itself. A story costs `tokenize()` plus one call.
+"""
+
+from __future__ import annotations
+
+from bot.core.matcher_plan import (
+    AllPlan,
+    AnyPlan,
+    AtomPlan,
+    Compiled,
+    Leaf,
+    NotPlan,
+    PhrasePlan,
+    Plan,
+)
+from bot.core.matcher_spans import StorySpans
+from bot.core.models import Match
+from bot.core.query.ast import Word
+from bot.core.query.inflect import word_forms
+from bot.core.query.text import tokenize
+
+try:
+    from bot.core import _matchcore
+except ImportError:  # not built: no C compiler where it was installed
+    _matchcore = None  # type: ignore[assignment]
+
+AVAILABLE = _matchcore is not None
+
+# Opcodes of the programs, as bot/core/_matchcore.c reads them: one node = [op, size, ...].
+OP_ATOM, OP_PHRASE, OP_AND, OP_OR, OP_NOT = range(5)
+MAX_LEAVES = 62  # the C side reports found leaves as bits of one 64-bit mask
+
+
+def encode_plan(plan: Plan, out: list[int]) -> None:
+    """Append `plan` as one program node (see the opcodes above) to `out`."""
+    if isinstance(plan, AtomPlan):
+        out += (OP_ATOM, 3, plan.atom)
+    elif isinstance(plan, PhrasePlan):
+        out += (OP_PHRASE, 4 + len(plan.atoms), int(plan.title_only), len(plan.atoms), *plan.atoms)
+    elif isinstance(plan, NotPlan):
+        start = len(out)
+        out += (OP_NOT, 0)
+        encode_plan(plan.child, out)
+        out[start + 1] = len(out) - start
+    else:
+        start = len(out)
+        if isinstance(plan, AllPlan):
+            out += (OP_AND, 0)
+            for atom in plan.required:  # set tests first: cheapest, and most often false
+                out += (OP_ATOM, 3, atom)
+            for atom in plan.forbidden:
+                out += (OP_NOT, 5, OP_ATOM, 3, atom)
+            children: tuple[Plan, ...] = plan.rest
+        else:
+            assert isinstance(plan, AnyPlan)
+            out += (OP_OR, 0)
+            children = plan.children
+        for child in children:
+            encode_plan(child, out)
+        out[start + 1] = len(out) - start
+
+
+def encode_leaf(leaf: Leaf, out: list[int]) -> None:
+    if len(leaf.atoms) == 1:
+        out += (OP_ATOM, 3, leaf.atoms[0] + 1 if leaf.title_only else leaf.atoms[0])
+    else:
+        encode_plan(PhrasePlan(leaf.atoms, leaf.title_only), out)
+
+
+class NativeBackend:
+    native = True
+
+    def __init__(self) -> None:
+        if _matchcore is None:
+            raise RuntimeError("bot.core._matchcore was not built (no C compiler at install)")
+        self._index = _matchcore.Index(Match, StorySpans)
+
+    def add_term(self, tid: int, word: Word) -> None:
+        if word.mode == "prefix":
+            self._index.add_prefix(tid, word.norm)
+        else:
+            for form, possessive in _keys(word):
+                self._index.add_word(tid, form, possessive)
+
+    def remove_term(self, tid: int, word: Word) -> None:
+        if word.mode == "prefix":
+            self._index.remove_prefix(tid)
+        else:
+            for form, possessive in _keys(word):
+                self._index.remove_word(tid, form, possessive)
+
+    def add_entry(self, eid: int, compiled: Compiled, subscribers: tuple[int | str, ...]) -> None:
+        program: list[int] | None = None
+        if compiled.plan is not None:
+            program = []
+            encode_plan(compiled.plan, program)
+        leaves: list[int] | None = None
+        if compiled.words is None:  # OR inside: the core reports which terms it found
+            if len(compiled.leaves) > MAX_LEAVES:
+                raise ValueError(f"a query with OR has at most {MAX_LEAVES} terms here")
+            leaves = []
+            for leaf in compiled.leaves:
+                encode_leaf(leaf, leaves)
+        displays = tuple(leaf.display for leaf in compiled.leaves)
+        self._index.add_entry(
+            eid,
+            compiled.cover,
+            program,
+            leaves,
+            subscribers,
+            compiled.words,
+            displays,
+            subscribers[1],  # the query as written: StorySpans parses it again if read
+        )
+
+    def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None:
+        self._index.set_subscribers(eid, subscribers)
+
+    def remove_entry(self, eid: int) -> None:
+        self._index.remove_entry(eid)
+
+    def match(self, title: str, summary: str) -> list[Match]:
+        return self._index.match(tokenize(title), tokenize(summary), (title, summary))
+
+
+def _keys(word: Word) -> list[tuple[str, bool]]:
+    """The forms a story word may take to hold `word`: (form, `form's` too), the
+    possessive folded into a flag where it is one of the forms, which halves the keys."""
+    if word.mode != "word":
+        return [(word.norm, False)]
+    forms = word_forms(word.norm)
+    return [
+        (form, form + "'s" in forms)
+        for form in sorted(forms)
+        if not (form.endswith("'s") and form[:-2] in forms)
+    ]
