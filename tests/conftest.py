@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.core import matcher as matcher_module
+from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer
@@ -55,3 +57,11 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
     finally:
         await fake.stop()
+
+
+# tests/test_matcher_native.py fails if a C compiler is here and the compiled core is not.
+@pytest.fixture(params=MATCHER_BACKENDS, ids=BACKEND_IDS)
+def each_matcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run a test once per matcher backend: Matcher() builds the one under test."""
+    monkeypatch.setattr(matcher_module, "NATIVE_AVAILABLE", request.param)
+    return bool(request.param)

@@ -6,6 +6,7 @@ a match the reference denies is a false one.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from bot.core.matcher import Matcher
 from bot.core.query import Query, QueryError, parse_query, tokenize
 from bot.core.query.inflect import base_candidates, word_forms
 from bot.core.query.text import WORD_RE, normalise, word_spans
+from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 from tests.support.reference_matcher import reference_matches
 
 QUERY_WORDS = ["NATO", "Russia", "Ukraine", "talks", "security", "gas", "Café", "Москва", "EU"]
@@ -73,10 +75,11 @@ text = st.lists(st.tuples(st.sampled_from(STORY_WORDS), st.sampled_from(SEPARATO
 
 @settings(max_examples=250, deadline=None)
 @given(st.lists(queries(), min_size=1, max_size=8), text, text, st.data())
+@pytest.mark.parametrize("native", MATCHER_BACKENDS, ids=BACKEND_IDS)
 def test_index_agrees_with_reference(
-    parsed: list[Query], title: str, summary: str, data: st.DataObject
+    native: bool, parsed: list[Query], title: str, summary: str, data: st.DataObject
 ) -> None:
-    matcher = Matcher()
+    matcher = Matcher(native=native)
     for i, q in enumerate(parsed):
         matcher.add(i, q)
     removed = set(data.draw(st.sets(st.integers(0, len(parsed) - 1))))

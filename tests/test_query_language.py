@@ -8,6 +8,9 @@ from bot.core.matcher import Matcher
 from bot.core.models import Match
 from bot.core.query import tokenize
 
+# Every rule, on both matcher backends (pure Python and the compiled core).
+pytestmark = pytest.mark.usefixtures("each_matcher")
+
 
 def caught(query: str, title: str, summary: str = "") -> Match | None:
     matcher = Matcher()
