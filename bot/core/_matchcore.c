@@ -365,7 +365,7 @@ static PyMemberDef *member_of(PyTypeObject *type, const char *name) {
     PyObject *d = PyObject_GetAttrString((PyObject *)type, name);
     if (!d) return NULL;
     PyMemberDef *def = NULL;
-    if (Py_IS_TYPE(d, &PyMemberDescr_Type))
+    if (Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX)
         def = ((PyMemberDescrObject *)d)->d_member;
     else
         PyErr_Format(PyExc_TypeError, "%s.%s is not a __slots__ member", type->tp_name, name);
@@ -854,28 +854,30 @@ static PyObject *found_words(const Index *ix, const Entry *e, uint64_t *mask) {
     return t;
 }
 
+/* Fill a __slots__ member of an object fresh from tp_alloc (all NULL): what __init__ would
+ * do, without a Python call per object (frozen dataclasses set each field through
+ * object.__setattr__: ~1.3 us a Match, measured, against ~0.1 us here). */
+static inline void put(PyObject *obj, const PyMemberDef *d, PyObject *v) {
+    *(PyObject **)((char *)obj + d->offset) = Py_NewRef(v);
+}
+
 static PyObject *new_spans(Index *ix, const Entry *e, PyObject *story, PyObject *mask) {
     PyObject *s = ix->spans_type->tp_alloc(ix->spans_type, 0);
     if (!s) return NULL;
-    if (PyMember_SetOne((char *)s, ix->s_story, story) < 0 ||
-        PyMember_SetOne((char *)s, ix->s_leaves, e->leaves_obj) < 0 ||
-        PyMember_SetOne((char *)s, ix->s_mask, mask) < 0 ||
-        PyMember_SetOne((char *)s, ix->s_spans, Py_None) < 0) {
-        Py_DECREF(s);
-        return NULL;
-    }
+    put(s, ix->s_story, story);
+    put(s, ix->s_leaves, e->leaves_obj);
+    put(s, ix->s_mask, mask);
+    put(s, ix->s_spans, Py_None);
     return s;
 }
 
 static PyObject *new_match(Index *ix, PyObject *id, PyObject *query, PyObject *words, PyObject *spans) {
     PyObject *m = ix->match_type->tp_alloc(ix->match_type, 0);
     if (!m) return NULL;
-    if (PyMember_SetOne((char *)m, ix->m_id, id) < 0 || PyMember_SetOne((char *)m, ix->m_query, query) < 0 ||
-        PyMember_SetOne((char *)m, ix->m_matched, words) < 0 ||
-        PyMember_SetOne((char *)m, ix->m_spans, spans) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
+    put(m, ix->m_id, id);
+    put(m, ix->m_query, query);
+    put(m, ix->m_matched, words);
+    put(m, ix->m_spans, spans);
     return m;
 }
 
@@ -917,12 +919,15 @@ static PyObject *Index_match(Index *ix, PyObject *args) {
     }
 
     const uint32_t *cands = vec_items(&ix->cands);
-    for (uint32_t i = 0; i < ix->cands.n; i++) __builtin_prefetch(&ix->entries[cands[i]]);
-    for (uint32_t i = 0; i < ix->cands.n; i++) __builtin_prefetch(ix->entries[cands[i]].prog);
+    const uint32_t ncands = ix->cands.n;
+    for (uint32_t i = 0; i < ncands && i < AHEAD; i++) __builtin_prefetch(&ix->entries[cands[i]]);
     Found *found = NULL;
     size_t nfound = 0, capfound = 0;
     PyObject *result = NULL;
-    for (uint32_t i = 0; i < ix->cands.n; i++) {
+    for (uint32_t i = 0; i < ncands; i++) {
+        /* entries AHEAD on are on their way; the program of the next one too */
+        if (i + AHEAD < ncands) __builtin_prefetch(&ix->entries[cands[i + AHEAD]]);
+        if (i + 1 < ncands) __builtin_prefetch(ix->entries[cands[i + 1]].prog);
         Entry *e = &ix->entries[cands[i]];
         if (e->prog && !eval(ix, e->prog)) continue;
         PyObject *words, *mask;
