@@ -53,7 +53,7 @@ def as_data(matches: list[Match]) -> list[tuple[int, str, tuple[str, ...], tuple
 
 def test_compiled_core_is_built_where_a_c_compiler_is() -> None:
     # The core is optional so that `make demo` works without a compiler; where there is
-    # one (CI), not having it means the build broke, and the matcher silently got ~2x slower.
+    # one (CI), not having it means the build broke, and the matcher silently got ~4x slower.
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler):
         assert NATIVE_AVAILABLE
