@@ -3,6 +3,7 @@ exactly as the pure-Python matcher does, spans and all, through adds and removes
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sysconfig
 
@@ -151,3 +152,74 @@ def test_the_core_refuses_malformed_input_instead_of_reading_past_it() -> None:
 
     with pytest.raises(TypeError, match="slots"):
         _matchcore.Index(Match, Plain)  # type: ignore[arg-type]
+
+
+@needs_core
+def test_stamps_stay_right_across_the_story_counter_wrap() -> None:
+    # Terms and candidates are marked with the current story's number; when the 32-bit
+    # counter wraps, a mark left by an old story must not pass for a current one.
+    matcher = Matcher(native=True)
+    matcher.add(1, "Russia")
+    matcher.add(2, "title:NATO talks")
+    matcher.add(3, "talks -Iran")  # Iran: a term no story touches, its mark still the initial 0
+    index = matcher._backend._index  # type: ignore[attr-defined]
+    index._set_story_counter(2**32 - 3)
+    stories = [("NATO Russia", "talks"), ("nothing", "here"), ("NATO", "talks"), ("", "")]
+    for _ in range(3):  # crosses the wrap: ..., 2^32 - 1, then 1, 2, ...
+        got = [[m.subscription_id for m in matcher.match(t, s)] for t, s in stories]
+        assert got == [[1, 2, 3], [], [2, 3], []]
+
+
+@needs_core
+def test_a_finaliser_calling_back_during_a_match_is_refused_and_harms_nothing() -> None:
+    # match() allocates Match objects, which may run the garbage collector and so any
+    # finaliser; one calling into the same index would otherwise reuse the buffers the
+    # outer match is reading.
+    matcher = Matcher(native=True)
+    matcher.add(1, "Russia OR NATO")
+    refused: list[str] = []
+
+    class CallsBack:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it, at any allocation
+
+        def __del__(self) -> None:
+            try:
+                matcher.match("Russia", "")
+            except RuntimeError as error:
+                refused.append(str(error))
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        for _ in range(200):
+            CallsBack()
+            found = matcher.match("Russia and NATO", "")
+            assert [(m.subscription_id, m.matched) for m in found] == [(1, ("Russia", "NATO"))]
+            if refused:
+                break
+    finally:
+        gc.set_threshold(*threshold)
+        gc.collect()
+    assert refused
+    assert "inside its own match" in refused[0]
+    assert [m.subscription_id for m in matcher.match("NATO", "")] == [1]
+
+
+@pytest.mark.skipif(len(MATCHER_BACKENDS) < 2, reason="compiled core not built (no C compiler)")
+def test_odd_text_is_matched_alike() -> None:
+    # Lone surrogates (from broken feeds), NULs, long words, many scripts: the tokenizer
+    # splits them; both backends must then agree and neither may raise.
+    python, native = Matcher(native=False), Matcher(native=True)
+    for i, q in enumerate(["Russia", "secur*", "Москва", '"a b"', "=x"]):
+        python.add(i, q)
+        native.add(i, q)
+    texts = [
+        "Russia\ud800talks",
+        "secur\x00ity Russia's",
+        "x" * 100_000 + " Russia",
+        "Москва\u0301 a b a\u200bb",
+        "’’’ '' ' Russia’s",
+    ]
+    for text in texts:
+        assert as_data(native.match(text, text)) == as_data(python.match(text, text))

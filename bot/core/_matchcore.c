@@ -310,6 +310,7 @@ typedef struct {
     uint32_t *stamp_entry;
     uint32_t ecap;
     uint32_t story;
+    int busy;  /* inside match: see ready() */
     /* per story scratch */
     Hit *hits;
     uint32_t nhits, caphits;
@@ -433,10 +434,19 @@ static void Index_dealloc(Index *ix) {
     Py_TYPE(ix)->tp_free((PyObject *)ix);
 }
 
+/* Every method starts here. `busy`: match() allocates Python objects, which may run the
+ * garbage collector and so any finaliser; one that called back into this index would
+ * reallocate the scratch arrays and entries the outer match() is reading. */
 static int ready(Index *ix) {
-    if (ix->match_type) return 1;
-    PyErr_SetString(PyExc_RuntimeError, "Index.__init__ did not complete");
-    return 0;
+    if (!ix->match_type) {
+        PyErr_SetString(PyExc_RuntimeError, "Index.__init__ did not complete");
+        return 0;
+    }
+    if (ix->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the matcher index was called from inside its own match()");
+        return 0;
+    }
+    return 1;
 }
 
 static int parse_tid(PyObject *o, uint32_t *tid) {
@@ -883,10 +893,19 @@ static PyObject *new_match(Index *ix, PyObject *id, PyObject *query, PyObject *w
 
 /* match(title_words, summary_words, story) -> list of Match, by subscription id.
  * The words are tokenize()'s normal forms; `story` is what the spans objects receive. */
+static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyObject *story);
+
 static PyObject *Index_match(Index *ix, PyObject *args) {
     PyObject *title, *summary, *story;
     if (!ready(ix) || !PyArg_ParseTuple(args, "O!O!O", &PyList_Type, &title, &PyList_Type, &summary, &story))
         return NULL;
+    ix->busy = 1;
+    PyObject *result = match_story(ix, title, summary, story);
+    ix->busy = 0;
+    return result;
+}
+
+static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyObject *story) {
     Py_ssize_t nt = PyList_GET_SIZE(title), ns = PyList_GET_SIZE(summary);
     if (nt + ns >= (Py_ssize_t)UINT32_MAX / 2) { PyErr_SetString(PyExc_ValueError, "story too long"); return NULL; }
     if (++ix->story == 0) restamp(ix);
@@ -975,6 +994,16 @@ done:
     return result;
 }
 
+/* For tests: move the story counter, to see stamps survive its wrap at 2^32. */
+static PyObject *Index_set_story_counter(Index *ix, PyObject *arg) {
+    unsigned long v = PyLong_AsUnsignedLong(arg);
+    if (v == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (!ready(ix)) return NULL;
+    if (v > UINT32_MAX) { PyErr_SetString(PyExc_OverflowError, "counter is 32 bits"); return NULL; }
+    ix->story = (uint32_t)v;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Index_sizes(Index *ix, PyObject *Py_UNUSED(ignored)) {
     return Py_BuildValue("{s:n,s:n,s:n,s:I,s:I}", "word_keys", (Py_ssize_t)ix->words.used, "word_slots",
                          (Py_ssize_t)(ix->words.mask + 1), "prefix_heads", (Py_ssize_t)ix->heads.used,
@@ -992,6 +1021,7 @@ static PyMethodDef Index_methods[] = {
     {"remove_entry", (PyCFunction)Index_remove_entry, METH_VARARGS, "remove_entry(eid)"},
     {"match", (PyCFunction)Index_match, METH_VARARGS, "match(title_words, summary_words, story)"},
     {"sizes", (PyCFunction)Index_sizes, METH_NOARGS, "counts of the index's tables"},
+    {"_set_story_counter", (PyCFunction)Index_set_story_counter, METH_O, "for tests: the wrap at 2^32"},
     {NULL, NULL, 0, NULL},
 };
 
