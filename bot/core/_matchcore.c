@@ -280,6 +280,7 @@ typedef struct {
     uint32_t *cover;
     uint32_t ncover;
     PyObject *subs;       /* flat tuple: subscription id, query as written, id, ... */
+    long long *ids;       /* the ids again, as C ints: results are sorted by them */
     PyObject *words;      /* tuple of displays, or NULL: worked out from the leaves found */
     PyObject *displays;   /* tuple, one per leaf */
     PyObject *leaves_obj; /* handed to the spans object */
@@ -297,6 +298,11 @@ typedef struct {
 typedef struct {
     uint32_t tid, pos, next;  /* next: the previous hit of the same term, or NONE */
 } Hit;
+
+typedef struct {
+    const Entry *entry;
+    uint64_t mask;  /* queries with OR: the leaves this story holds */
+} Matched;
 
 typedef struct {
     PyObject_HEAD
@@ -320,6 +326,8 @@ typedef struct {
     uint32_t captok;
     uint32_t ntitle, ntotal;
     Vec present, cands;
+    Matched *matched;
+    uint32_t capmatched;
     /* result types, filled without running their __init__ */
     PyTypeObject *match_type, *spans_type;
     PyMemberDef *m_id, *m_query, *m_matched, *m_spans;
@@ -405,6 +413,7 @@ static void entry_clear(Entry *e) {
     PyMem_RawFree(e->prog);
     PyMem_RawFree(e->leaves);
     PyMem_RawFree(e->cover);
+    PyMem_RawFree(e->ids);
     Py_CLEAR(e->subs);
     Py_CLEAR(e->words);
     Py_CLEAR(e->displays);
@@ -429,6 +438,7 @@ static void Index_dealloc(Index *ix) {
     PyMem_RawFree(ix->words_buf);
     vec_free(&ix->present);
     vec_free(&ix->cands);
+    PyMem_RawFree(ix->matched);
     Py_XDECREF(ix->match_type);
     Py_XDECREF(ix->spans_type);
     Py_TYPE(ix)->tp_free((PyObject *)ix);
@@ -590,6 +600,27 @@ static int32_t *program_of(Index *ix, PyObject *o, uint32_t *n, uint32_t *nodes)
     return prog;
 }
 
+/* The ids of a flat (id, query, id, query...) tuple, checked: ints and strs, pairs, some. */
+static long long *ids_of(PyObject *subs) {
+    Py_ssize_t n = PyTuple_GET_SIZE(subs);
+    if (n == 0 || n % 2) {
+        PyErr_SetString(PyExc_ValueError, "subscribers: (id, query, ...) pairs, at least one");
+        return NULL;
+    }
+    long long *ids = PyMem_RawMalloc((size_t)(n / 2) * sizeof(long long));
+    if (!ids) { PyErr_NoMemory(); return NULL; }
+    for (Py_ssize_t k = 0; k < n / 2; k++) {
+        PyObject *id = PyTuple_GET_ITEM(subs, 2 * k);
+        ids[k] = PyLong_Check(id) ? PyLong_AsLongLong(id) : -1;
+        if ((ids[k] == -1 && PyErr_Occurred()) || !PyLong_Check(id) || !PyUnicode_Check(PyTuple_GET_ITEM(subs, 2 * k + 1))) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "subscribers: (int id, str query) pairs");
+            PyMem_RawFree(ids);
+            return NULL;
+        }
+    }
+    return ids;
+}
+
 /* add_entry(eid, cover, program, leaves, subscribers, words, displays, leaves_obj)
  * program None: a single word; leaves None: `words` is what every match reports. */
 static PyObject *Index_add_entry(Index *ix, PyObject *args) {
@@ -599,16 +630,13 @@ static PyObject *Index_add_entry(Index *ix, PyObject *args) {
                                         &PyTuple_Type, &subs, &words, &PyTuple_Type, &displays, &leaves_obj) ||
         parse_tid(eido, &eid) < 0)
         return NULL;
-    if (PyTuple_GET_SIZE(subs) == 0 || PyTuple_GET_SIZE(subs) % 2) {
-        PyErr_SetString(PyExc_ValueError, "subscribers: (id, query, ...) pairs, at least one");
-        return NULL;
-    }
     if (ensure_entry(ix, eid) < 0) return NULL;
     if (ix->entries[eid].subs) { PyErr_SetString(PyExc_ValueError, "entry id in use"); return NULL; }
     Entry e;
     memset(&e, 0, sizeof(e));
+    if (!(e.ids = ids_of(subs))) return NULL;
     int32_t *cover = ints_of(covero, &e.ncover);
-    if (!cover) return NULL;
+    if (!cover) goto fail;
     e.cover = (uint32_t *)cover;
     if (e.ncover == 0) { PyErr_SetString(PyExc_ValueError, "an entry needs a cover"); goto fail; }
     for (uint32_t i = 0; i < e.ncover; i++)
@@ -648,10 +676,10 @@ static PyObject *Index_set_subscribers(Index *ix, PyObject *args) {
     if (!ready(ix) || !PyArg_ParseTuple(args, "OO!", &eido, &PyTuple_Type, &subs) || parse_tid(eido, &eid) < 0)
         return NULL;
     if (eid >= ix->ecap || !ix->entries[eid].subs) { PyErr_SetString(PyExc_KeyError, "no such entry"); return NULL; }
-    if (PyTuple_GET_SIZE(subs) == 0 || PyTuple_GET_SIZE(subs) % 2) {
-        PyErr_SetString(PyExc_ValueError, "subscribers: (id, query, ...) pairs, at least one");
-        return NULL;
-    }
+    long long *ids = ids_of(subs);
+    if (!ids) return NULL;
+    PyMem_RawFree(ix->entries[eid].ids);
+    ix->entries[eid].ids = ids;
     Py_SETREF(ix->entries[eid].subs, Py_NewRef(subs));
     Py_RETURN_NONE;
 }
@@ -847,20 +875,22 @@ static int by_id(const void *a, const void *b) {
 }
 
 /* The displays of the leaves this story holds, each once, in the query's order. */
-static PyObject *found_words(const Index *ix, const Entry *e, uint64_t *mask) {
-    PyObject *out = PyList_New(0);
-    if (!out) return NULL;
-    const int32_t *p = e->leaves;
-    *mask = 0;
-    for (uint32_t i = 0; i < e->nleaves; i++, p += p[1]) {
-        if (!eval(ix, p)) continue;
-        *mask |= 1ULL << i;
+static PyObject *found_words(const Entry *e, uint64_t mask) {
+    PyObject *picked[MAX_LEAVES];
+    Py_ssize_t n = 0;
+    for (uint32_t i = 0; i < e->nleaves; i++) {
+        if (!(mask >> i & 1)) continue;
         PyObject *d = PyTuple_GET_ITEM(e->displays, i);
-        int seen = PySequence_Contains(out, d);
-        if (seen < 0 || (!seen && PyList_Append(out, d) < 0)) { Py_DECREF(out); return NULL; }
+        int seen = 0;
+        for (Py_ssize_t j = 0; j < n && !seen; j++) {
+            seen = picked[j] == d ? 1 : PyUnicode_Compare(picked[j], d) == 0;
+            if (PyErr_Occurred()) return NULL;
+        }
+        if (!seen) picked[n++] = d;
     }
-    PyObject *t = PyList_AsTuple(out);
-    Py_DECREF(out);
+    PyObject *t = PyTuple_New(n);
+    if (!t) return NULL;
+    for (Py_ssize_t j = 0; j < n; j++) PyTuple_SET_ITEM(t, j, Py_NewRef(picked[j]));
     return t;
 }
 
@@ -941,43 +971,61 @@ static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyOb
     const uint32_t ncands = ix->cands.n;
     for (uint32_t i = 0; i < ncands && i < AHEAD; i++) __builtin_prefetch(&ix->entries[cands[i]]);
     Found *found = NULL;
-    size_t nfound = 0, capfound = 0;
+    size_t nfound = 0;
     PyObject *result = NULL;
+    /* evaluate every candidate first, then touch the Python objects of the matches, their
+     * cache misses prefetched together rather than one after another */
+    if (ncands > ix->capmatched) {
+        Matched *m = PyMem_RawRealloc(ix->matched, (size_t)ncands * sizeof(Matched));
+        if (!m) return PyErr_NoMemory();
+        ix->matched = m;
+        ix->capmatched = ncands;
+    }
+    Matched *hit = ix->matched;
+    uint32_t nmatched = 0;
+    size_t nsubs = 0;
     for (uint32_t i = 0; i < ncands; i++) {
         /* entries AHEAD on are on their way; the program of the next one too */
         if (i + AHEAD < ncands) __builtin_prefetch(&ix->entries[cands[i + AHEAD]]);
         if (i + 1 < ncands) __builtin_prefetch(ix->entries[cands[i + 1]].prog);
         Entry *e = &ix->entries[cands[i]];
         if (e->prog && !eval(ix, e->prog)) continue;
+        hit[nmatched++] = (Matched){e, 0};
+        nsubs += (size_t)PyTuple_GET_SIZE(e->subs) / 2;
+        __builtin_prefetch(e->subs);
+        __builtin_prefetch(e->words ? e->words : e->displays);
+        __builtin_prefetch(e->leaves_obj);
+    }
+    for (uint32_t i = 0; i < nmatched; i++) {
+        const Entry *e = hit[i].entry;
+        __builtin_prefetch(PyTuple_GET_ITEM(e->subs, 1));
+        if (!e->words) {
+            /* leaves found: story state only, no Python objects yet */
+            const int32_t *p = e->leaves;
+            for (uint32_t j = 0; j < e->nleaves; j++, p += p[1])
+                if (eval(ix, p)) hit[i].mask |= 1ULL << j;
+        }
+    }
+    found = PyMem_RawMalloc((nsubs ? nsubs : 1) * sizeof(Found));
+    if (!found) { PyErr_NoMemory(); goto done; }
+    for (uint32_t i = 0; i < nmatched; i++) {
+        const Entry *e = hit[i].entry;
         PyObject *words, *mask;
         if (e->words) {
             words = Py_NewRef(e->words);
             mask = Py_NewRef(Py_None);
         } else {
-            uint64_t bits;
-            if (!(words = found_words(ix, e, &bits))) goto done;
-            if (!(mask = PyLong_FromUnsignedLongLong(bits))) { Py_DECREF(words); goto done; }
+            if (!(words = found_words(e, hit[i].mask))) goto done;
+            if (!(mask = PyLong_FromUnsignedLongLong(hit[i].mask))) { Py_DECREF(words); goto done; }
         }
         PyObject *spans = new_spans(ix, e, story, mask);
         Py_DECREF(mask);
         if (!spans) { Py_DECREF(words); goto done; }
-        Py_ssize_t nsubs = PyTuple_GET_SIZE(e->subs) / 2;
-        if (nfound + (size_t)nsubs > capfound) {
-            size_t cap = capfound ? capfound * 2 : 16;
-            while (cap < nfound + (size_t)nsubs) cap *= 2;
-            Found *f = PyMem_RawRealloc(found, cap * sizeof(Found));
-            if (!f) { PyErr_NoMemory(); Py_DECREF(words); Py_DECREF(spans); goto done; }
-            found = f;
-            capfound = cap;
-        }
-        for (Py_ssize_t k = 0; k < nsubs; k++) {
-            PyObject *id = PyTuple_GET_ITEM(e->subs, 2 * k);
-            long long idv = PyLong_AsLongLong(id);
-            PyObject *m = (idv == -1 && PyErr_Occurred())
-                              ? NULL
-                              : new_match(ix, id, PyTuple_GET_ITEM(e->subs, 2 * k + 1), words, spans);
+        Py_ssize_t n = PyTuple_GET_SIZE(e->subs) / 2;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *m = new_match(ix, PyTuple_GET_ITEM(e->subs, 2 * k), PyTuple_GET_ITEM(e->subs, 2 * k + 1), words, spans);
             if (!m) { Py_DECREF(words); Py_DECREF(spans); goto done; }
-            found[nfound++] = (Found){idv, m};
+            found[nfound++] = (Found){e->ids[k], m};
         }
         Py_DECREF(words);
         Py_DECREF(spans);
