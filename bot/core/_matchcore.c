@@ -309,6 +309,9 @@ typedef struct {
     Table words;  /* forms of word terms and exact words -> (term id << 1 | takes 's) */
     Table heads;  /* first min(len, HEAD_MAX) bytes of prefixes -> prefix term ids */
     uint32_t head_uses[HEAD_MAX + 1];
+    /* One bit per value of a head hash's top 16 bits (8 KB, stays in L1): most words start
+     * with no indexed prefix's head, and this answers that without probing the table. */
+    uint64_t head_bits[1024];
     Term *terms;
     void *terms_raw;
     uint32_t tcap;
@@ -447,6 +450,16 @@ static void Index_dealloc(Index *ix) {
 /* Every method starts here. `busy`: match() allocates Python objects, which may run the
  * garbage collector and so any finaliser; one that called back into this index would
  * reallocate the scratch arrays and entries the outer match() is reading. */
+static inline int head_bit(const Index *ix, uint64_t hash) {
+    uint32_t b = (uint32_t)(hash >> 48);
+    return (int)(ix->head_bits[b >> 6] >> (b & 63) & 1);
+}
+
+static void set_head_bit(Index *ix, uint64_t hash) {
+    uint32_t b = (uint32_t)(hash >> 48);
+    ix->head_bits[b >> 6] |= 1ULL << (b & 63);
+}
+
 static int ready(Index *ix) {
     if (!ix->match_type) {
         PyErr_SetString(PyExc_RuntimeError, "Index.__init__ did not complete");
@@ -508,7 +521,9 @@ static PyObject *Index_add_prefix(Index *ix, PyObject *args) {
     char *copy = PyMem_RawMalloc((size_t)len);
     if (!copy) return PyErr_NoMemory();
     Py_ssize_t head = len < HEAD_MAX ? len : HEAD_MAX;
-    if (table_add(&ix->heads, hash_bytes(s, head), tid) < 0) { PyMem_RawFree(copy); return NULL; }
+    uint64_t hash = hash_bytes(s, head);
+    if (table_add(&ix->heads, hash, tid) < 0) { PyMem_RawFree(copy); return NULL; }
+    set_head_bit(ix, hash);
     memcpy(copy, s, (size_t)len);
     t->prefix = copy;
     t->prefix_len = (uint32_t)len;
@@ -524,6 +539,10 @@ static PyObject *Index_remove_prefix(Index *ix, PyObject *args) {
     Term *t = &ix->terms[tid];
     uint32_t head = t->prefix_len < HEAD_MAX ? t->prefix_len : HEAD_MAX;
     table_remove(&ix->heads, hash_bytes(t->prefix, head), tid);
+    /* bits are shared by heads: rebuild them from the heads left (prefixes change rarely) */
+    memset(ix->head_bits, 0, sizeof(ix->head_bits));
+    for (size_t i = 0; i <= ix->heads.mask; i++)
+        if (ix->heads.slots[i].hash >= 2) set_head_bit(ix, ix->heads.slots[i].hash);
     ix->head_uses[head]--;
     PyMem_RawFree(t->prefix);
     t->prefix = NULL;
@@ -835,7 +854,9 @@ static int scan(Index *ix, PyObject *title, PyObject *summary) {
         uint64_t h = FNV_OFFSET;
         for (uint32_t L = 1; L <= HEAD_MAX && L <= wd->len; L++) {
             h = (h ^ (unsigned char)wd->s[L - 1]) * FNV_PRIME;
-            if (!ix->head_uses[L] || !(slot = table_find(&ix->heads, finish(h)))) continue;
+            if (!ix->head_uses[L]) continue;
+            uint64_t hh = finish(h);
+            if (!head_bit(ix, hh) || !(slot = table_find(&ix->heads, hh))) continue;
             if (reserve_hits(ix, slot->n) < 0) return -1;
             const uint32_t *p = postings(&ix->heads, slot);
             for (uint32_t k = 0; k < slot->n; k++) {
