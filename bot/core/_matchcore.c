@@ -293,6 +293,7 @@ typedef struct {
     uint32_t prefix_len;
     char *prefix;                     /* prefix terms: the prefix, checked byte for byte */
     Vec cover[2];                     /* entries filed under atom 2t (anywhere), 2t + 1 (title) */
+    char pad_[8];                     /* 64 bytes: one cache line each, never two */
 } Term;
 
 typedef struct {
