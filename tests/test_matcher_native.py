@@ -4,6 +4,7 @@ exactly as the pure-Python matcher does, spans and all, through adds and removes
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import sysconfig
 
@@ -55,7 +56,8 @@ def as_data(matches: list[Match]) -> list[tuple[int, str, tuple[str, ...], tuple
 def test_compiled_core_is_built_where_a_c_compiler_is() -> None:
     # The core is optional so that `make demo` works without a compiler; where there is
     # one (CI), not having it means the build broke, and the matcher silently got ~4x slower.
-    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    # The compiler setuptools would use: $CC, else the one Python was built with.
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler):
         assert NATIVE_AVAILABLE
         assert Matcher().native
