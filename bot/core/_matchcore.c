@@ -532,10 +532,9 @@ static PyObject *Index_add_prefix(Index *ix, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Index_remove_prefix(Index *ix, PyObject *args) {
-    PyObject *tido;
+static PyObject *Index_remove_prefix(Index *ix, PyObject *tido) {
     uint32_t tid;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "O", &tido) || parse_tid(tido, &tid) < 0) return NULL;
+    if (!ready(ix) || parse_tid(tido, &tid) < 0) return NULL;
     if (tid >= ix->tcap || !ix->terms[tid].prefix) Py_RETURN_NONE;
     Term *t = &ix->terms[tid];
     uint32_t head = t->prefix_len < HEAD_MAX ? t->prefix_len : HEAD_MAX;
@@ -704,10 +703,9 @@ static PyObject *Index_set_subscribers(Index *ix, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Index_remove_entry(Index *ix, PyObject *args) {
-    PyObject *eido;
+static PyObject *Index_remove_entry(Index *ix, PyObject *eido) {
     uint32_t eid;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "O", &eido) || parse_tid(eido, &eid) < 0) return NULL;
+    if (!ready(ix) || parse_tid(eido, &eid) < 0) return NULL;
     if (eid >= ix->ecap || !ix->entries[eid].subs) Py_RETURN_NONE;
     Entry *e = &ix->entries[eid];
     for (uint32_t i = 0; i < e->ncover; i++) vec_remove(&ix->terms[e->cover[i] >> 1].cover[e->cover[i] & 1], eid);
@@ -1092,11 +1090,11 @@ static PyMethodDef Index_methods[] = {
     {"add_word", (PyCFunction)Index_add_word, METH_VARARGS, "add_word(tid, form, possessive)"},
     {"remove_word", (PyCFunction)Index_remove_word, METH_VARARGS, "remove_word(tid, form, possessive)"},
     {"add_prefix", (PyCFunction)Index_add_prefix, METH_VARARGS, "add_prefix(tid, prefix)"},
-    {"remove_prefix", (PyCFunction)Index_remove_prefix, METH_VARARGS, "remove_prefix(tid)"},
+    {"remove_prefix", (PyCFunction)Index_remove_prefix, METH_O, "remove_prefix(tid)"},
     {"add_entry", (PyCFunction)Index_add_entry, METH_VARARGS,
      "add_entry(eid, cover, program, leaves, subscribers, words, displays, leaves_obj)"},
     {"set_subscribers", (PyCFunction)Index_set_subscribers, METH_VARARGS, "set_subscribers(eid, subscribers)"},
-    {"remove_entry", (PyCFunction)Index_remove_entry, METH_VARARGS, "remove_entry(eid)"},
+    {"remove_entry", (PyCFunction)Index_remove_entry, METH_O, "remove_entry(eid)"},
     {"match", (PyCFunction)Index_match, METH_VARARGS, "match(title_words, summary_words, story)"},
     {"sizes", (PyCFunction)Index_sizes, METH_NOARGS, "counts of the index's tables"},
     {"_set_story_counter", (PyCFunction)Index_set_story_counter, METH_O, "for tests: the wrap at 2^32"},
