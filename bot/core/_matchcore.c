@@ -18,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,9 @@
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static void *big_calloc(size_t size, void **raw) {
-    if (size < HUGE_PAGE) {
-        *raw = PyMem_RawCalloc(1, size ? size : 1);
-        return *raw;
+    if (size < HUGE_PAGE) {  /* cache-line aligned, so no 64-byte record straddles two */
+        *raw = PyMem_RawCalloc(1, size + 64);
+        return *raw ? (void *)(((uintptr_t)*raw + 63) & ~(uintptr_t)63) : NULL;
     }
     *raw = PyMem_RawCalloc(1, size + HUGE_PAGE);
     if (!*raw) return NULL;
@@ -273,18 +274,28 @@ static void table_remove(Table *t, uint64_t hash, uint32_t posting) {
 
 /* -- the index ------------------------------------------------------------------------ */
 
+#define SMALL_PROGRAM 8  /* ints: `a b`, `"a b"`, `a OR b`, `title:a` and the like */
+
+/* One distinct query. The first cache line is all that a candidate which does not match
+ * costs (its program inline when short); the second is read for matches and removal. */
 typedef struct {
-    int32_t *prog;        /* NULL: a single word, so holding its cover atom is matching */
+    _Alignas(64) PyObject *subs;  /* flat tuple: subscription id, query as written, id, ...; NULL: free */
+    PyObject *words;      /* tuple of displays, or NULL: worked out from the leaves found */
+    long long *ids;       /* the ids again, as C ints: results are sorted by them */
+    int32_t *prog;        /* a longer program; NULL: in `small`, or none (a single word) */
+    int32_t small[SMALL_PROGRAM];  /* small[1] != 0: a program of up to SMALL_PROGRAM ints */
     int32_t *leaves;      /* one node per positive term; only for queries with OR */
     uint32_t nleaves;
-    uint32_t *cover;
     uint32_t ncover;
-    PyObject *subs;       /* flat tuple: subscription id, query as written, id, ... */
-    long long *ids;       /* the ids again, as C ints: results are sorted by them */
-    PyObject *words;      /* tuple of displays, or NULL: worked out from the leaves found */
+    uint32_t *cover;
     PyObject *displays;   /* tuple, one per leaf */
     PyObject *leaves_obj; /* handed to the spans object */
 } Entry;
+
+_Static_assert(sizeof(Entry) == 128 && offsetof(Entry, leaves) == 64, "two cache lines, the first for candidates");
+
+/* NULL: a single word, so holding its cover atom is matching. */
+static inline const int32_t *program(const Entry *e) { return e->prog ? e->prog : e->small[1] ? e->small : NULL; }
 
 /* Everything about one term that a story touches, in one place: one cache miss, not five. */
 typedef struct {
@@ -317,6 +328,7 @@ typedef struct {
     void *terms_raw;
     uint32_t tcap;
     Entry *entries;
+    void *entries_raw;
     uint32_t *stamp_entry;
     uint32_t ecap;
     uint32_t story;
@@ -365,11 +377,14 @@ static int ensure_entry(Index *ix, uint32_t eid) {
     if (eid < ix->ecap) return 0;
     uint32_t cap = ix->ecap ? ix->ecap : 64;
     while (cap <= eid) cap *= 2;
-    Entry *e = PyMem_RawRealloc(ix->entries, (size_t)cap * sizeof(Entry));
+    void *raw;
+    Entry *e = big_calloc((size_t)cap * sizeof(Entry), &raw);
     if (!e) { PyErr_NoMemory(); return -1; }
-    memset(e + ix->ecap, 0, (size_t)(cap - ix->ecap) * sizeof(Entry));
+    if (grow_u32(&ix->stamp_entry, ix->ecap, cap) < 0) { PyMem_RawFree(raw); return -1; }
+    if (ix->ecap) memcpy(e, ix->entries, (size_t)ix->ecap * sizeof(Entry));
+    PyMem_RawFree(ix->entries_raw);
     ix->entries = e;
-    if (grow_u32(&ix->stamp_entry, ix->ecap, cap) < 0) return -1;
+    ix->entries_raw = raw;
     ix->ecap = cap;
     return 0;
 }
@@ -435,7 +450,7 @@ static void Index_dealloc(Index *ix) {
     }
     PyMem_RawFree(ix->terms_raw);
     for (uint32_t i = 0; i < ix->ecap; i++) entry_clear(&ix->entries[i]);
-    PyMem_RawFree(ix->entries);
+    PyMem_RawFree(ix->entries_raw);
     PyMem_RawFree(ix->stamp_entry);
     PyMem_RawFree(ix->hits);
     PyMem_RawFree(ix->tok);
@@ -662,6 +677,11 @@ static PyObject *Index_add_entry(Index *ix, PyObject *args) {
         if ((e.cover[i] >> 1) >= ix->tcap) { PyErr_SetString(PyExc_ValueError, "unknown term in cover"); goto fail; }
     if (progo != Py_None && !(e.prog = program_of(ix, progo, &n, NULL))) goto fail;
     if (progo != Py_None && n == 0) { PyErr_SetString(PyExc_ValueError, "empty program"); goto fail; }
+    if (e.prog && n <= SMALL_PROGRAM) {
+        memcpy(e.small, e.prog, (size_t)n * sizeof(int32_t));
+        PyMem_RawFree(e.prog);
+        e.prog = NULL;
+    }
     if (leaveso != Py_None) {
         if (!(e.leaves = program_of(ix, leaveso, &n, &e.nleaves))) goto fail;
         if (e.nleaves != (uint32_t)PyTuple_GET_SIZE(displays) || e.nleaves > MAX_LEAVES) {
@@ -1014,9 +1034,10 @@ static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyOb
     for (uint32_t i = 0; i < ncands; i++) {
         /* entries AHEAD on are on their way; the program of the next one too */
         if (i + AHEAD < ncands) __builtin_prefetch(&ix->entries[cands[i + AHEAD]]);
-        if (i + 1 < ncands) __builtin_prefetch(ix->entries[cands[i + 1]].prog);
+        if (i + 1 < ncands && ix->entries[cands[i + 1]].prog) __builtin_prefetch(ix->entries[cands[i + 1]].prog);
         Entry *e = &ix->entries[cands[i]];
-        if (e->prog && !eval(ix, e->prog)) continue;
+        const int32_t *prog = program(e);
+        if (prog && !eval(ix, prog)) continue;
         hit[nmatched++] = (Matched){e, 0};
         nsubs += (size_t)PyTuple_GET_SIZE(e->subs) / 2;
         __builtin_prefetch(e->subs);
