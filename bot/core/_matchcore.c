@@ -358,33 +358,42 @@ static int grow_u32(uint32_t **a, uint32_t old, uint32_t cap) {
     return 0;
 }
 
+/* The next capacity (64, 128, ...) that holds index `need`. */
+static uint32_t capacity_for(uint32_t cap, uint32_t need) {
+    if (!cap) cap = 64;
+    while (cap <= need) cap *= 2;
+    return cap;
+}
+
+/* A copy of `old` records of `size` bytes at `items` in a zeroed array of `cap` records
+ * (big_calloc's), the old one freed; NULL on error. */
+static void *regrow(const void *items, void **raw, size_t size, uint32_t old, uint32_t cap) {
+    void *r;
+    char *p = big_calloc((size_t)cap * size, &r);
+    if (!p) { PyErr_NoMemory(); return NULL; }
+    if (old) memcpy(p, items, (size_t)old * size);
+    PyMem_RawFree(*raw);
+    *raw = r;
+    return p;
+}
+
 static int ensure_term(Index *ix, uint32_t tid) {
     if (tid < ix->tcap) return 0;
-    uint32_t cap = ix->tcap ? ix->tcap : 64;
-    while (cap <= tid) cap *= 2;
-    void *raw;
-    Term *t = big_calloc((size_t)cap * sizeof(Term), &raw);
-    if (!t) { PyErr_NoMemory(); return -1; }
-    if (ix->tcap) memcpy(t, ix->terms, (size_t)ix->tcap * sizeof(Term));
-    PyMem_RawFree(ix->terms_raw);
+    uint32_t cap = capacity_for(ix->tcap, tid);
+    Term *t = regrow(ix->terms, &ix->terms_raw, sizeof(Term), ix->tcap, cap);
+    if (!t) return -1;
     ix->terms = t;
-    ix->terms_raw = raw;
     ix->tcap = cap;
     return 0;
 }
 
 static int ensure_entry(Index *ix, uint32_t eid) {
     if (eid < ix->ecap) return 0;
-    uint32_t cap = ix->ecap ? ix->ecap : 64;
-    while (cap <= eid) cap *= 2;
-    void *raw;
-    Entry *e = big_calloc((size_t)cap * sizeof(Entry), &raw);
-    if (!e) { PyErr_NoMemory(); return -1; }
-    if (grow_u32(&ix->stamp_entry, ix->ecap, cap) < 0) { PyMem_RawFree(raw); return -1; }
-    if (ix->ecap) memcpy(e, ix->entries, (size_t)ix->ecap * sizeof(Entry));
-    PyMem_RawFree(ix->entries_raw);
+    uint32_t cap = capacity_for(ix->ecap, eid);
+    if (grow_u32(&ix->stamp_entry, ix->ecap, cap) < 0) return -1;
+    Entry *e = regrow(ix->entries, &ix->entries_raw, sizeof(Entry), ix->ecap, cap);
+    if (!e) return -1;
     ix->entries = e;
-    ix->entries_raw = raw;
     ix->ecap = cap;
     return 0;
 }
