@@ -188,11 +188,9 @@ def timed(fn: Callable[[], object]) -> float:
         gc.enable()
 
 
-NATIVE: bool | None = None  # None: the compiled core if built; --python: pure Python
-
-
-def build(parsed: list[Query]) -> Matcher:
-    matcher = Matcher(native=NATIVE)
+def build(parsed: list[Query], native: bool | None) -> Matcher:
+    """native None: the compiled core if built; False (--python): pure Python."""
+    matcher = Matcher(native=native)
     for i, query in enumerate(parsed):
         matcher.add(i, query)
     return matcher
@@ -208,8 +206,7 @@ def main() -> int:
         "--python", action="store_true", help="the pure-Python backend, not the compiled core"
     )
     opts = args.parse_args()
-    global NATIVE
-    NATIVE = False if opts.python else None
+    native = False if opts.python else None
 
     rng = random.Random(opts.seed)
     t0 = time.perf_counter()
@@ -217,7 +214,7 @@ def main() -> int:
     stories = make_stories(rng, vocab, opts.stories)
     all_subs = make_subscriptions(rng, vocab, stories, max(COUNTS))
     mean_size = sum(len(s.title) + len(s.summary) for s in stories) / len(stories)
-    backend = "compiled core" if Matcher(native=NATIVE).native else "pure Python"
+    backend = "compiled core" if Matcher(native=native).native else "pure Python"
     print(f"matcher: {backend}")
     print(
         f"workload: {len(stories):,} stories of {mean_size:,.0f} characters on average, "
@@ -237,7 +234,7 @@ def main() -> int:
     build_times: dict[int, float] = {}
     for count in COUNTS:
         start = time.process_time()
-        matchers[count] = build(parsed_all[:count])
+        matchers[count] = build(parsed_all[:count], native)
         build_times[count] = time.process_time() - start
 
     matches: dict[int, int] = {}
@@ -276,7 +273,7 @@ def main() -> int:
     del matchers[max(COUNTS)]
     gc.collect()
     tracemalloc.start()
-    kept = build(parsed_all)
+    kept = build(parsed_all, native)
     index_bytes = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
 

@@ -135,16 +135,16 @@ def test_the_core_refuses_malformed_input_instead_of_reading_past_it() -> None:
     ]
     for program in bad_programs:
         with pytest.raises(ValueError, match="malformed"):
-            index.add_entry(0, (0,), program, None, (1, "q"), ("q",), (), "q")
+            index.add_entry(0, (0,), program, None, (1, "q"), ("q",), ())
     with pytest.raises(ValueError, match="cover"):
-        index.add_entry(0, (), None, None, (1, "q"), ("q",), (), "q")
+        index.add_entry(0, (), None, None, (1, "q"), ("q",), ())
     with pytest.raises(ValueError, match="pairs"):
-        index.add_entry(0, (0,), None, None, (1,), ("q",), (), "q")
+        index.add_entry(0, (0,), None, None, (1,), ("q",), ())
     with pytest.raises(TypeError):
         index.match(["nato", 3], [], ("", ""))
-    index.add_entry(0, (0,), None, None, (1, "NATO"), ("NATO",), (), "NATO")
+    index.add_entry(0, (0,), None, None, (1, "NATO"), ("NATO",), ())
     with pytest.raises(ValueError, match="in use"):
-        index.add_entry(0, (0,), None, None, (2, "NATO"), ("NATO",), (), "NATO")
+        index.add_entry(0, (0,), None, None, (2, "NATO"), ("NATO",), ())
     assert [m.subscription_id for m in index.match(["nato's"], [], ("NATO's", ""))] == [1]
     with pytest.raises(RuntimeError):
         _matchcore.Index.__new__(_matchcore.Index).match([], [], ("", ""))

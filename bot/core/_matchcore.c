@@ -288,8 +288,7 @@ typedef struct {
     uint32_t nleaves;
     uint32_t ncover;
     uint32_t *cover;
-    PyObject *displays;   /* tuple, one per leaf */
-    PyObject *leaves_obj; /* handed to the spans object */
+    PyObject *displays;   /* tuple, one per leaf (queries with OR only) */
 } Entry;
 
 _Static_assert(sizeof(Entry) == 128 && offsetof(Entry, leaves) == 64, "two cache lines, the first for candidates");
@@ -445,7 +444,6 @@ static void entry_clear(Entry *e) {
     Py_CLEAR(e->subs);
     Py_CLEAR(e->words);
     Py_CLEAR(e->displays);
-    Py_CLEAR(e->leaves_obj);
     memset(e, 0, sizeof(*e));
 }
 
@@ -664,13 +662,13 @@ static long long *ids_of(PyObject *subs) {
     return ids;
 }
 
-/* add_entry(eid, cover, program, leaves, subscribers, words, displays, leaves_obj)
+/* add_entry(eid, cover, program, leaves, subscribers, words, displays)
  * program None: a single word; leaves None: `words` is what every match reports. */
 static PyObject *Index_add_entry(Index *ix, PyObject *args) {
-    PyObject *eido, *covero, *progo, *leaveso, *subs, *words, *displays, *leaves_obj;
+    PyObject *eido, *covero, *progo, *leaveso, *subs, *words, *displays;
     uint32_t eid, n;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "OOOOO!OO!O", &eido, &covero, &progo, &leaveso,
-                                        &PyTuple_Type, &subs, &words, &PyTuple_Type, &displays, &leaves_obj) ||
+    if (!ready(ix) || !PyArg_ParseTuple(args, "OOOOO!OO!", &eido, &covero, &progo, &leaveso,
+                                        &PyTuple_Type, &subs, &words, &PyTuple_Type, &displays) ||
         parse_tid(eido, &eid) < 0)
         return NULL;
     if (ensure_entry(ix, eid) < 0) return NULL;
@@ -710,7 +708,6 @@ static PyObject *Index_add_entry(Index *ix, PyObject *args) {
     e.subs = Py_NewRef(subs);
     e.words = leaveso == Py_None ? Py_NewRef(words) : NULL;
     e.displays = Py_NewRef(displays);
-    e.leaves_obj = Py_NewRef(leaves_obj);
     ix->entries[eid] = e;
     Py_RETURN_NONE;
 fail:
@@ -954,7 +951,8 @@ static PyObject *new_spans(Index *ix, const Entry *e, PyObject *story, PyObject 
     PyObject *s = ix->spans_type->tp_alloc(ix->spans_type, 0);
     if (!s) return NULL;
     put(s, ix->s_story, story);
-    put(s, ix->s_leaves, e->leaves_obj);
+    /* any subscriber's text: equal queries number their terms alike (StorySpans parses it) */
+    put(s, ix->s_leaves, PyTuple_GET_ITEM(e->subs, 1));
     put(s, ix->s_mask, mask);
     put(s, ix->s_spans, Py_None);
     return s;
@@ -997,7 +995,6 @@ static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyOb
         ix->tok = tok;
         ix->captok = cap;
     }
-    ix->nhits = 0;
     ix->present.n = 0;
     ix->cands.n = 0;
     if (scan(ix, title, summary) < 0) return NULL;
@@ -1122,7 +1119,7 @@ static PyMethodDef Index_methods[] = {
     {"add_prefix", (PyCFunction)Index_add_prefix, METH_VARARGS, "add_prefix(tid, prefix)"},
     {"remove_prefix", (PyCFunction)Index_remove_prefix, METH_O, "remove_prefix(tid)"},
     {"add_entry", (PyCFunction)Index_add_entry, METH_VARARGS,
-     "add_entry(eid, cover, program, leaves, subscribers, words, displays, leaves_obj)"},
+     "add_entry(eid, cover, program, leaves, subscribers, words, displays)"},
     {"set_subscribers", (PyCFunction)Index_set_subscribers, METH_VARARGS, "set_subscribers(eid, subscribers)"},
     {"remove_entry", (PyCFunction)Index_remove_entry, METH_O, "remove_entry(eid)"},
     {"match", (PyCFunction)Index_match, METH_VARARGS, "match(title_words, summary_words, story)"},

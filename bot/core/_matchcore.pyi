@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 
-from bot.core.matcher_plan import Leaf
 from bot.core.matcher_spans import StorySpans
 from bot.core.models import Match
 
@@ -21,7 +20,6 @@ class Index:
         subscribers: tuple[int | str, ...],
         words: tuple[str, ...] | None,
         displays: tuple[str, ...],
-        leaves_obj: tuple[Leaf, ...] | str | int,
     ) -> None: ...
     def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None: ...
     def remove_entry(self, eid: int) -> None: ...

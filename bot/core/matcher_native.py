@@ -108,16 +108,10 @@ class NativeBackend:
             leaves = []
             for leaf in compiled.leaves:
                 encode_leaf(leaf, leaves)
-        displays = tuple(leaf.display for leaf in compiled.leaves)
+        # Which terms' displays a match reports: only queries with OR need them at match time.
+        displays = tuple(leaf.display for leaf in compiled.leaves) if leaves is not None else ()
         self._index.add_entry(
-            eid,
-            compiled.cover,
-            program,
-            leaves,
-            subscribers,
-            compiled.words,
-            displays,
-            subscribers[1],  # the query as written: StorySpans parses it again if read
+            eid, compiled.cover, program, leaves, subscribers, compiled.words, displays
         )
 
     def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None:
