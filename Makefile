@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format typecheck imports pytest bench run clean
 
-$(STAMP): pyproject.toml bot/core/_matchcore.c
+$(STAMP): pyproject.toml bot/core/matching/_matchcore.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

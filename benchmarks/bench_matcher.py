@@ -35,7 +35,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.matcher import Matcher
+from bot.core.matching.matcher import Matcher
 from bot.core.query import And, Node, Not, Or, Query, Term, parse_query, tokenize
 from bot.core.query.inflect import word_forms
 

@@ -32,7 +32,7 @@ import aiohttp
 import feedparser
 from aiohttp import web
 
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel
 from bot.feeds.fetch import Fetcher
 from bot.feeds.watcher import Watcher, WatchPolicy

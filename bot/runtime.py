@@ -15,14 +15,14 @@ from bot.config import ConfigError, Settings
 from bot.core.alerts import set_channel_paused
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandDeps
-from bot.core.index import SubscriptionIndex
 from bot.core.limits import SubscriptionLimits
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.ports import Notifier
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.settings import delivery_policy
+from bot.delivery.policy import delivery_policy
+from bot.feeds.feed_list import FeedListError, read_feed_list
 from bot.feeds.fetch import Fetcher
 from bot.feeds.probe import HttpFeedProbe
-from bot.feeds.sources import FeedListError, read_feed_list
 from bot.feeds.watcher import Watcher, watch_policy
 from bot.store import SqliteStore, open_store
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.core import matcher as matcher_module
+from bot.core.matching import matcher as matcher_module
 from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_slack import FakeSlack

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.commands.dispatch import split_command
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel, Story, Subscription
 from bot.core.query import QueryError, parse_query, split_queries
 from bot.core.summary import summarise

@@ -12,7 +12,7 @@ import pytest
 from bot.core.alerts import set_channel_paused
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.digest import digest_items
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Channel, Story
 from bot.core.ports import (
     MessageRejected,

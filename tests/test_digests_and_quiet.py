@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.alerts import build_alerts
+from bot.core.channel_settings import DigestSchedule, next_digest, parse_time
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.digest import digest_items
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Match, Story, Subscription
-from bot.core.schedule import DigestSchedule, next_digest, parse_time
 from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
 from bot.delivery.holds import BurstPolicy
 from bot.store import SqliteStore, open_store

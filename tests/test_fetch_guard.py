@@ -17,7 +17,7 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.core.clock import SystemClock
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel
 from bot.core.ports import FeedRejected
 from bot.feeds.fetch import Fetcher, UnsafeURLError

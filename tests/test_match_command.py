@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.demo import sample_feeds
+from bot.cli.demo import sample_feeds
 from tests.support.feed_server import FeedServer, rss
 
 

@@ -1,4 +1,4 @@
-"""The compiled matcher core (bot/core/_matchcore.c): built where it can be, and answering
+"""The compiled matcher core (bot/core/matching/_matchcore.c): built where it can be, and answering
 exactly as the pure-Python matcher does, spans and all, through adds and removes."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.matcher import NATIVE_AVAILABLE, Matcher
+from bot.core.matching.matcher import NATIVE_AVAILABLE, Matcher
 from bot.core.models import Match
 from tests.support.backends import MATCHER_BACKENDS
 
@@ -120,8 +120,8 @@ def test_a_match_outlives_its_matcher() -> None:
 
 @needs_core
 def test_the_core_refuses_malformed_input_instead_of_reading_past_it() -> None:
-    from bot.core import _matchcore
-    from bot.core.matcher_spans import StorySpans
+    from bot.core.matching import _matchcore
+    from bot.core.matching.spans import StorySpans
 
     index = _matchcore.Index(Match, StorySpans)
     index.add_word(0, "nato", True)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.core.matcher import Matcher
+from bot.core.matching.matcher import Matcher
 from bot.core.query import Query, QueryError, parse_query, tokenize
 from bot.core.query.inflect import base_candidates, word_forms
 from bot.core.query.text import WORD_RE, normalise, word_spans

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.match import run_match
 from bot.core.models import Story
 from bot.feeds.fetch import Fetcher
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import parse_feed
-from bot.match import run_match
 from tests.support.feed_server import FeedServer
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

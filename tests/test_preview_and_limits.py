@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.commands import CommandDeps, Invocation, handle_command
-from bot.core.index import SubscriptionIndex
 from bot.core.limits import SubscriptionLimits
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel, Story
 from bot.store import SqliteStore, open_store
 from tests.support.console import ConsoleBot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.matcher import Matcher
+from bot.core.matching.matcher import Matcher
 from bot.core.models import Match
 from bot.core.query import tokenize
 

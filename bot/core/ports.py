@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Alert, Channel, Feed, Story, Subscription
-from bot.core.schedule import ChannelSettings, DigestSchedule, QuietHours
 
 
 class SubscriptionStore(Protocol):

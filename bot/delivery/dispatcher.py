@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.core.channel_settings import ChannelSettings
 from bot.core.clock import Clock
 from bot.core.models import Alert, Channel
 from bot.core.ports import Delivery, Notifier, RateLimited, SendResult, Store
-from bot.core.schedule import ChannelSettings
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT, DISCORD_TITLE_LIMIT, fit, summarise
 from bot.delivery.holds import BurstPolicy, hold_reason, release_due
 from bot.delivery.pacing import Pacer, Rate

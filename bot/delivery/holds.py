@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.core.channel_settings import ChannelSettings, next_digest, quiet_until
 from bot.core.digest import DIGEST_MAX_ITEMS, build_digest
 from bot.core.models import Alert, Channel
 from bot.core.ports import Store
-from bot.core.schedule import ChannelSettings, next_digest, quiet_until
 
 HoldReason = Literal["quiet", "digest", "burst"]
 

@@ -21,16 +21,16 @@ from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.core.clock import Clock
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Feed, Story
 from bot.core.ports import FetchState, Store
 from bot.feeds.dedupe import DuplicateIndex
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
 from bot.feeds.incremental import split_items
+from bot.feeds.next_check import Schedule, max_age, retry_after
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import FeedParseError, ParsedFeed, parse_feed
-from bot.feeds.schedule import Schedule, max_age, retry_after
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, cast
 
+from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours, parse_time
 from bot.core.models import Channel
-from bot.core.schedule import ChannelSettings, DigestSchedule, QuietHours, parse_time
 from bot.store.database import Database, to_db_time
 
 _CHANNEL = "platform = ? AND workspace = ? AND channel = ?"

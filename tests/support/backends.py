@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.matcher import NATIVE_AVAILABLE
+from bot.core.matching.matcher import NATIVE_AVAILABLE
 
 MATCHER_BACKENDS: list[bool] = [False, *([True] if NATIVE_AVAILABLE else [])]
 BACKEND_IDS = ["python", "native"][: len(MATCHER_BACKENDS)]

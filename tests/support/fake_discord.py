@@ -8,7 +8,7 @@ nonces, nonce <= 25 characters, embed limits,
 http(s) embed urls, the 3-second first response to an interaction, 100-character command
 descriptions), serves a channel's history (GET messages, newest first, without the nonce, as
 Discord does) and answers 429 / 5xx / 403 / 404 when a test tells it to. Facts about what
-discord.py needs from a fake: /work/shared/PLATFORM_NOTES.md.
+discord.py needs from a fake are written where the fake relies on them.
 """
 
 from __future__ import annotations

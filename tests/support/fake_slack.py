@@ -1,8 +1,8 @@
 """A local fake of Slack: the Web API, response_urls, a Socket Mode websocket, and the
 signed requests Slack sends to an app in HTTP mode.
 
-It speaks the wire protocol the real slack_sdk / slack-bolt code paths use (see
-../shared/PLATFORM_NOTES.md): `AsyncWebClient(base_url=fake.api_url)` sends every Web API
+It speaks the wire protocol the real slack_sdk / slack-bolt code paths use:
+`AsyncWebClient(base_url=fake.api_url)` sends every Web API
 call here, `apps.connections.open` hands back a ws://127.0.0.1 URL, and 429s come with a
 Retry-After header when a test asks for them. Image elements are checked as Slack checks
 them: one whose image_url Slack could not download (see `unreachable_images`) gets the

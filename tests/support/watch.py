@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.adapters.console.render import render_alert
 from bot.core.commands import CommandDeps, Invocation, handle_command
-from bot.core.index import SubscriptionIndex
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Channel, Feed
 from bot.core.ports import FeedRejected, ProbedFeed
 from bot.feeds.fetch import Fetcher

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.core.clock import Clock
-from bot.core.index import SubscriptionIndex
 from bot.core.limits import SubscriptionLimits
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel
 from bot.core.ports import FeedProbe, Store
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.alerts import set_channel_paused
-from bot.core.commands.base import CommandDeps, Invocation, Reply, command
-from bot.core.schedule import (
+from bot.core.channel_settings import (
     ScheduleError,
     next_digest,
     parse_digest,
@@ -14,6 +13,7 @@ from bot.core.schedule import (
     quiet_until,
     zone,
 )
+from bot.core.commands.base import CommandDeps, Invocation, Reply, command
 
 
 def _when(moment: datetime, zone_name: str = "UTC") -> str:

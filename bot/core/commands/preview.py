@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.commands.base import CommandDeps, Invocation, Reply, command
-from bot.core.matcher import Matcher
+from bot.core.matching.matcher import Matcher
 from bot.core.query import QueryError, parse_query
 
 PREVIEW_WINDOW = timedelta(hours=24)

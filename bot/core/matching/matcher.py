@@ -2,16 +2,15 @@
 
 Cost per story: tokenize it once; look each word up once in an index of every indexed word
 form; gather the queries filed under an atom the story holds (see the cover in
-bot.core.matcher_plan); evaluate only those. Nothing is done per subscription that the story
+bot.core.matching.plan); evaluate only those. Nothing is done per subscription that the story
 gives no reason to look at, so the cost follows the story's length and the matches, not the
 number of subscriptions. Adding or removing a subscription updates the index in place; equal
 queries (`NATO`, `nato`) share one compiled entry.
 
 This module owns what happens once per subscription (parsing, sharing, term and entry ids,
-compiling). The per-story work is a backend's: bot.core.matcher_native, in C, where
-bot/core/_matchcore.c was built at install (a C compiler was there), else
-bot.core.matcher_py, the same in pure Python. Both answer alike; the tests hold each to a
-plain reference evaluator.
+compiling). The per-story work is a backend's: `native_backend`, in C, where `_matchcore.c`
+was built at install (a C compiler was there), else `python_backend`, the same in pure
+Python. Both answer alike; the tests hold each to a plain reference evaluator.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from __future__ import annotations
 from itertools import chain
 from typing import Protocol, cast
 
-from bot.core.matcher_native import AVAILABLE as NATIVE_AVAILABLE
-from bot.core.matcher_native import NativeBackend
-from bot.core.matcher_plan import Compiled, compile_query
-from bot.core.matcher_py import PyBackend
+from bot.core.matching.native_backend import AVAILABLE as NATIVE_AVAILABLE
+from bot.core.matching.native_backend import NativeBackend
+from bot.core.matching.plan import Compiled, compile_query
+from bot.core.matching.python_backend import PyBackend
 from bot.core.models import Match
 from bot.core.query import Query, parse_query
 from bot.core.query.ast import Node, Word, canonical

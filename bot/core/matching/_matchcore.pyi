@@ -1,8 +1,8 @@
-"""Types of the compiled matcher core (bot/core/_matchcore.c); see bot.core.matcher_native."""
+"""Types of the compiled matcher core (`_matchcore.c` beside this file); see `native_backend`."""
 
 from collections.abc import Sequence
 
-from bot.core.matcher_spans import StorySpans
+from bot.core.matching.spans import StorySpans
 from bot.core.models import Match
 
 class Index:

@@ -1129,7 +1129,7 @@ static PyMethodDef Index_methods[] = {
 };
 
 static PyTypeObject IndexType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "bot.core._matchcore.Index",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "bot.core.matching._matchcore.Index",
     .tp_basicsize = sizeof(Index),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The compiled matcher index (see bot/core/matcher_native.py).",

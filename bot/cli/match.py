@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from bot.core.matcher import Matcher
+from bot.core.matching.matcher import Matcher
 from bot.core.query import QueryError, parse_query
 from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.normalise import normalise_entry

@@ -61,11 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"newsbot: {exc}", file=sys.stderr)
                 return 1
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.cli.demo import run_demo
 
             return asyncio.run(run_demo(settings, sys.stdout))
         if args.command == "match":
-            from bot.match import MatchUsageError, run_match
+            from bot.cli.match import MatchUsageError, run_match
 
             try:
                 return asyncio.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.core.alerts import build_alerts
-from bot.core.matcher import Matcher
+from bot.core.matching.matcher import Matcher
 from bot.core.models import Alert, Story, Subscription
 from bot.core.query import Query
 

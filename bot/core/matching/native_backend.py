@@ -1,8 +1,8 @@
-"""The matcher's per-story work in C (bot/core/_matchcore.c), when that module was built.
+"""The matcher's per-story work in C (`_matchcore.c` beside this file), when it was built.
 
-Same contract as bot.core.matcher_py (see bot.core.matcher.Backend). Python keeps what
-happens once per subscription: parsing, term and entry ids, covers and plans (compiled by
-bot.core.matcher_plan, then flattened here into int programs). The C index keeps what
+Same contract as `python_backend` (see `matcher.Backend`). Python keeps what happens once
+per subscription: parsing, term and entry ids, covers and plans (compiled by `plan`, then
+flattened here into int programs). The C index keeps what
 happens once per story word: every form of every indexed word in one hash table, prefixes
 filed under their first bytes, the entries filed under each cover atom, and the programs,
 and builds the Match objects itself. A story costs `tokenize()` plus one call.
@@ -10,7 +10,7 @@ and builds the Match objects itself. A story costs `tokenize()` plus one call.
 
 from __future__ import annotations
 
-from bot.core.matcher_plan import (
+from bot.core.matching.plan import (
     AllPlan,
     AnyPlan,
     AtomPlan,
@@ -20,20 +20,20 @@ from bot.core.matcher_plan import (
     PhrasePlan,
     Plan,
 )
-from bot.core.matcher_spans import StorySpans
+from bot.core.matching.spans import StorySpans
 from bot.core.models import Match
 from bot.core.query.ast import Word
 from bot.core.query.inflect import word_forms
 from bot.core.query.text import tokenize
 
 try:
-    from bot.core import _matchcore
+    from bot.core.matching import _matchcore
 except ImportError:  # not built: no C compiler where it was installed
     _matchcore = None  # type: ignore[assignment]
 
 AVAILABLE = _matchcore is not None
 
-# Opcodes of the programs, as bot/core/_matchcore.c reads them: one node = [op, size, ...].
+# Opcodes of the programs, as bot/core/matching/_matchcore.c reads them: one node = [op, size, ...].
 OP_ATOM, OP_PHRASE, OP_AND, OP_OR, OP_NOT = range(5)
 MAX_LEAVES = 62  # the C side reports found leaves as bits of one 64-bit mask
 
@@ -79,7 +79,9 @@ class NativeBackend:
 
     def __init__(self) -> None:
         if _matchcore is None:
-            raise RuntimeError("bot.core._matchcore was not built (no C compiler at install)")
+            raise RuntimeError(
+                "bot.core.matching._matchcore was not built (no C compiler at install)"
+            )
         self._index = _matchcore.Index(Match, StorySpans)
 
     def add_term(self, tid: int, word: Word) -> None:

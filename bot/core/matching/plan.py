@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.matcher_story import StoryView
+from bot.core.matching.story import StoryView
 from bot.core.query.ast import And, Node, Not, Or, Term, Word, terms_of
 
 TermId = Callable[[Word], int]
@@ -99,7 +99,7 @@ class Leaf:
     ) -> None:
         self.display = display
         self.atoms = atoms  # anywhere-atoms of its words, in order
-        self.words = words  # the same words, for finding them again (bot.core.matcher_spans)
+        self.words = words  # the same words, for finding them again (bot.core.matching.spans)
         self.title_only = title_only
 
     def found(self, story: StoryView) -> bool:

@@ -2,8 +2,8 @@
 
 Matching only decides whether a story matches; offsets cost a second pass over the words, so
 each Match carries a `StorySpans` that does that pass on first use. Most matches are only
-counted or queued and never need it. Both matchers (bot.core.matcher_py and the compiled
-bot.core._matchcore) hand out this one type; the compiled core fills its four slots directly
+counted or queued and never need it. Both backends (`python_backend` and the compiled
+`_matchcore`) hand out this one type; the compiled core fills its four slots directly
 instead of calling __init__.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import overload
 
-from bot.core.matcher_plan import Leaf
+from bot.core.matching.plan import Leaf
 from bot.core.models import Span
 from bot.core.query import parse_query
 from bot.core.query.ast import Word, terms_of

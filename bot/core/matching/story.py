@@ -15,7 +15,7 @@ class StoryView:
     """Tokenized once; word positions only when a phrase needs them.
 
     Atom ids: an indexed term `t` found anywhere is atom `2t`, found in the title `2t + 1`
-    (see bot.core.matcher_plan), so one set answers both "anywhere" and "title:" questions.
+    (see bot.core.matching.plan), so one set answers both "anywhere" and "title:" questions.
     The per-word work is C-level (a map over the lookup's cache); Python code runs only for
     the words that hold an indexed term.
     """

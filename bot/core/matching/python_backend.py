@@ -1,6 +1,6 @@
 """The matcher's per-story work in pure Python: where the compiled core was not built.
 
-Same contract as bot.core.matcher_native (see bot.core.matcher.Backend). Per story: tokenize
+Same contract as `native_backend` (see `matcher.Backend`). Per story: tokenize
 once; look each word up (one dictionary hit, cached per word); gather the entries filed under
 an atom the story holds; evaluate only those. A story word reaches a "word" term through its
 possible bases (inflect.base_candidates), so each term is filed once, not once per form.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from bisect import insort
 from typing import cast
 
-from bot.core.matcher_plan import Compiled
-from bot.core.matcher_spans import StorySpans
-from bot.core.matcher_story import StoryView
+from bot.core.matching.plan import Compiled
+from bot.core.matching.spans import StorySpans
+from bot.core.matching.story import StoryView
 from bot.core.models import Match
 from bot.core.query.ast import Word
 from bot.core.query.inflect import base_candidates, word_forms
