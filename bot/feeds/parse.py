@@ -5,8 +5,9 @@ drop its prolog: the XML declaration, comments, processing instructions and abov
 DOCTYPE. feedparser's loose fallback parser expands internal entities, so one entity
 referenced a few thousand times turns a 44 KB feed into hundreds of megabytes (measured
 with feedparser 6.0.14: expat refuses such a document, the loose parser then expands it; a
-44 KB feed gave a 100-million-character field, 4 s and over 300 MB). Feeds have no use for a DTD, so no entity is ever
-declared: references to unknown entities stay as they are, and nothing expands.
+44 KB feed gave a 100-million-character field, 4 s and over 300 MB). Feeds have no use
+for a DTD, so no entity is ever declared: references to unknown entities stay as they are,
+and nothing expands.
 """
 
 from __future__ import annotations
