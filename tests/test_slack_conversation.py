@@ -19,7 +19,7 @@ from tests.support.fake_slack import (
     slash_command_form,
 )
 from tests.support.feed_server import FeedServer, rss
-from tests.support.slack_workspace import ALICE, NEWS, Workspace, eventually
+from tests.support.slack_workspace import ALICE, NEWS, LiveFeed, Workspace
 
 LAVROV = (
     "lavrov-1",
@@ -75,12 +75,12 @@ async def test_list_shows_who_subscribed_as_a_mention_no_query_can_forge(
 async def test_a_story_in_a_feed_arrives_as_block_kit_alert(
     fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake_slack, tmp_path, [url])
+    feed = LiveFeed(feed_server, "/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake_slack, tmp_path, [feed.url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
-        feed_server.serve("/world.rss", rss(LAVROV, SNOW))
+        await feed.fetched()
+        feed.serve(rss(LAVROV, SNOW))
 
         [alert] = await fake_slack.wait_for(lambda: fake_slack.posts_in(NEWS))
         section = alert.blocks[0]["text"]["text"]
@@ -106,12 +106,12 @@ async def test_a_story_in_a_feed_arrives_as_block_kit_alert(
 async def test_feed_text_can_never_ping_the_channel(
     fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake_slack, tmp_path, [url])
+    feed = LiveFeed(feed_server, "/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake_slack, tmp_path, [feed.url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
-        feed_server.serve("/world.rss", rss(HOSTILE, SNOW))
+        await feed.fetched()
+        feed.serve(rss(HOSTILE, SNOW))
 
         [alert] = await fake_slack.wait_for(lambda: fake_slack.posts_in(NEWS))
         everything = alert.block_text() + alert.text
@@ -157,7 +157,7 @@ async def test_bad_or_stale_signatures_get_401_and_do_nothing(
 async def test_subscribing_where_the_bot_is_not_invited_says_how_to_fix_it(
     slack: Workspace, fake_slack: FakeSlack
 ) -> None:
-    fake_slack.members["CQUIET"] = {ALICE}  # the bot is not a member
+    fake_slack.add_channel("CQUIET", ALICE, bot=False)  # the bot is not a member
     reply = await slack.say("/news subscribe NATO", channel="CQUIET")
     assert reply["text"] == "Subscribed #1: NATO"
     hints = await fake_slack.wait_for(
@@ -173,18 +173,20 @@ async def test_archived_channel_pauses_its_subscriptions_and_unarchive_resumes(
     await slack.say("/news subscribe NATO")
     channel = Channel("slack", TEAM, NEWS)
 
-    async def reasons() -> list[str | None]:
-        # Stored, and in the live index the matcher uses (which it updates second).
+    async def reasons() -> tuple[list[str | None], str | None]:
+        # Stored, and in the live index the matcher uses.
         stored = [s.paused_reason for s in await slack.app.store.list_subscriptions(channel)]
-        live = [slack.app.index.by_id[1].paused_reason]
-        return stored if stored == live else ["(updating)"]
+        return stored, slack.app.index.by_id[1].paused_reason
 
     status, _ = await slack.sender.event(event_body({"type": "channel_archive", "channel": NEWS}))
     assert status == 200
-    await eventually(lambda: reasons(), ["the channel was archived"])
+    # The listener runs after the ack; it logs once store and index are both updated.
+    await slack.logged("channel paused", channel=str(channel))
+    assert await reasons() == (["the channel was archived"], "the channel was archived")
 
     await slack.sender.event(event_body({"type": "channel_unarchive", "channel": NEWS}))
-    await eventually(lambda: reasons(), [None])
+    await slack.logged("channel resumed", channel=str(channel))
+    assert await reasons() == ([None], None)
 
 
 async def test_app_home_lists_my_subscriptions_and_feed_health(
@@ -194,6 +196,7 @@ async def test_app_home_lists_my_subscriptions_and_feed_health(
     slack = await Workspace.start(fake_slack, tmp_path, [url])
     try:
         await slack.say("/news subscribe NATO")
+        fake_slack.join("COTHER")
         await slack.say("/news subscribe Japan", channel="COTHER")
         await slack.say("/news subscribe Brexit", user="UBOB", channel="CBOB")
         # Feeds added in a channel feed only that channel's subscriptions.
@@ -306,22 +309,22 @@ async def test_a_member_who_is_not_an_admin_is_refused_feed_add(
 async def test_a_post_whose_answer_was_lost_is_found_and_not_posted_again(
     fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/world.rss", rss(SNOW))
-    slack = await Workspace.start(fake_slack, tmp_path, [url])
+    feed = LiveFeed(feed_server, "/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake_slack, tmp_path, [feed.url])
     try:
         await slack.say("/news subscribe NATO")
-        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
+        await feed.fetched()
         fake_slack.lose_answers = 1  # Slack posts it, but the bot only sees a 500
-        feed_server.serve("/world.rss", rss(LAVROV, SNOW))
+        feed.serve(rss(LAVROV, SNOW))
 
-        # Delivery retries with maybe_sent; the notifier finds the post by its metadata.
-        await fake_slack.wait_for(lambda: fake_slack.called("conversations.history"))
+        # Delivery retries with maybe_sent; the notifier finds the post by its metadata,
+        # and the dispatcher logs "alert sent" once the outbox row is marked sent.
+        await slack.logged("alert sent")
+        assert fake_slack.called("conversations.history")
         channel = Channel("slack", TEAM, NEWS)
-
-        async def sent() -> bool:
-            return (await slack.app.store.delivery_status(channel)).last_sent_at is not None
-
-        await eventually(sent, True)
+        status = await slack.app.store.delivery_status(channel)
+        assert status.last_sent_at is not None
+        assert status.pending == 0
         [post] = fake_slack.posts_in(NEWS)
         assert len(fake_slack.called("chat.postMessage")) == 1
         assert LAVROV[1] in post.text

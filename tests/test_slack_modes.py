@@ -23,6 +23,7 @@ from tests.support.fake_slack import (
 )
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import start_newsbot
+from tests.support.slack_workspace import LiveFeed
 
 
 async def test_socket_mode_handles_a_slash_command_envelope(
@@ -33,6 +34,7 @@ async def test_socket_mode_handles_a_slash_command_envelope(
         SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake_slack.api_url)
     )
     app = await build_app(settings, [adapter], feed_urls=[])
+    fake_slack.join("CNEWS")
     try:
         await adapter.start(app.deps)
         assert fake_slack.called("apps.connections.open")[0].token == APP_TOKEN
@@ -63,8 +65,9 @@ def free_port() -> int:
 async def test_newsbot_run_in_http_mode_from_command_to_alert(
     fake_slack: FakeSlack, feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    url = feed_server.serve("/world.rss", rss(("snow-1", "Heavy snow in Japan", "Flights.")))
-    (tmp_path / "feeds.txt").write_text(url + "\n")
+    feed = LiveFeed(feed_server, "/world.rss", rss(("snow-1", "Heavy snow in Japan", "F.")))
+    (tmp_path / "feeds.txt").write_text(feed.url + "\n")
+    fake_slack.join("CNEWS")
     port = free_port()
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
@@ -81,7 +84,7 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
         async with asyncio.timeout(30):
             while b"Slack HTTP mode listening" not in (line := await proc.stderr.readline()):
                 assert line, "the bot exited before listening"
-        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", fake=fake_slack)
         form = slash_command_form(
             "subscribe NATO",
             user="UALICE",
@@ -93,10 +96,9 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
         [reply] = await fake_slack.wait_for(lambda: fake_slack.responses_to("p"))
         assert reply["text"] == "Subscribed #1: NATO"
 
-        await fake_slack.wait_for(lambda: feed_server.hits("/world.rss"))
-        feed_server.serve(
-            "/world.rss",
-            rss(("nato-1", "NATO ministers meet", "In Brussels."), ("snow-1", "Heavy snow", "F.")),
+        await feed.fetched()
+        feed.serve(
+            rss(("nato-1", "NATO ministers meet", "In Brussels."), ("snow-1", "Heavy snow", "F."))
         )
         [alert] = await fake_slack.wait_for(lambda: fake_slack.posts_in("CNEWS"))
         assert "<https://news.example/nato-1|NATO ministers meet>" in alert.block_text()

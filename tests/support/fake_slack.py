@@ -3,11 +3,24 @@ signed requests Slack sends to an app in HTTP mode.
 
 It speaks the wire protocol the real slack_sdk / slack-bolt code paths use:
 `AsyncWebClient(base_url=fake.api_url)` sends every Web API
-call here, `apps.connections.open` hands back a ws://127.0.0.1 URL, and 429s come with a
-Retry-After header when a test asks for them. Image elements are checked as Slack checks
-them: one whose image_url Slack could not download (see `unreachable_images`) gets the
-whole chat.postMessage refused with Slack's invalid_blocks payload. Everything received
-is recorded.
+call here, `apps.connections.open` hands back a ws://127.0.0.1 URL. Everything received
+is recorded. It is as strict as Slack where newsbot relies on Slack's rules:
+
+- Block Kit limits (tests/support/slack_limits.py): a layout that breaks one is refused
+  whole with Slack's invalid_blocks payload, as is an image Slack could not download
+  (see `unreachable_images`); a message with neither text nor blocks gets `no_text`.
+- Channels: a post to a channel the fake does not know gets `channel_not_found`, to one
+  the bot is not a member of `not_in_channel` (`add_channel`, `join`, `leave`).
+- Rate limits: every method has its tier and chat.postMessage its one message per second
+  per channel; a burst above them gets a 429 with Retry-After without a test asking
+  (`rate_limit` still forces one).
+- Acknowledgements: a command, interaction or event not acknowledged within 3 s is
+  recorded in `ack_failures`, and stop() fails the test with them; an unacknowledged
+  Events API envelope is sent again with `retry_attempt` and `retry_reason`.
+- A response_url takes 5 messages within 30 minutes, then answers 404 `used_url` or
+  `expired_url`.
+
+Deadlines and rate windows read `clock`, which a test moves with `clock.advance(…)`.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +39,18 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
+
+from tests.support.slack_limits import (
+    ACK_DEADLINE,
+    METHOD_TIERS,
+    POST_PER_CHANNEL,
+    RESPONSE_URL_LIFETIME,
+    RESPONSE_URL_USES,
+    SOCKET_RETRIES,
+    Bucket,
+    FakeClock,
+    block_problems,
+)
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -55,11 +81,20 @@ class Posted:
 
 
 @dataclass
+class Envelope:
+    """A Socket Mode envelope sent and not yet acknowledged."""
+
+    body: dict[str, Any]
+    sent_at: float
+
+
+@dataclass
 class FakeSlack:
     bot_token: str = BOT_TOKEN
     app_token: str = APP_TOKEN
     admins: set[str] = field(default_factory=set)
-    members: dict[str, set[str]] = field(default_factory=dict)  # channel -> member ids
+    # The channels that exist and their member ids; the bot posts only where BOT_USER is.
+    members: dict[str, set[str]] = field(default_factory=dict)
     channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> error code
     token_error: str | None = None  # e.g. "token_revoked": every bot-token call fails
     lose_answers: int = 0  # posts that are made but answered with a 500 (a lost reply)
@@ -71,11 +106,21 @@ class FakeSlack:
     posted: list[Posted] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    redelivered: list[dict[str, Any]] = field(default_factory=list)  # envelopes sent again
+    # What Slack would have shown as an error: acks missing or late (see check_acks).
+    ack_failures: list[str] = field(default_factory=list)
+    rate_limited: list[Call] = field(default_factory=list)  # calls answered 429
+    refused_responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
+    clock: FakeClock = field(default_factory=FakeClock)
     port: int = 0
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
         self._limits: dict[str, list[int]] = {}  # method -> Retry-After values to answer
+        self._buckets: dict[tuple[str, str], Bucket] = {}  # (method, channel or "") -> bucket
+        self._issued: dict[str, float] = {}  # response_url key -> when it was handed out
+        self._pending: dict[str, Envelope] = {}  # envelope_id -> unacknowledged envelope
+        self._watch: asyncio.Task[None] | None = None
         self._holds: dict[str, asyncio.Event] = {}  # method -> answered once set
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -89,7 +134,32 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def response_url(self, key: str) -> str:
+        """The response_url of one request; its 30 minutes start when it is first asked for."""
+        self._issued.setdefault(key, self.clock.now())
         return f"http://127.0.0.1:{self.port}/respond/{key}"
+
+    def add_channel(self, channel: str, *members: str, bot: bool = True) -> None:
+        """A channel that exists, with these members, and the bot among them if `bot`."""
+        people = self.members.setdefault(channel, set())
+        people.update(members)
+        if bot:
+            people.add(BOT_USER)
+
+    def join(self, channel: str) -> None:
+        """The bot was /invited (the channel exists from then on)."""
+        self.members.setdefault(channel, set()).add(BOT_USER)
+
+    def leave(self, channel: str) -> None:
+        self.members.get(channel, set()).discard(BOT_USER)
+
+    def ack_failed(self, what: str) -> None:
+        """Record a missing or late acknowledgement (Slack shows the person an error)."""
+        self.ack_failures.append(what)
+
+    def take_ack_failures(self) -> list[str]:
+        """The failures recorded so far, forgotten, for a test that provokes them."""
+        failures, self.ack_failures = self.ack_failures, []
+        return failures
 
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and this Retry-After."""
@@ -110,12 +180,20 @@ class FakeSlack:
         await site.start()
         server: Any = site._server
         self.port = server.sockets[0].getsockname()[1]
+        self._watch = asyncio.create_task(self._watch_acks(), name="fake-slack-acks")
 
     async def stop(self) -> None:
+        """Shut down; fails (AssertionError) if Slack would have shown an ack error."""
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+        await self.check_acks()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        failures = self.take_ack_failures()
+        assert not failures, f"Slack would have shown errors: {failures}"
 
     # -- what the bot did -----------------------------------------------------------------
 
@@ -162,8 +240,25 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return _json({"ok": False, "error": "unknown_method"})
+        delay = self._over_limit(method, args)
+        if delay > 0:
+            self.rate_limited.append(self.calls[-1])
+            await self._notify()
+            retry_after = str(max(1, math.ceil(delay)))
+            return _json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": retry_after})
         result: dict[str, Any] = await handler(args)
         return _json(result)
+
+    def _over_limit(self, method: str, args: dict[str, Any]) -> float:
+        """Seconds until this call would be within its method's rate (0: it is now)."""
+        if method == "chat.postMessage":
+            key, tier = (method, str(args.get("channel"))), POST_PER_CHANNEL
+        elif method in METHOD_TIERS:
+            key, tier = (method, ""), METHOD_TIERS[method]
+        else:
+            return 0.0
+        bucket = self._buckets.setdefault(key, Bucket(tier))
+        return bucket.take(self.clock.now())
 
     async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -177,16 +272,28 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
 
+    def _channel_error(self, channel: str, *, member: bool = True) -> str | None:
+        """The error Slack gives for this channel: unknown, or (if `member`) not joined."""
+        if channel in self.channel_errors:
+            return self.channel_errors[channel]
+        if channel not in self.members:
+            return "channel_not_found"
+        if member and BOT_USER not in self.members[channel]:
+            return "not_in_channel"
+        return None
+
     async def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
-        if channel in self.channel_errors:
-            return {"ok": False, "error": self.channel_errors[channel]}
+        error = self._channel_error(channel)
+        if error:
+            return {"ok": False, "error": error}
         blocks = args.get("blocks") or []
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
-        if len(blocks) > 50:
-            return {"ok": False, "error": "invalid_blocks"}
-        problems = (self.refuse_blocks if blocks else []) + self._image_problems(blocks)
+        if not blocks and not str(args.get("text") or "") and not args.get("attachments"):
+            return {"ok": False, "error": "no_text"}
+        problems = block_problems(blocks) + self._image_problems(blocks)
+        problems = (self.refuse_blocks if blocks else []) + problems
         if problems:
             return _invalid_blocks(problems)
         metadata = args.get("metadata")
@@ -232,8 +339,9 @@ class FakeSlack:
 
     async def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
-        if channel in self.channel_errors:
-            return {"ok": False, "error": self.channel_errors[channel]}
+        error = self._channel_error(channel)
+        if error:
+            return {"ok": False, "error": error}
         with_metadata = str(args.get("include_all_metadata")).lower() in {"true", "1"}
         limit = int(args.get("limit") or 100)
         messages = []
@@ -248,9 +356,10 @@ class FakeSlack:
 
     async def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
-        if channel in self.channel_errors:
-            return {"ok": False, "error": self.channel_errors[channel]}
-        is_member = BOT_USER in self.members.get(channel, {BOT_USER})
+        error = self._channel_error(channel, member=False)
+        if error:
+            return {"ok": False, "error": error}
+        is_member = BOT_USER in self.members[channel]
         return {"ok": True, "channel": {"id": channel, "is_member": is_member}}
 
     async def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +374,24 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        body["_key"] = request.match_info["key"]
+        key = body["_key"] = request.match_info["key"]
+        issued = self._issued.get(key)
+        error = None
+        if issued is None:
+            error = "invalid_url"  # never handed out with a request
+        elif self.clock.now() - issued > RESPONSE_URL_LIFETIME:
+            error = "expired_url"
+        elif len(self.responses_to(key)) >= RESPONSE_URL_USES:
+            error = "used_url"
+        if error is not None:
+            self.refused_responses.append({**body, "_error": error})
+            await self._notify()
+            return web.Response(status=404, text=error)
+        if not str(body.get("text") or "") and not body.get("blocks"):
+            return web.Response(status=400, text="no_text")
+        problems = block_problems(list(body.get("blocks") or []))
+        if problems:
+            return web.Response(status=400, text="invalid_blocks")
         self.responses.append(body)
         await self._notify()
         return web.Response(text="ok")
@@ -283,20 +409,72 @@ class FakeSlack:
         self._socket_ready.set()
         async for msg in ws:
             if msg.type == aiohttp.WSMsgType.TEXT:
-                self.socket_acks.append(json.loads(msg.data))
+                ack = json.loads(msg.data)
+                self.socket_acks.append(ack)
+                self._acked(str(ack.get("envelope_id")))
                 await self._notify()
         self._sockets.remove(ws)
         return ws
+
+    def _acked(self, envelope_id: str) -> None:
+        pending = self._pending.pop(envelope_id, None)
+        if pending is None:
+            return
+        late = self.clock.now() - pending.sent_at
+        if late > ACK_DEADLINE:
+            self.ack_failed(
+                f"envelope {envelope_id} ({pending.body['type']}) acknowledged after {late:.1f} s"
+            )
+
+    def unacked(self) -> list[str]:
+        """The envelope ids sent and not acknowledged yet."""
+        return list(self._pending)
+
+    async def check_acks(self) -> None:
+        """What Slack does once an envelope's 3 s are up: an Events API envelope is sent
+        again (up to 3 times, with retry_attempt and retry_reason); for a command or an
+        interaction the person sees an error, so the test fails at stop()."""
+        now = self.clock.now()
+        expired = [e for e, p in self._pending.items() if now - p.sent_at > ACK_DEADLINE]
+        for envelope_id in expired:
+            pending = self._pending.pop(envelope_id)
+            body = pending.body
+            attempt = int(body.get("retry_attempt") or 0)
+            if body["type"] != "events_api" or attempt >= SOCKET_RETRIES:
+                self.ack_failed(f"envelope {envelope_id} ({body['type']}) never acknowledged")
+                continue
+            again = {
+                **body,
+                "envelope_id": f"env-{next(self._ts)}",
+                "retry_attempt": attempt + 1,
+                "retry_reason": "timeout",
+            }
+            self.redelivered.append(again)
+            await self._send_envelope(again)
+        if expired:
+            await self._notify()
+
+    async def _watch_acks(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            await self.check_acks()
+
+    async def _send_envelope(self, body: dict[str, Any]) -> None:
+        self._pending[str(body["envelope_id"])] = Envelope(body, self.clock.now())
+        if self._sockets:
+            await self._sockets[-1].send_json(body)
 
     async def push_envelope(self, kind: str, payload: Mapping[str, Any]) -> str:
         """Send a Socket Mode envelope to the connected bot; returns its envelope_id."""
         await asyncio.wait_for(self._socket_ready.wait(), 20)
         envelope_id = f"env-{next(self._ts)}"
-        await self._sockets[-1].send_json(
+        await self._send_envelope(
             {
                 "envelope_id": envelope_id,
                 "type": kind,
                 "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
                 "payload": dict(payload),
             }
         )
@@ -419,10 +597,16 @@ def event_body(event: Mapping[str, Any], team: str = TEAM) -> dict[str, Any]:
 
 @dataclass
 class SlackSender:
-    """Posts to the app's /slack/events the way Slack does, signed with the secret."""
+    """Posts to the app's /slack/events the way Slack does, signed with the secret.
+
+    Slack waits 3 s for the answer: with `fake` set, an answer that takes longer (by the
+    fake's clock) or never comes is recorded as an ack failure there, and a request Slack
+    gave up on answers (0, "").
+    """
 
     url: str
     secret: str = SIGNING_SECRET
+    fake: FakeSlack | None = None
 
     async def post(
         self,
@@ -438,11 +622,27 @@ class SlackSender:
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": signature or sign(body, ts, self.secret),
         }
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(self.url, data=body, headers=headers) as response,
-        ):
-            return response.status, await response.text()
+        clock = self.fake.clock if self.fake is not None else FakeClock()
+        start = clock.now()
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    self.url,
+                    data=body,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=ACK_DEADLINE),
+                ) as response,
+            ):
+                status, text = response.status, await response.text()
+        except TimeoutError:
+            if self.fake is not None:
+                self.fake.ack_failed(f"{self.url}: no answer within {ACK_DEADLINE:.0f} s")
+            return 0, ""
+        took = clock.now() - start
+        if self.fake is not None and took > ACK_DEADLINE:
+            self.fake.ack_failed(f"{self.url}: answered after {took:.1f} s")
+        return status, text
 
     async def command(self, form: Mapping[str, str], **kwargs: Any) -> tuple[int, str]:
         body = urlencode(dict(form)).encode()

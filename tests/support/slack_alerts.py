@@ -12,6 +12,8 @@ from tests.support.slack_workspace import NEWS
 
 
 def notifier_for(fake: FakeSlack) -> SlackNotifier:
+    """A notifier as the adapter builds it; the bot is a member of NEWS, where alerts go."""
+    fake.join(NEWS)
     return SlackNotifier(web_client(BOT_TOKEN, fake.api_url, retry_connection_errors=False))
 
 
