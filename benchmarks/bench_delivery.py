@@ -19,7 +19,7 @@ from bot.core.models import Alert, Channel
 from bot.core.ports import SendResult
 from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
 from bot.delivery.holds import BurstPolicy
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 
 ALERTS = 2000
 CHANNELS = 20
@@ -39,7 +39,7 @@ class NullNotifier:
 
 
 async def fill(path: str) -> SqliteStore:
-    store = await open_store(path)
+    store = await open_sqlite(path)
     alerts = [
         Alert(Channel("console", "local", f"c{n % CHANNELS}"), 1, f"s{n}", f"Story {n}",
               f"https://x.example/{n}", "Wire", NOW, "Summary " * 20, ("NATO",), ("NATO",))

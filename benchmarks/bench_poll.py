@@ -36,7 +36,7 @@ from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel
 from bot.feeds.fetch import Fetcher
 from bot.feeds.watcher import Watcher, WatchPolicy
-from bot.store import open_store
+from bot.store import open_sqlite
 
 ITEMS = 10
 CHANNEL = Channel("console", "local", "bench")
@@ -163,7 +163,7 @@ async def run_watcher(
     base: str, feeds: int, concurrency: int, profile: cProfile.Profile | None
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
-        store = await open_store(str(Path(tmp) / "bench.db"))
+        store = await open_sqlite(str(Path(tmp) / "bench.db"))
         fetcher = Fetcher(timeout=60)
         try:
             for n in range(feeds):

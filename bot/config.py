@@ -112,16 +112,6 @@ class Settings(BaseSettings):
     def _blank_guild(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("database_url")
-    @classmethod
-    def _known_database(cls, value: str) -> str:
-        if not value.startswith("sqlite:///"):
-            raise ValueError(
-                "expected sqlite:///PATH (e.g. sqlite:///newsbot.db); "
-                "PostgreSQL is not supported yet"
-            )
-        return value
-
     @field_validator(
         "discord_token",
         "slack_bot_token",
@@ -133,10 +123,6 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # `.env.example` copied as is leaves these empty: that means "not configured".
         return None if isinstance(value, str) and not value.strip() else value
-
-    @property
-    def sqlite_path(self) -> str:
-        return self.database_url.removeprefix("sqlite:///")
 
     @property
     def slack_admin_user_ids(self) -> frozenset[str]:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
@@ -17,14 +17,14 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandDeps
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
-from bot.core.ports import Notifier
+from bot.core.ports import Notifier, Store
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.policy import delivery_policy
 from bot.feeds.feed_list import FeedListError, read_feed_list
 from bot.feeds.fetch import Fetcher
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, watch_policy
-from bot.store import SqliteStore, open_store
+from bot.store import UnsupportedDatabaseUrl, open_store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Adapter(Protocol):
 @dataclass
 class App:
     settings: Settings
-    store: SqliteStore
+    store: Store
     index: SubscriptionIndex
     fetcher: Fetcher
     watcher: Watcher
@@ -53,10 +53,19 @@ class App:
 
     async def close(self) -> None:
         for adapter in self.adapters:
-            with suppress(Exception):
-                await adapter.stop()
+            await _stop_adapter(adapter)
         await self.fetcher.close()
         await self.store.close()
+
+
+async def _stop_adapter(adapter: Adapter) -> None:
+    """Stop one adapter; one that fails to stop never keeps the others (or the store)
+    from closing. Logged with its traceback: a platform connection left open is worth
+    knowing about."""
+    try:
+        await adapter.stop()
+    except Exception:
+        log.exception("could not stop the %s adapter cleanly", adapter.platform)
 
 
 async def build_app(
@@ -67,7 +76,10 @@ async def build_app(
     feed_urls: Sequence[str] | None = None,
 ) -> App:
     clock = clock or SystemClock()
-    store = await open_store(settings.sqlite_path)
+    try:
+        store = await open_store(settings.database_url)
+    except UnsupportedDatabaseUrl as exc:
+        raise ConfigError(f"invalid setting DATABASE_URL: {exc}") from None
     try:
         urls = list(feed_urls) if feed_urls is not None else _operator_feeds(settings)
         for url in urls:
@@ -176,16 +188,44 @@ async def run_bot(
                 loop.add_signal_handler(sig, stop.set)
     try:
         await _start_adapters(app)
-        tasks = [
-            asyncio.create_task(app.watcher.run(stop), name="watcher"),
-            asyncio.create_task(app.dispatcher.run(stop), name="dispatcher"),
-        ]
-        await stop.wait()
-        log.info("stopping")
-        await asyncio.gather(*tasks, return_exceptions=True)
+        return await supervise({"watcher": app.watcher.run, "dispatcher": app.dispatcher.run}, stop)
     finally:
         await app.close()
-    return 0
+
+
+class LoopEnded(Exception):
+    """A loop returned while the process was not stopping: it would serve nothing more."""
+
+
+async def supervise(
+    loops: Mapping[str, Callable[[asyncio.Event], Awaitable[None]]], stop: asyncio.Event
+) -> int:
+    """Run `loops` until `stop` is set; 0 then. A loop that fails (or ends on its own)
+    is logged once with its traceback, the others are stopped, and the exit code is 1.
+
+    Structured concurrency (asyncio.TaskGroup): a process whose watcher or delivery died
+    must end, so that its supervisor (systemd, a container runtime) restarts it, rather
+    than look alive and do nothing.
+    """
+    failed = False
+
+    async def guarded(name: str, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        nonlocal failed
+        try:
+            await loop(stop)
+            if not stop.is_set():
+                raise LoopEnded(f"the {name} loop ended on its own")
+        except Exception:
+            log.critical("the %s loop failed; stopping newsbot", name, exc_info=True)
+            failed = True
+            stop.set()  # the other loops finish what they are doing and return
+
+    async with asyncio.TaskGroup() as group:
+        for name, loop in loops.items():
+            group.create_task(guarded(name, loop), name=name)
+        await stop.wait()
+        log.info("stopping")
+    return 1 if failed else 0
 
 
 class StartupError(Exception):
@@ -214,7 +254,6 @@ async def _start_adapters(app: App) -> None:
             failures.append(reason)
             app.adapters.remove(adapter)
             app.dispatcher.notifiers.pop(adapter.platform, None)
-            with suppress(Exception):
-                await adapter.stop()
+            await _stop_adapter(adapter)
     if not app.adapters:
         raise StartupError("; ".join(failures))

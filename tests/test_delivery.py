@@ -24,7 +24,7 @@ from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
 from bot.delivery.holds import BurstPolicy
 from bot.delivery.pacing import Rate
 from bot.delivery.retry import RetryPolicy
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from tests.support.delivery import FakeClock, RecordingNotifier
 
 NEWS = Channel("console", "local", "news")
@@ -40,7 +40,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = await open_store(str(tmp_path / "bot.db"))
+    s = await open_sqlite(str(tmp_path / "bot.db"))
     try:
         yield s
     finally:
@@ -103,14 +103,14 @@ async def test_an_alert_in_flight_at_a_crash_is_resent_with_maybe_sent(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     path = str(tmp_path / "crash.db")
-    store = await open_store(path)
+    store = await open_sqlite(path)
     await publish(store, clock, ["in flight", "after"])
     [first, _] = await store.due_deliveries(clock.now(), ["console"], 10, 10)
     assert first.alert.id is not None
     await store.mark_in_flight(first.alert.id, clock.now())
     await store.close()  # the process died between marking and recording the send
 
-    store = await open_store(path)
+    store = await open_sqlite(path)
     notifier = RecordingNotifier(clock)
     try:
         await make_dispatcher(store, notifier, clock).deliver_pending()

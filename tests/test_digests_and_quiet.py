@@ -16,7 +16,7 @@ from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Match, Story, Subscription
 from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
 from bot.delivery.holds import BurstPolicy
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from tests.support.delivery import FakeClock, RecordingNotifier
 from tests.test_delivery import NEWS, publish
 
@@ -27,7 +27,7 @@ ADMIN = Invocation(NEWS, "ana", can_manage=True)
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, FakeClock, CommandDeps]]:
-    store = await open_store(str(tmp_path / "bot.db"))
+    store = await open_sqlite(str(tmp_path / "bot.db"))
     clock = FakeClock(SATURDAY_NOON)
     try:
         yield store, clock, CommandDeps(store=store, index=SubscriptionIndex(), clock=clock)
@@ -81,14 +81,14 @@ async def test_quiet_hours_hold_alerts_until_they_end_in_local_time_across_dst(
 async def test_held_alerts_survive_a_restart(tmp_path: Path) -> None:
     path = str(tmp_path / "bot.db")
     clock = FakeClock(datetime(2026, 3, 28, 22, 30, tzinfo=UTC))
-    store = await open_store(path)
+    store = await open_sqlite(path)
     deps = CommandDeps(store=store, index=SubscriptionIndex(), clock=clock)
     await handle_command("/news quiet 22:00-07:00 Europe/Berlin", ADMIN, deps)
     await publish(store, clock, ["night one", "night two"])
     await dispatcher_for(store, clock, RecordingNotifier(clock)).deliver_pending()
     await store.close()
 
-    store = await open_store(path)
+    store = await open_sqlite(path)
     clock.current = datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
     notifier = RecordingNotifier(clock)
     try:

@@ -13,7 +13,7 @@ from bot.adapters.discord.adapter import ShardedNewsbotClient
 from bot.config import ConfigError, load_settings
 from bot.core.commands import REGISTRY, CommandDeps, Invocation, Reply
 from bot.core.commands.base import Command
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
 from tests.support.fake_discord import MANAGER_PERMISSIONS, FakeDiscord
 from tests.support.feed_server import FeedServer, rss
@@ -105,7 +105,7 @@ async def test_preview_and_help_answer_only_the_person_who_asked(
         assert "/news subscribe" in helped.text
         assert helped.ephemeral
         await eventually(lambda: feed_server.hits("/world.rss"))
-        store = await open_store(str(tmp_path / "bot.db"))
+        store = await open_sqlite(str(tmp_path / "bot.db"))
         try:
             await eventually(lambda: seen_stories(store))
         finally:
@@ -124,7 +124,7 @@ async def test_a_deleted_channel_pauses_its_subscriptions(
     async with running_bot(fake_discord, tmp_path):
         await fake_discord.slash("/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL)
         await fake_discord.delete_channel(GUILD, CHANNEL)
-        store = await open_store(str(tmp_path / "bot.db"))
+        store = await open_sqlite(str(tmp_path / "bot.db"))
         try:
             await eventually(lambda: paused(store))
             [sub] = await store.all_subscriptions()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL, eventually, running_bot
 from tests.support.fake_discord import MEMBER_PERMISSIONS, SEND_MESSAGES, FakeDiscord
 from tests.support.feed_server import FeedServer, rss
@@ -162,7 +162,7 @@ async def test_removed_from_a_server_pauses_its_subscriptions_and_rejoining_resu
     async with running_bot(fake_discord, tmp_path):
         await fake_discord.slash("/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL)
         await fake_discord.remove_from_guild(GUILD)
-        store = await open_store(str(tmp_path / "bot.db"))
+        store = await open_sqlite(str(tmp_path / "bot.db"))
         try:
             await eventually(lambda: paused_reasons(store))
             [reason] = await paused_reasons(store)
@@ -186,7 +186,7 @@ async def test_a_missing_permission_pauses_the_channel_with_the_reason_in_list(
         await eventually(lambda: feed_server.hits("/world.rss"))
         fake_discord.fail("POST", rf"/channels/{CHANNEL}/messages", 403)
         feed_server.serve("/world.rss", rss(LAVROV, SNOW))
-        store = await open_store(str(tmp_path / "bot.db"))
+        store = await open_sqlite(str(tmp_path / "bot.db"))
         try:
             await eventually(lambda: paused_reasons(store))  # delivery paused the channel
         finally:

@@ -18,7 +18,7 @@ import pytest
 from bot.adapters.discord import DiscordNotifier, message_nonce
 from bot.adapters.discord.adapter import configure_endpoints, make_client
 from bot.core.models import Alert, Channel
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
@@ -203,7 +203,7 @@ async def test_a_lost_response_then_a_late_resend_by_the_running_bot_posts_once(
         fake_discord.fail("POST", MESSAGES, 503, lost_response=True)
         feed_server.serve("/world.rss", rss(LAVROV))
 
-        store = await open_store(str(tmp_path / "bot.db"))
+        store = await open_sqlite(str(tmp_path / "bot.db"))
         try:
             await eventually(lambda: sent(store))
         finally:

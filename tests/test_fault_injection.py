@@ -21,7 +21,7 @@ from typing import IO, Any
 import pytest
 
 from bot.core.models import Channel
-from bot.store import open_store
+from bot.store import open_sqlite
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer
 from tests.support.process import start_newsbot
@@ -89,7 +89,7 @@ async def test_sigkill_during_delivery_loses_nothing_and_posts_nothing_twice(
         feed_url = feed_server.serve("/wire.xml", feed_of(STORIES))
         (tmp_path / "feeds.txt").write_text(feed_url + "\n")
         db = tmp_path / "bot.db"
-        store = await open_store(str(db))
+        store = await open_sqlite(str(db))
         await store.add_subscriptions(Channel("discord", GUILD, CHANNEL), ["NATO"], "ana")
         await store.close()
         env = {

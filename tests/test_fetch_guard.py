@@ -24,7 +24,7 @@ from bot.feeds.fetch import Fetcher, UnsafeURLError
 from bot.feeds.netguard import AddressPolicy, GuardedConnector
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher
-from bot.store import open_store
+from bot.store import open_sqlite
 from tests.support.feed_server import FeedServer, rss
 
 PUBLIC_FOR_TESTS = AddressPolicy(allow=(ipaddress.ip_network("127.0.0.2/32"),))
@@ -213,7 +213,7 @@ async def test_a_chat_added_feed_is_guarded_on_every_poll_not_only_when_added(
     public_server.serve("/feed.rss", rss(STORY))
     dns = ScriptedResolver({"news.example": ["127.0.0.2", "127.0.0.1"]})
     url = f"http://news.example:{public_server.port}/feed.rss"
-    store = await open_store(str(tmp_path / "bot.db"))
+    store = await open_sqlite(str(tmp_path / "bot.db"))
     try:
         async with Fetcher(timeout=2, policy=PUBLIC_FOR_TESTS, resolver=dns) as fetcher:
             probed = await HttpFeedProbe(fetcher).probe(url)  # `/news feed add`: public

@@ -13,7 +13,7 @@ from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel, Story
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from tests.support.console import ConsoleBot
 from tests.support.delivery import FakeClock
 from tests.support.feed_server import FeedServer, rss
@@ -70,7 +70,7 @@ async def test_preview_lists_what_a_query_would_catch_without_subscribing(
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_store(str(tmp_path / "bot.db"))
+    opened = await open_sqlite(str(tmp_path / "bot.db"))
     try:
         yield opened
     finally:

@@ -10,15 +10,26 @@ anywhere else leaves it plainly pending.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings
 from bot.core.clock import Clock
 from bot.core.models import Alert, Channel
-from bot.core.ports import Delivery, Notifier, RateLimited, SendResult, Store
+from bot.core.ports import (
+    ChannelSettingsStore,
+    Delivery,
+    HoldStore,
+    Notifier,
+    OutboxStore,
+    ParkStore,
+    RateLimited,
+    SendResult,
+)
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT, DISCORD_TITLE_LIMIT, fit, summarise
 from bot.delivery.holds import BurstPolicy, hold_reason, release_due
 from bot.delivery.pacing import Pacer, Rate
@@ -45,11 +56,26 @@ class DeliveryPolicy:
     batch: int = 500
 
 
+class Sent(enum.Enum):
+    """What one send came to, for the channel's next alert."""
+
+    SENT = "sent"  # posted; go on
+    REJECTED = "rejected"  # this message refused for good, kept as such; go on
+    WAIT = "wait"  # nothing more for this channel now (a retry, a rate limit, paused)
+
+
+class DeliveryStore(OutboxStore, HoldStore, ParkStore, ChannelSettingsStore, Protocol):
+    """What delivery reads and changes: the outbox, held alerts, a refused channel's
+    parked alerts, the channel's settings, and pausing its subscriptions."""
+
+    async def pause_channel(self, channel: Channel, reason: str) -> int: ...
+
+
 class Dispatcher:
     def __init__(
         self,
         *,
-        store: Store,
+        store: DeliveryStore,
         notifiers: Mapping[str, Notifier],
         clock: Clock,
         policy: DeliveryPolicy | None = None,
@@ -139,13 +165,13 @@ class Dispatcher:
             # cannot all see room and overshoot the platform's rate together.
             self.pacer.record(channel, now)
             outcome = await self._send(notifier, delivery, now)
-            if outcome is None:
+            if outcome is Sent.WAIT:
                 return sent
-            sent += outcome
+            sent += outcome is Sent.SENT
         return sent
 
-    async def _send(self, notifier: Notifier, delivery: Delivery, now: datetime) -> int | None:
-        """Send one alert: 1 sent, 0 refused for good (go on), None: the channel waits."""
+    async def _send(self, notifier: Notifier, delivery: Delivery, now: datetime) -> Sent:
+        """Send one alert; what it came to says whether the channel goes on."""
         alert = delivery.alert
         assert alert.id is not None
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
@@ -161,11 +187,9 @@ class Dispatcher:
         done = self.clock.now()
         await self.store.mark_sent(alert.id, result.remote_id, done)
         log.info("alert sent", extra=extra)
-        return 1
+        return Sent.SENT
 
-    async def _failed(
-        self, delivery: Delivery, exc: Exception, extra: dict[str, object]
-    ) -> int | None:
+    async def _failed(self, delivery: Delivery, exc: Exception, extra: dict[str, object]) -> Sent:
         alert = delivery.alert
         assert alert.id is not None
         now = self.clock.now()
@@ -173,13 +197,13 @@ class Dispatcher:
         if decision.outcome == "rejected":
             await self.store.mark_rejected(alert.id, decision.reason, now)
             log.error("alert refused by the platform, not resent: %s", decision.reason, extra=extra)
-            return 0
+            return Sent.REJECTED
         await self.store.mark_failed(
             alert.id, decision.reason, decision.retry_at, maybe_sent=decision.maybe_sent
         )
         if decision.outcome == "permanent":
             await self._pause(alert.channel, decision.reason, extra)
-            return None
+            return Sent.WAIT
         if decision.outcome == "rate_limited":
             whole = isinstance(exc, RateLimited) and exc.is_global
             self.pacer.block(alert.channel, decision.retry_at, whole_platform=whole)
@@ -192,7 +216,7 @@ class Dispatcher:
                 extra=extra,
             )
         self._note_due(decision.retry_at)
-        return None
+        return Sent.WAIT
 
     async def _pause(self, channel: Channel, reason: str, extra: dict[str, object]) -> None:
         """The platform refused the channel for good: stop matching and sending for it."""

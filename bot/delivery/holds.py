@@ -16,7 +16,7 @@ from typing import Literal
 from bot.core.channel_settings import ChannelSettings, next_digest, quiet_until
 from bot.core.digest import DIGEST_MAX_ITEMS, build_digest
 from bot.core.models import Alert, Channel
-from bot.core.ports import Store
+from bot.core.ports import HoldStore
 
 HoldReason = Literal["quiet", "digest", "burst"]
 
@@ -28,7 +28,7 @@ class BurstPolicy:
 
 
 async def hold_reason(
-    store: Store, channel: Channel, settings: ChannelSettings, burst: BurstPolicy, now: datetime
+    store: HoldStore, channel: Channel, settings: ChannelSettings, burst: BurstPolicy, now: datetime
 ) -> HoldReason | None:
     """Why an alert for `channel` must wait now; None if it may go."""
     if settings.quiet is not None and quiet_until(settings.quiet, now) is not None:
@@ -43,7 +43,7 @@ async def hold_reason(
 
 
 async def release_due(
-    store: Store,
+    store: HoldStore,
     channel: Channel,
     settings: ChannelSettings,
     burst: BurstPolicy,

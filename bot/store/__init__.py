@@ -1,5 +1,17 @@
-"""Storage: the SQLite implementation of the contracts in bot.core.ports."""
+"""Storage: implementations of the contracts in bot.core.ports, chosen by DATABASE_URL.
 
-from bot.store.sqlite import SqliteStore, open_store
+`open_store(url)` is the one way in: it reads the URL, opens and migrates the backend it
+names and returns it as the `Store` protocol, so nothing outside this package names a
+backend's type or imports its driver.
+"""
 
-__all__ = ["SqliteStore", "open_store"]
+from bot.store.open import UnsupportedDatabaseUrl, check_database_url, open_store
+from bot.store.sqlite import SqliteStore, open_sqlite
+
+__all__ = [
+    "SqliteStore",
+    "UnsupportedDatabaseUrl",
+    "check_database_url",
+    "open_sqlite",
+    "open_store",
+]

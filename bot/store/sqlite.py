@@ -20,6 +20,6 @@ class SqliteStore(
         await self.db.close()
 
 
-async def open_store(path: str) -> SqliteStore:
-    """Open (creating if needed) and migrate the database at `path`."""
+async def open_sqlite(path: str) -> SqliteStore:
+    """Open (creating if needed) and migrate the SQLite database file at `path`."""
     return SqliteStore(await Database.open(path))

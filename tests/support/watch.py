@@ -20,7 +20,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.netguard import AddressPolicy
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, WatchPolicy
-from bot.store import SqliteStore, open_store
+from bot.store import SqliteStore, open_sqlite
 from bot.store.outbox import _row_to_alert
 
 NEWSROOM = Channel("console", "local", "newsroom")
@@ -121,7 +121,7 @@ class Bot:
 async def running_bot(
     tmp_path: Path, *, real_probe: bool = False, **policy: float
 ) -> AsyncIterator[Bot]:
-    store = await open_store(str(tmp_path / "bot.db"))
+    store = await open_sqlite(str(tmp_path / "bot.db"))
     clock = ManualClock()
     index = SubscriptionIndex(await store.all_subscriptions())
     # Chat-added feeds go through the address guard; these tests serve them from this

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.core.clock import Clock
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel
-from bot.core.ports import FeedProbe, Store
+from bot.core.ports import (
+    ChannelSettingsStore,
+    ChannelStatusStore,
+    FeedProbe,
+    FeedStore,
+    HoldStore,
+    ParkStore,
+    StoryStore,
+    SubscriptionStore,
+)
 
 
 def user_id_as_is(user: str) -> str:
@@ -38,11 +48,25 @@ class Reply:
     ok: bool = True
 
 
+class CommandStore(
+    SubscriptionStore,
+    FeedStore,
+    StoryStore,
+    HoldStore,
+    ParkStore,
+    ChannelStatusStore,
+    ChannelSettingsStore,
+    Protocol,
+):
+    """What commands (and the adapters' lifecycle handlers) read and change: everything
+    but sending, which is delivery's alone (no command marks an alert sent)."""
+
+
 @dataclass(slots=True)
 class CommandDeps:
     """What the use-cases work with; built once by the runtime."""
 
-    store: Store
+    store: CommandStore
     index: SubscriptionIndex
     clock: Clock
     probe: FeedProbe | None = None  # for `/news feed add`; bot/feeds implements it

@@ -1,19 +1,27 @@
-"""What the core needs from the outside world, as small contracts per concern.
+"""The storage contracts, one small protocol per concern.
 
-The store contracts live here rather than in bot/store so that the use-cases in
-bot/core can depend on them without importing an I/O library (dependency inversion):
-bot/store implements them, the adapters implement Notifier.
+Each consumer depends on the role it uses, not on the whole store: the watcher on
+`FeedStore` and `StoryStore`, delivery on the outbox roles (`OutboxStore` for sending,
+`HoldStore` for holding and folding alerts, `ParkStore` for keeping a refused channel's
+alerts unsent), the command use-cases on what they read and change. `Store` is all of
+them, what a backend (bot/store) implements.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Alert, Channel, Feed, Story, Subscription
+from bot.core.ports.records import (
+    ChannelDeliveryStatus,
+    Delivery,
+    FetchState,
+    HeldChannel,
+    StoryCopy,
+)
 
 
 class SubscriptionStore(Protocol):
@@ -51,32 +59,6 @@ class SubscriptionStore(Protocol):
     async def list_subscriptions(self, channel: Channel) -> list[Subscription]: ...
 
     async def all_subscriptions(self) -> list[Subscription]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FetchState:
-    """What a poll learned about a feed, saved whatever the outcome."""
-
-    etag: str | None
-    last_modified: str | None
-    next_check_at: datetime
-    title: str | None = None
-    error: str | None = None  # None: the fetch succeeded
-    content_hash: str | None = None  # None: keep the stored one (a 304, say)
-    ttl_seconds: int | None = None  # the feed's <ttl> (0: none); None: keep the stored one
-
-
-@dataclass(frozen=True, slots=True)
-class StoryCopy:
-    """A new story that earlier stories (other outlets, same story) already carried.
-
-    `earlier` are (feed_id, story_id) of those stories, oldest first: a channel that got
-    an alert for any of them gets none for this copy, only "also reported by" `source`.
-    """
-
-    story_id: str
-    source: str
-    earlier: tuple[tuple[int, str], ...]
 
 
 class FeedStore(Protocol):
@@ -170,35 +152,6 @@ class StoryStore(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A pending alert as the dispatcher sees it."""
-
-    alert: Alert
-    attempts: int
-    maybe_sent: bool  # an earlier attempt may have reached the platform (crash, timeout)
-
-
-@dataclass(frozen=True, slots=True)
-class HeldChannel:
-    """A channel with alerts held back (quiet hours, digest mode, a burst)."""
-
-    channel: Channel
-    count: int
-    oldest_held_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelDeliveryStatus:
-    pending: int
-    held: int
-    paused: int  # kept unsent because the platform refused the channel
-    last_sent_at: datetime | None
-    next_attempt_at: datetime | None  # of the oldest pending alert
-    last_error: str | None
-    rejected: int = 0  # refused by the platform as messages (MessageRejected), not resent
-
-
 class OutboxStore(Protocol):
     async def queue_alerts(self, alerts: Sequence[Alert], now: datetime) -> int:
         """Queue alerts not tied to a new story (notices, digests); duplicates ignored.
@@ -236,6 +189,10 @@ class OutboxStore(Protocol):
         """The platform refused this message for good: keep it, never resend it."""
         ...
 
+
+class HoldStore(Protocol):
+    """Alerts held back (quiet hours, digest mode, a burst), then folded or released."""
+
     async def hold_alerts(self, channel: Channel, reason: str, now: datetime) -> int:
         """Hold every pending alert (kind "alert", never maybe-sent) of `channel`."""
         ...
@@ -258,12 +215,18 @@ class OutboxStore(Protocol):
         """How many messages were posted to `channel` after `since`."""
         ...
 
+
+class ParkStore(Protocol):
+    """A channel the platform refused: its alerts are kept unsent until it is back."""
+
     async def park_channel(self, channel: Channel, reason: str) -> int:
         """Keep `channel`'s pending and held alerts unsent (status paused); count."""
         ...
 
     async def unpark_channel(self, channel: Channel, now: datetime) -> int: ...
 
+
+class ChannelStatusStore(Protocol):
     async def delivery_status(self, channel: Channel) -> ChannelDeliveryStatus: ...
 
 
@@ -279,102 +242,17 @@ class ChannelSettingsStore(Protocol):
     ) -> None: ...
 
 
-class Store(SubscriptionStore, FeedStore, StoryStore, OutboxStore, ChannelSettingsStore, Protocol):
+class Store(
+    SubscriptionStore,
+    FeedStore,
+    StoryStore,
+    OutboxStore,
+    HoldStore,
+    ParkStore,
+    ChannelStatusStore,
+    ChannelSettingsStore,
+    Protocol,
+):
+    """Every contract: what a storage backend implements."""
+
     async def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    remote_id: str | None = None  # the platform's message id, when it has one
-
-
-class SendError(Exception):
-    """Base of what a Notifier raises when a send did not succeed; the message is one line.
-
-    Raise the most specific subclass: delivery acts on the type. Anything else a notifier
-    raises (a bug, an unexpected SDK error) is treated like TransientSendError.
-    """
-
-
-class PermanentSendError(SendError):
-    """The platform refused for good (channel gone, bot removed, permission missing).
-
-    Delivery pauses the channel's subscriptions with this message as the reason (shown in
-    `/news list`) and keeps its alerts unsent; it never retries them on its own.
-    """
-
-
-class MessageRejected(PermanentSendError):
-    """The platform refused this one message for good (HTTP 400: a rule no retry fixes).
-
-    Unlike its parent it says nothing about the channel: delivery keeps the alert as
-    "rejected" with the reason (logged, counted in `/news status`), never resends it, and
-    goes on with the channel's next alert.
-    """
-
-
-class RateLimited(SendError):
-    """The platform said "too many requests" (HTTP 429): nothing was posted.
-
-    `retry_after` is the platform's Retry-After in seconds; delivery waits at least that
-    long before the next send to that channel (to every channel when `is_global`).
-    """
-
-    def __init__(self, retry_after: float, message: str = "", *, is_global: bool = False) -> None:
-        super().__init__(message or f"rate limited; retry after {retry_after:g}s")
-        self.retry_after = max(0.0, float(retry_after))
-        self.is_global = is_global
-
-
-class TransientSendError(SendError):
-    """A failure that may pass (5xx, timeout, connection lost): retried with backoff.
-
-    The alert may have been posted before the failure, so the retry uses maybe_sent=True.
-    `retry_after`, when the platform gave one, is the least wait before the retry.
-    """
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Notifier(Protocol):
-    """Posts alerts on one platform; implemented by each adapter."""
-
-    platform: str
-
-    async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
-        """Post `alert` (any kind) to its channel.
-
-        `maybe_sent` is True when an earlier attempt may have reached the platform before
-        a crash: the notifier must then make sure not to post it twice (Discord: look for
-        the alert's key in the channel's recent messages first, and send the same nonce
-        derived from channel + alert id; Slack: look for the alert's metadata in the
-        channel's recent history first).
-
-        Delivery marks the alert in flight durably before calling this and records it
-        sent after it returns, so after a crash in between the alert is sent again with
-        maybe_sent=True. Use `alert.id` (unique and stable per outbox row) to derive the
-        idempotency key. Raise SendError subclasses (above) for failures. Pacing below the
-        platform's rate limits is delivery's job, not the notifier's.
-        """
-        ...
-
-
-class FeedRejected(Exception):
-    """A feed a user asked for that the bot will not add; the message says why, in one line."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProbedFeed:
-    url: str  # the URL to store (after redirects, if the implementation follows them)
-    title: str | None
-    entries: int
-
-
-class FeedProbe(Protocol):
-    """Checks that an untrusted URL is safe to fetch and parses as a feed (bot/feeds)."""
-
-    async def probe(self, url: str) -> ProbedFeed:
-        """Raise FeedRejected with a one-line reason when the URL is refused."""
-        ...

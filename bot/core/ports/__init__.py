@@ -1,0 +1,64 @@
+"""What the core needs from the outside world, as small contracts per concern.
+
+The contracts live here rather than in bot/store or bot/adapters so that the use-cases in
+bot/core depend on them without importing an I/O library (dependency inversion):
+bot/store implements the storage roles (`stores`), each adapter implements `Notifier`
+(`notify`), bot/feeds implements `FeedProbe` (`probe`). The records that cross them are
+in `records`.
+"""
+
+from bot.core.ports.notify import (
+    MessageRejected,
+    Notifier,
+    PermanentSendError,
+    RateLimited,
+    SendError,
+    SendResult,
+    TransientSendError,
+)
+from bot.core.ports.probe import FeedProbe, FeedRejected, ProbedFeed
+from bot.core.ports.records import (
+    ChannelDeliveryStatus,
+    Delivery,
+    FetchState,
+    HeldChannel,
+    StoryCopy,
+)
+from bot.core.ports.stores import (
+    ChannelSettingsStore,
+    ChannelStatusStore,
+    FeedStore,
+    HoldStore,
+    OutboxStore,
+    ParkStore,
+    Store,
+    StoryStore,
+    SubscriptionStore,
+)
+
+__all__ = [
+    "ChannelDeliveryStatus",
+    "ChannelSettingsStore",
+    "ChannelStatusStore",
+    "Delivery",
+    "FeedProbe",
+    "FeedRejected",
+    "FeedStore",
+    "FetchState",
+    "HeldChannel",
+    "HoldStore",
+    "MessageRejected",
+    "Notifier",
+    "OutboxStore",
+    "ParkStore",
+    "PermanentSendError",
+    "ProbedFeed",
+    "RateLimited",
+    "SendError",
+    "SendResult",
+    "Store",
+    "StoryCopy",
+    "StoryStore",
+    "SubscriptionStore",
+    "TransientSendError",
+]

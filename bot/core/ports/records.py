@@ -1,0 +1,63 @@
+"""The records that cross the store contracts: what a poll learned, what delivery sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.models import Alert, Channel
+
+
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """What a poll learned about a feed, saved whatever the outcome."""
+
+    etag: str | None
+    last_modified: str | None
+    next_check_at: datetime
+    title: str | None = None
+    error: str | None = None  # None: the fetch succeeded
+    content_hash: str | None = None  # None: keep the stored one (a 304, say)
+    ttl_seconds: int | None = None  # the feed's <ttl> (0: none); None: keep the stored one
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """A new story that earlier stories (other outlets, same story) already carried.
+
+    `earlier` are (feed_id, story_id) of those stories, oldest first: a channel that got
+    an alert for any of them gets none for this copy, only "also reported by" `source`.
+    """
+
+    story_id: str
+    source: str
+    earlier: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A pending alert as the dispatcher sees it."""
+
+    alert: Alert
+    attempts: int
+    maybe_sent: bool  # an earlier attempt may have reached the platform (crash, timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldChannel:
+    """A channel with alerts held back (quiet hours, digest mode, a burst)."""
+
+    channel: Channel
+    count: int
+    oldest_held_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDeliveryStatus:
+    pending: int
+    held: int
+    paused: int  # kept unsent because the platform refused the channel
+    last_sent_at: datetime | None
+    next_attempt_at: datetime | None  # of the oldest pending alert
+    last_error: str | None
+    rejected: int = 0  # refused by the platform as messages (MessageRejected), not resent
