@@ -52,7 +52,7 @@ def feed_link_in_page(body: bytes, page_url: str) -> str | None:
 
 
 class HttpFeedProbe:
-    """The FeedProbe of bot/core/ports.py, over the bot's own Fetcher."""
+    """The FeedProbe of bot/core/ports/probe.py, over the bot's own Fetcher."""
 
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
