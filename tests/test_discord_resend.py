@@ -1,8 +1,9 @@
 """A resend after Discord forgot the nonce: the alert is found in the channel, not posted twice.
 
-Discord remembers a message nonce for a few minutes. The bot down for ten minutes, then
+Discord remembers a message nonce for a few minutes. The bot down for longer, then
 resending an alert that may have gone out (maybe_sent), must look in the channel first.
-These drive the real notifier and discord.py against the fake Discord's REST wire.
+These drive the real notifier and discord.py against the fake Discord's REST wire; the
+fake forgets nonces after its `nonce_memory`, read on a clock these tests move by hand.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.adapters.discord.adapter import configure_endpoints, make_client
 from bot.core.models import Alert, Channel
 from bot.store import SqliteStore, open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
-from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_discord import FakeDiscord, ManualClock
 from tests.support.feed_server import FeedServer, rss
 
 WHERE = Channel("discord", GUILD, CHANNEL)
@@ -68,7 +69,20 @@ async def nato_subscription(channel: Channel) -> Mapping[str, int]:
 
 
 @pytest.fixture
-async def client(fake_discord: FakeDiscord) -> AsyncIterator[discord.Client]:
+def clock(fake_discord: FakeDiscord) -> ManualClock:
+    """The fake's clock, moved by the test: Discord's minutes pass at once."""
+    clock = ManualClock()
+    fake_discord.clock = clock
+    return clock
+
+
+def outlast_nonce_memory(fake: FakeDiscord, clock: ManualClock) -> None:
+    """The bot was down for longer than Discord remembers a nonce."""
+    clock.advance(fake.nonce_memory + 1)
+
+
+@pytest.fixture
+async def client(fake_discord: FakeDiscord, clock: ManualClock) -> AsyncIterator[discord.Client]:
     configure_endpoints(fake_discord.api_base, fake_discord.gateway_url)
     bot = make_client(1)
     await bot.login("fake-token")
@@ -84,21 +98,26 @@ def notifier(client: discord.Client) -> DiscordNotifier:
     return DiscordNotifier(client, lookup=nato_subscription)
 
 
-async def test_the_nonce_alone_posts_twice_once_discord_has_forgotten_it(
-    fake_discord: FakeDiscord, notifier: DiscordNotifier
+async def test_the_nonce_dedupes_only_while_discord_remembers_it(
+    fake_discord: FakeDiscord, notifier: DiscordNotifier, clock: ManualClock
 ) -> None:
     # What every resend did before it looked at the channel: the fake forgets like Discord.
-    await notifier.send(nato_alert())
-    fake_discord.forget_nonces()
+    first = await notifier.send(nato_alert())
+    clock.advance(fake_discord.nonce_memory - 1)
+    again = await notifier.send(nato_alert())
+    assert again.remote_id == first.remote_id
+    assert len(fake_discord.posted(CHANNEL)) == 1
+
+    clock.advance(2)  # now past the memory: the nonce alone posts it twice
     await notifier.send(nato_alert())
     assert len(fake_discord.posted(CHANNEL)) == 2
 
 
 async def test_a_resend_after_discord_forgot_the_nonce_finds_the_first_post(
-    fake_discord: FakeDiscord, notifier: DiscordNotifier
+    fake_discord: FakeDiscord, notifier: DiscordNotifier, clock: ManualClock
 ) -> None:
     first = await notifier.send(nato_alert())
-    fake_discord.forget_nonces()  # the bot was down for ten minutes
+    outlast_nonce_memory(fake_discord, clock)
     again = await notifier.send(nato_alert(), maybe_sent=True)
 
     [message] = fake_discord.posted(CHANNEL)
@@ -123,21 +142,21 @@ async def test_a_resend_of_an_alert_that_never_arrived_posts_it_once(
 
 
 async def test_the_alert_is_recognised_by_its_button_not_by_its_text(
-    fake_discord: FakeDiscord, notifier: DiscordNotifier
+    fake_discord: FakeDiscord, notifier: DiscordNotifier, clock: ManualClock
 ) -> None:
     # The same story from a fresh database (row ids reused): same text, another alert.
     await notifier.send(nato_alert(story_id="lavrov-old"))
-    fake_discord.forget_nonces()
+    outlast_nonce_memory(fake_discord, clock)
     await notifier.send(nato_alert(), maybe_sent=True)
     assert len(fake_discord.posted(CHANNEL)) == 2
 
 
 async def test_a_notice_without_buttons_is_found_by_its_embed(
-    fake_discord: FakeDiscord, notifier: DiscordNotifier
+    fake_discord: FakeDiscord, notifier: DiscordNotifier, clock: ManualClock
 ) -> None:
     failing = paused_notice("Feed #3 has failed 10 times in a row.", alert_id=20)
     await notifier.send(failing)
-    fake_discord.forget_nonces()
+    outlast_nonce_memory(fake_discord, clock)
     await notifier.send(failing, maybe_sent=True)
     assert len(fake_discord.posted(CHANNEL)) == 1
 
@@ -199,7 +218,7 @@ async def test_a_lost_response_then_a_late_resend_by_the_running_bot_posts_once(
         await eventually(lambda: feed_server.hits("/world.rss"))
         # Discord creates the message, the answer is lost, and by the resend the nonce is
         # forgotten (as after an outage of more than a few minutes).
-        fake_discord.remember_nonces = False
+        fake_discord.nonce_memory = 0.0
         fake_discord.fail("POST", MESSAGES, 503, lost_response=True)
         feed_server.serve("/world.rss", rss(LAVROV))
 

@@ -2,27 +2,55 @@
 
 Point discord.py at it with `DISCORD_API_BASE=fake.api_base` and
 `DISCORD_GATEWAY_URL=fake.gateway_url` (or `Route.BASE` / `DEFAULT_GATEWAY` in-process).
-It records every request, keeps the messages each channel received, applies Discord's
-documented rules (nonce dedupe with `enforce_nonce`, for as long as a test lets it remember
-nonces, nonce <= 25 characters, embed limits,
-http(s) embed urls, the 3-second first response to an interaction, 100-character command
-descriptions), serves a channel's history (GET messages, newest first, without the nonce, as
-Discord does) and answers 429 / 5xx / 403 / 404 when a test tells it to. Facts about what
-discord.py needs from a fake are written where the fake relies on them.
+It records every request and keeps the messages each channel received, and it is as strict
+as Discord, without a test arranging anything:
+
+- message rules (fake_discord_rules.py): no empty message (50006), embed and component
+  limits (400 Invalid Form Body, 50035, with the path of the field), 25 autocomplete
+  choices, command names lower-case with required options first;
+- interactions: the first response within 3 seconds, once; a follow-up or an edit of the
+  original response before that first response is an Unknown Webhook (404, 10015);
+- a model of the guilds and channels the bot is in: a post to a channel deleted (404,
+  10003 Unknown Channel) or in a guild the bot left (403, 50001 Missing Access) fails by
+  itself, whether or not the bot saw the gateway event;
+- rate limits: X-RateLimit-* headers on every answer and a 429 (with `Via` and a JSON
+  `retry_after`, which discord.py needs to wait and retry) for the sixth message within five
+  seconds in a channel;
+- `enforce_nonce` dedupes a repeated nonce for `nonce_memory` seconds only (Discord: a few
+  minutes), so a later resend is kept from posting twice only by the bot's own check.
+
+The rate windows and the nonce memory read `clock`, which a test may replace by a
+ManualClock to move time without sleeping. A test can still make the fake answer 429 / 5xx /
+403 / 404 on purpose (`fail`). Facts about what discord.py needs from a fake are written
+where the fake relies on them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
+import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from aiohttp import WSMsgType, web
+
+from tests.support.fake_discord_rules import (
+    EMPTY_MESSAGE,
+    Allowance,
+    FormError,
+    RateBuckets,
+    autocomplete_errors,
+    command_errors,
+    form_error_body,
+    is_empty_message,
+    message_errors,
+)
 
 APP_ID = "900000000000000001"
 BOT_USER_ID = APP_ID
@@ -33,6 +61,18 @@ EMBED_LINKS = 1 << 14
 # What an ordinary member may do in a channel: no Manage Channels.
 MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | (1 << 31)  # + use app commands
 MANAGER_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
+
+# Discord: at most 5 messages per 5 seconds in one channel (the bucket of POST messages).
+MESSAGE_RATE = (5, 5.0)
+# Every other route: a generous bucket, so discord.py's limiter still sees real headers.
+DEFAULT_RATE = (50, 1.0)
+# Discord remembers a nonce sent with enforce_nonce for "a few minutes".
+NONCE_MEMORY = 180.0
+
+UNKNOWN_CHANNEL = {"message": "Unknown Channel", "code": 10003}
+MISSING_ACCESS = {"message": "Missing Access", "code": 50001}
+UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
+UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}
 
 _snowflakes = itertools.count(1_100_000_000_000_000_000)
 
@@ -52,6 +92,19 @@ def json_response(
     )
 
 
+class ManualClock:
+    """A clock a test moves by hand: rate windows pass and nonces are forgotten at once."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass
 class Recorded:
     method: str
@@ -59,6 +112,7 @@ class Recorded:
     body: Any
     headers: dict[str, str]
     at: float
+    status: int = 0  # what the fake answered (0 while it is still answering)
 
 
 @dataclass
@@ -122,9 +176,21 @@ class Interaction:
 
 
 class FakeDiscord:
-    def __init__(self, *, heartbeat_interval_ms: int = 41_250) -> None:
+    def __init__(
+        self,
+        *,
+        heartbeat_interval_ms: int = 41_250,
+        clock: Callable[[], float] = time.monotonic,
+        nonce_memory: float = NONCE_MEMORY,
+        message_rate: tuple[int, float] = MESSAGE_RATE,
+    ) -> None:
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.clock = clock
+        self.nonce_memory = nonce_memory  # seconds a nonce dedupes; 0: forgotten at once
+        self.message_rate = message_rate  # (messages, seconds) per channel
         self.requests: list[Recorded] = []
+        self.rate_limited: list[Recorded] = []  # requests the fake's own limits refused (429)
+        self.refused: list[tuple[Recorded, dict[str, Any]]] = []  # 4xx answers and their bodies
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global)
         self.interactions: dict[str, Interaction] = {}
@@ -134,12 +200,14 @@ class FakeDiscord:
         self.connections = 0  # sessions started: IDENTIFY or RESUME
         self.resumes: list[dict[str, Any]] = []
         self.response_deadline = 3.0  # seconds for an interaction's first response
-        self.remember_nonces = True  # False: as Discord minutes after a message was created
-        self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
+        self._channel_guild: dict[str, str] = {}  # every channel ever in a guild of the fake
+        self._deleted_channels: set[str] = set()
+        self._nonces: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._buckets = RateBuckets(lambda: self.clock())
         self._faults: list[Fault] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
-        self._message_event = asyncio.Condition()
+        self._changed = asyncio.Condition()  # notified whenever the fake's state changes
         self._identified = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -165,6 +233,9 @@ class FakeDiscord:
 
     def add_guild(self, guild_id: str, *channel_ids: str, name: str = "Newsroom") -> None:
         """A guild the bot is in; sent in READY and as GUILD_CREATE on the next connect."""
+        for channel_id in channel_ids:
+            self._channel_guild[channel_id] = guild_id
+            self._deleted_channels.discard(channel_id)
         self.guilds[guild_id] = {
             "id": guild_id,
             "name": name,
@@ -212,9 +283,18 @@ class FakeDiscord:
             )
         )
 
-    def forget_nonces(self) -> None:
-        """What Discord does a few minutes after a message: a repeated nonce posts again."""
-        self._nonces.clear()
+    def access_refused(self, channel_id: str) -> tuple[int, dict[str, Any]] | None:
+        """Why Discord would refuse the bot in this channel now, or None if it would not.
+
+        A channel that was deleted, or that the fake never had, is Unknown Channel (404);
+        one in a guild the bot is no longer in is Missing Access (403).
+        """
+        guild_id = self._channel_guild.get(channel_id)
+        if guild_id is None or channel_id in self._deleted_channels:
+            return 404, UNKNOWN_CHANNEL
+        if guild_id not in self.guilds:
+            return 403, MISSING_ACCESS
+        return None
 
     def posted(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages created in a channel, in order (each once, whatever the retries)."""
@@ -234,11 +314,21 @@ class FakeDiscord:
     async def wait_for_messages(
         self, channel_id: str, count: int, timeout: float = 20.0
     ) -> list[dict[str, Any]]:
-        async with asyncio.timeout(timeout), self._message_event:
-            await self._message_event.wait_for(
-                lambda: len(self.messages.get(channel_id, [])) >= count
-            )
+        await self.until(lambda: len(self.messages.get(channel_id, [])) >= count, timeout)
         return self.posted(channel_id)
+
+    async def until(self, predicate: Callable[[], object], timeout: float = 20.0) -> None:
+        """Wait until `predicate()` holds, checked each time the fake's state changes.
+
+        The fake changes on every request it answers and every gateway frame it receives,
+        so this wakes on what the bot did, never on a timer.
+        """
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: bool(predicate()))
+
+    async def _touch(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def wait_until_connected(self, timeout: float = 20.0) -> None:
         async with asyncio.timeout(timeout):
@@ -254,10 +344,15 @@ class FakeDiscord:
             if not ws.closed:
                 await ws.send_str(frame)
 
-    async def remove_from_guild(self, guild_id: str) -> None:
-        """The bot was kicked or the guild deleted: GUILD_DELETE without `unavailable`."""
+    async def remove_from_guild(self, guild_id: str, *, announce: bool = True) -> None:
+        """The bot was kicked or the guild deleted: GUILD_DELETE without `unavailable`.
+
+        From now on its channels answer Missing Access. `announce=False`: the bot does not
+        hear of it (it was offline), so only a refused post can tell it.
+        """
         self.guilds.pop(guild_id, None)
-        await self.dispatch("GUILD_DELETE", {"id": guild_id})
+        if announce:
+            await self.dispatch("GUILD_DELETE", {"id": guild_id})
 
     async def rejoin_guild(self, guild_id: str, *channel_ids: str) -> None:
         self.add_guild(guild_id, *channel_ids)
@@ -267,10 +362,16 @@ class FakeDiscord:
         del payload["unavailable"]
         await self.dispatch("GUILD_CREATE", payload)
 
-    async def delete_channel(self, guild_id: str, channel_id: str) -> None:
+    async def delete_channel(
+        self, guild_id: str, channel_id: str, *, announce: bool = True
+    ) -> None:
+        """The channel is deleted: Unknown Channel from now on; CHANNEL_DELETE if `announce`."""
         guild = self.guilds.get(guild_id)
         if guild is not None:
             guild["channels"] = [c for c in guild["channels"] if c["id"] != channel_id]
+        self._deleted_channels.add(channel_id)
+        if not announce:
+            return
         await self.dispatch(
             "CHANNEL_DELETE",
             {"id": channel_id, "type": 0, "guild_id": guild_id, "name": "gone", "position": 0},
@@ -448,20 +549,46 @@ class FakeDiscord:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode(errors="replace")
-        self.requests.append(
-            Recorded(request.method, path, body, dict(request.headers), time.monotonic())
-        )
+        recorded = Recorded(request.method, path, body, dict(request.headers), time.monotonic())
+        self.requests.append(recorded)
+        try:
+            response = await self._answer(request, path, body)
+        finally:
+            await self._touch()
+        recorded.status = response.status
+        if 400 <= response.status < 500 and response.status != 429:
+            self.refused.append((recorded, _json_body(response)))
+        return response
+
+    async def _answer(self, request: web.Request, path: str, body: Any) -> web.Response:
+        allowance = self._take_allowance(request.method, path)
+        if allowance.retry_after is not None:
+            self.rate_limited.append(self.requests[-1])
+            return _rate_limited(allowance)
         fault = self._take_fault(request.method, path)
         if fault is not None and not fault.lost_response:
-            return self._fault_response(fault)
+            return _with_rate_headers(self._fault_response(fault), allowance)
         for method, rx, handler in self._routes:
             if method == request.method and (m := rx.fullmatch(path)):
                 groups = m.groupdict()
                 if handler in (FakeDiscord._callback, FakeDiscord._history):
                     groups["request_query"] = request.query
                 response = await handler(self, body, **groups)
-                return self._fault_response(fault) if fault is not None else response
+                if fault is not None:
+                    response = self._fault_response(fault)
+                return _with_rate_headers(response, allowance)
         return json_response({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _take_allowance(self, method: str, path: str) -> Allowance:
+        """The request's place in its bucket: messages per channel, else a roomy default."""
+        if method == "POST" and (m := _CHANNEL_MESSAGES.fullmatch(path)):
+            limit, window = self.message_rate
+            bucket = _bucket_name("POST /channels/{id}/messages")
+            return self._buckets.take(bucket, m["channel_id"], limit, window)
+        major = _MAJOR.search(path)
+        bucket = _bucket_name(f"{method} {_NUMBERS.sub('{id}', path)}")
+        limit, window = DEFAULT_RATE
+        return self._buckets.take(bucket, major.group(0) if major else "", limit, window)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self._faults:
@@ -471,6 +598,7 @@ class FakeDiscord:
         return None
 
     def _fault_response(self, fault: Fault) -> web.Response:
+        """What a test asked for; a 429 here brings its own rate-limit headers."""
         if fault.status == 429:
             headers = {
                 "Retry-After": str(max(1, round(fault.retry_after))),
@@ -540,9 +668,9 @@ class FakeDiscord:
         )
 
     async def _sync(self, body: Any, guild_id: str | None = None, app_id: str = "") -> web.Response:
-        problems = [p for cmd in body or [] for p in _command_problems(cmd)]
-        if problems:
-            return _form_error(problems)
+        errors = command_errors(list(body or []))
+        if errors:
+            return json_response(form_error_body(errors), status=400)
         stored = []
         for cmd in body or []:
             stored.append(
@@ -569,22 +697,24 @@ class FakeDiscord:
 
     async def _create_message(self, body: Any, channel_id: str) -> web.Response:
         body = body or {}
-        problems = _message_problems(body)
+        refused = self.access_refused(channel_id)
+        if refused is not None:
+            return json_response(refused[1], status=refused[0])
+        errors = message_errors(body)
+        if errors:
+            return json_response(form_error_body(errors), status=400)
+        if is_empty_message(body):
+            return json_response(EMPTY_MESSAGE, status=400)
         nonce = body.get("nonce")
-        if nonce is not None and len(str(nonce)) > 25:
-            problems.append("nonce: must be 25 or fewer in length")
-        if problems:
-            return _form_error(problems)
         if nonce is not None and body.get("enforce_nonce"):
             earlier = self._nonces.get((channel_id, str(nonce)))
-            if earlier is not None:
-                return json_response(earlier)
+            if earlier is not None and self.clock() - earlier[0] < self.nonce_memory:
+                return json_response(earlier[1])
         message = self._message(channel_id, body)
-        if nonce is not None and self.remember_nonces:
-            self._nonces[(channel_id, str(nonce))] = message
-        async with self._message_event:
-            self.messages.setdefault(channel_id, []).append(message)
-            self._message_event.notify_all()
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (self.clock(), message)
+        self.messages.setdefault(channel_id, []).append(message)
+        await self._touch()
         return json_response(message)
 
     async def _history(self, body: Any, channel_id: str, request_query: Any = None) -> web.Response:
@@ -594,12 +724,16 @@ class FakeDiscord:
         but never the nonce.
         """
         query = request_query or {}
+        refused = self.access_refused(channel_id)
+        if refused is not None:
+            return json_response(refused[1], status=refused[0])
         try:
             limit = int(query.get("limit", 50))
         except ValueError:
             limit = 0
         if not 1 <= limit <= 100:
-            return _form_error(["limit: must be between 1 and 100"])
+            error = FormError("limit", "NUMBER_TYPE_MAX", "Must be between 1 and 100.")
+            return json_response(form_error_body([error]), status=400)
         newest_first = list(reversed(self.messages.get(channel_id, [])))
         if "before" in query:
             newest_first = [m for m in newest_first if int(m["id"]) < int(query["before"])]
@@ -634,19 +768,19 @@ class FakeDiscord:
         request_query = request_query or {}
         interaction = self.interactions.get(interaction_id)
         if interaction is None or interaction.token != token:
-            return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
+            return json_response(UNKNOWN_INTERACTION, status=404)
         if time.monotonic() - interaction.sent_at > self.response_deadline:
             interaction.late = True
-            return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
+            return json_response(UNKNOWN_INTERACTION, status=404)
         if interaction.callbacks:
             return json_response(
                 {"message": "Interaction has already been acknowledged.", "code": 40060},
                 status=400,
             )
-        problems = _message_problems((body or {}).get("data") or {})
-        if problems:
-            return _form_error(problems)
         body = body or {}
+        refusal = _callback_refusal(body)
+        if refusal is not None:
+            return refusal
         interaction.callbacks.append(body)
         interaction.answered.set()
         if request_query.get("with_response") not in ("1", "true", "True"):
@@ -671,22 +805,25 @@ class FakeDiscord:
 
     async def _followup(self, body: Any, app_id: str, token: str) -> web.Response:
         interaction = self._by_token(token)
-        if interaction is None:
-            return json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
-        problems = _message_problems(body or {})
-        if problems:
-            return _form_error(problems)
+        # Until the interaction has its first response, its webhook does not exist yet.
+        if interaction is None or not interaction.callbacks:
+            return json_response(UNKNOWN_WEBHOOK, status=404)
+        errors = message_errors(body or {})
+        if errors:
+            return json_response(form_error_body(errors), status=400)
+        if is_empty_message(body or {}):
+            return json_response(EMPTY_MESSAGE, status=400)
         interaction.followups.append(body or {})
         interaction.followed_up.set()
         return json_response(self._message("0", body or {}))
 
     async def _edit_original(self, body: Any, app_id: str, token: str) -> web.Response:
         interaction = self._by_token(token)
-        if interaction is None:
-            return json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
-        problems = _message_problems(body or {})
-        if problems:
-            return _form_error(problems)
+        if interaction is None or not interaction.callbacks:
+            return json_response(UNKNOWN_WEBHOOK, status=404)
+        errors = message_errors(body or {})
+        if errors:
+            return json_response(form_error_body(errors), status=400)
         interaction.edits.append(body or {})
         interaction.followed_up.set()
         return json_response(self._message("0", body or {}))
@@ -788,8 +925,10 @@ class FakeDiscord:
                     await ws.send_str(
                         json.dumps({"op": 0, "t": "RESUMED", "s": self._seq, "d": {}})
                     )
+                await self._touch()
         finally:
             self._sockets.remove(ws)
+            await self._touch()
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
@@ -825,8 +964,8 @@ class FakeDiscord:
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
 
     async def disconnect_all(self) -> None:
         """Close every gateway session (the bot should reconnect)."""
@@ -846,71 +985,69 @@ def _walk(options: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _walk(opt.get("options") or [])
 
 
-def _form_error(problems: list[str]) -> web.Response:
+def _json_body(response: web.Response) -> Any:
+    raw = response.body
+    if not isinstance(raw, bytes | bytearray) or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def _callback_refusal(body: dict[str, Any]) -> web.Response | None:
+    """Discord's rules for an interaction's first response, by its type."""
+    kind = body.get("type")
+    data = body.get("data") or {}
+    if kind == 8:  # autocomplete choices
+        errors = autocomplete_errors(data)
+    elif kind in (4, 7):  # a message (or the update of the clicked one)
+        errors = [FormError(f"data.{e.path}", e.code, e.message) for e in message_errors(data)]
+        if not errors and kind == 4 and is_empty_message(data):
+            return json_response(EMPTY_MESSAGE, status=400)
+    else:  # 5 and 6 defer; 1 is pong
+        errors = []
+    return json_response(form_error_body(errors), status=400) if errors else None
+
+
+_CHANNEL_MESSAGES = re.compile(r"/channels/(?P<channel_id>\d+)/messages")
+# A route's top-level resource: its bucket is counted per channel, guild or webhook.
+_MAJOR = re.compile(r"/(?:channels|guilds)/\d+|/(?:webhooks|interactions)/\d+/[^/]+")
+_NUMBERS = re.compile(r"\d+")
+
+
+def _bucket_name(route: str) -> str:
+    """An opaque hash for a route, as Discord's X-RateLimit-Bucket is."""
+    return hashlib.sha1(route.encode()).hexdigest()[:16]
+
+
+def _rate_headers(allowance: Allowance) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(allowance.limit),
+        "X-RateLimit-Remaining": str(allowance.remaining),
+        "X-RateLimit-Reset": f"{time.time() + allowance.reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{allowance.reset_after:.3f}",
+        "X-RateLimit-Bucket": allowance.bucket,
+    }
+
+
+def _with_rate_headers(response: web.Response, allowance: Allowance) -> web.Response:
+    if "X-RateLimit-Bucket" not in response.headers:  # a 429 a test asked for has its own
+        response.headers.update(_rate_headers(allowance))
+    return response
+
+
+def _rate_limited(allowance: Allowance) -> web.Response:
+    """Discord's 429. discord.py waits `retry_after` and retries only when the answer has a
+    `Via` header and a JSON body; without `Via` it takes the 429 for a Cloudflare ban."""
+    retry_after = allowance.retry_after or 0.0
     return json_response(
-        {"message": "Invalid Form Body", "code": 50035, "errors": {"_problems": problems}},
-        status=400,
+        {"message": "You are being rate limited.", "retry_after": retry_after, "global": False},
+        status=429,
+        headers={
+            **_rate_headers(allowance),
+            "Retry-After": str(math.ceil(retry_after)),
+            "X-RateLimit-Scope": "user",
+            "Via": "1.1 google",
+        },
     )
-
-
-def _command_problems(cmd: dict[str, Any]) -> list[str]:
-    problems = []
-    if len(cmd.get("description") or "") > 100:
-        problems.append(f"{cmd.get('name')}: description longer than 100")
-    if not re.fullmatch(r"[-_\w]{1,32}", cmd.get("name") or ""):
-        problems.append(f"{cmd.get('name')!r}: invalid name")
-    for opt in cmd.get("options") or []:
-        problems += _command_problems(opt)
-    if len(cmd.get("options") or []) > 25:
-        problems.append(f"{cmd.get('name')}: more than 25 options")
-    return problems
-
-
-def _message_problems(body: dict[str, Any]) -> list[str]:
-    """Discord's documented message limits; a 400 here is never fixed by retrying."""
-    problems = []
-    if len(body.get("content") or "") > 2000:
-        problems.append("content: longer than 2000")
-    embeds = body.get("embeds") or []
-    if len(embeds) > 10:
-        problems.append("embeds: more than 10")
-    total = 0
-    for embed in embeds:
-        title = embed.get("title") or ""
-        description = embed.get("description") or ""
-        fields = embed.get("fields") or []
-        footer = (embed.get("footer") or {}).get("text") or ""
-        author = (embed.get("author") or {}).get("name") or ""
-        if len(title) > 256:
-            problems.append("embed title: longer than 256")
-        if len(description) > 4096:
-            problems.append("embed description: longer than 4096")
-        if len(fields) > 25:
-            problems.append("embed fields: more than 25")
-        if len(footer) > 2048:
-            problems.append("embed footer: longer than 2048")
-        for f in fields:
-            if len(f.get("name") or "") > 256 or len(f.get("value") or "") > 1024:
-                problems.append("embed field: name over 256 or value over 1024")
-        for key in ("url",):
-            url = embed.get(key)
-            if url is not None and not re.match(r"https?://", url):
-                problems.append(f"embed {key}: Scheme {url!r} is not supported")
-        for key in ("thumbnail", "image"):
-            url = (embed.get(key) or {}).get("url")
-            if url is not None and not re.match(r"https?://|attachment://", url):
-                problems.append(f"embed {key}.url: Scheme {url!r} is not supported")
-        total += len(title) + len(description) + len(footer) + len(author)
-        total += sum(len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
-    if total > 6000:
-        problems.append("embeds: more than 6000 characters in all")
-    rows = body.get("components") or []
-    if len(rows) > 5:
-        problems.append("components: more than 5 rows")
-    for row in rows:
-        for comp in row.get("components") or []:
-            if len(comp.get("custom_id") or "") > 100:
-                problems.append("custom_id: longer than 100")
-            if len(comp.get("label") or "") > 80:
-                problems.append("button label: longer than 80")
-    return problems
