@@ -42,6 +42,7 @@ from aiohttp import web
 
 from tests.support.slack_limits import (
     ACK_DEADLINE,
+    MAX_VIEW_BLOCKS,
     METHOD_TIERS,
     POST_PER_CHANNEL,
     RESPONSE_URL_LIFETIME,
@@ -368,6 +369,15 @@ class FakeSlack:
         return {"ok": True, "user": {"id": user, "is_admin": admin, "is_owner": False}}
 
     async def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = list(view.get("blocks") or [])
+        problems = block_problems(blocks, MAX_VIEW_BLOCKS, "/view")
+        if problems:  # Slack's answer to a view it refuses
+            return {**_invalid_blocks(problems), "error": "invalid_arguments"}
         return {"ok": True, "view": {"id": "V1"}}
 
     # -- response_url ---------------------------------------------------------------------

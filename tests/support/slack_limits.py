@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_BLOCKS = 50  # blocks in one message
+MAX_VIEW_BLOCKS = 100  # blocks in a Home tab or modal view
 SECTION_TEXT = 3000
 SECTION_FIELDS = 10
 SECTION_FIELD_TEXT = 2000
@@ -108,13 +109,16 @@ def units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def block_problems(blocks: list[Any]) -> list[str]:
-    """Every limit the blocks break, worded as Slack words them, with its JSON pointer."""
+def block_problems(blocks: list[Any], most: int = MAX_BLOCKS, at: str = "") -> list[str]:
+    """Every limit the blocks break, worded as Slack words them, with its JSON pointer.
+
+    `most` blocks at most (a view takes 100), under the pointer prefix `at` (`/view`).
+    """
     problems: list[str] = []
-    if len(blocks) > MAX_BLOCKS:
-        problems.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    if len(blocks) > most:
+        problems.append(f"no more than {most} items allowed [json-pointer:{at}/blocks]")
     for n, block in enumerate(blocks):
-        where = f"/blocks/{n}"
+        where = f"{at}/blocks/{n}"
         if not isinstance(block, dict):
             problems.append(f"expected object [json-pointer:{where}]")
             continue

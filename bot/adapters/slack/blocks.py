@@ -22,6 +22,10 @@ METADATA_EVENT = "newsbot_alert"
 UNSUBSCRIBE_ACTION = "newsbot_unsubscribe"  # action_id prefix; one button per topic
 MAX_BUTTONS = 5  # more topics stay reachable through /news unsubscribe
 TITLE_LIMIT = 250  # a headline, not an essay: keeps room for the summary in one section
+SOURCE_LIMIT = 200  # a source's name, escaped
+# A linked headline longer than this (a feed's link of thousands of characters) is shown
+# without its link, so the headline and summary still fit in one section's 3,000.
+LINKED_LIMIT = 1500
 # The story's image sits as an accessory on the alert's first block; Slack's refusals name
 # what they refuse by a JSON pointer, so this one says "the image" (see errors.py).
 IMAGE_POINTER = "/blocks/0/accessory"
@@ -104,8 +108,14 @@ def _context(*texts: str) -> Block:
 
 
 def _headline(alert: Alert) -> str:
-    title = mrkdwn.cut(alert.title.strip() or alert.link, TITLE_LIMIT)
-    return f"*{mrkdwn.link(alert.link, title)}*"
+    return f"*{_linked(alert.link, alert.title.strip() or alert.link)}*"
+
+
+def _linked(url: str, title: str) -> str:
+    """The title, linked to `url` unless the link alone would crowd out the text."""
+    title = mrkdwn.cut(title, TITLE_LIMIT)
+    linked = mrkdwn.link(url, title)
+    return linked if mrkdwn.units(linked) <= LINKED_LIMIT else mrkdwn.escape(title)
 
 
 def _body(alert: Alert, headline: str) -> str:
@@ -121,9 +131,10 @@ def _body(alert: Alert, headline: str) -> str:
 
 
 def _topics_line(alert: Alert) -> str:
+    """The topics as escaped mrkdwn for a context element ("" when there are none)."""
     if not alert.topics:
         return ""
-    return mrkdwn.cut("Topics: " + ", ".join(alert.topics), mrkdwn.TEXT_OBJECT_LIMIT)
+    return mrkdwn.escaped("Topics: " + ", ".join(alert.topics), mrkdwn.TEXT_OBJECT_LIMIT)
 
 
 def _alert(alert: Alert, accessory: Block | None) -> list[Block]:
@@ -131,12 +142,12 @@ def _alert(alert: Alert, accessory: Block | None) -> list[Block]:
     if accessory is not None:
         main["accessory"] = accessory
     blocks = [main]
-    source = mrkdwn.escape(mrkdwn.cut(alert.source, 200))
-    info = [f"{source} · {mrkdwn.date(alert.published)}", mrkdwn.escape(_topics_line(alert))]
+    source = mrkdwn.escaped(alert.source, SOURCE_LIMIT)
+    info = [f"{source} · {mrkdwn.date(alert.published)}", _topics_line(alert)]
     also = alert.extra.get("also_reported_by", "").strip()
     if also:
-        line = mrkdwn.cut(f"Also reported by: {also}", mrkdwn.TEXT_OBJECT_LIMIT)
-        info.append(mrkdwn.escape(line))
+        # Other feeds' names: any of them may be full of `&<>`, so measured escaped.
+        info.append(mrkdwn.escaped(f"Also reported by: {also}", mrkdwn.TEXT_OBJECT_LIMIT))
     blocks.append(_context(*info))
     buttons = [_unsubscribe_button(n, topic) for n, topic in enumerate(alert.topics[:MAX_BUTTONS])]
     if buttons:
@@ -174,15 +185,17 @@ def _digest(alert: Alert) -> list[Block]:
     items = digest_items(alert)
     room = mrkdwn.BLOCK_LIMIT - 2  # the headline and the closing context
     for item in items[:room]:
-        linked = mrkdwn.link(item.link, mrkdwn.cut(item.title, TITLE_LIMIT))
-        about = mrkdwn.cut(f"{item.source} · {', '.join(item.topics)}", mrkdwn.TEXT_OBJECT_LIMIT)
-        blocks.append(_section(f"{linked}\n{mrkdwn.escape(about)}"))
+        linked = _linked(item.link, item.title)
+        # What is left of the section's 3,000 once the headline is in, measured escaped.
+        left = min(mrkdwn.TEXT_OBJECT_LIMIT, mrkdwn.SECTION_LIMIT - mrkdwn.units(linked) - 1)
+        about = mrkdwn.escaped(f"{item.source} · {', '.join(item.topics)}", left)
+        blocks.append(_section(f"{linked}\n{about}" if about else linked))
     if not items:  # an older or foreign digest: its plain-text list is all there is
         lines = [line for line in alert.summary.splitlines() if line.strip()]
         for line in lines[:room]:
             render = lambda s: mrkdwn.emphasise(s, alert.matched)  # noqa: E731
             blocks.append(_section(mrkdwn.fit_rendered(line, render, mrkdwn.SECTION_LIMIT)))
-    info = [mrkdwn.escape(mrkdwn.cut(alert.source, 200)), mrkdwn.escape(_topics_line(alert))]
+    info = [mrkdwn.escaped(alert.source, SOURCE_LIMIT), _topics_line(alert)]
     blocks.append(_context(*info))
     return blocks
 
@@ -195,7 +208,7 @@ def _fallback(alert: Alert) -> str:
         parts.append(mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT)))
         topics = _topics_line(alert)
         if topics:
-            parts.append(f"({mrkdwn.escape(topics)})")
+            parts.append(f"({topics})")
         url = mrkdwn.safe_url(alert.link)
         if url:
             parts.append(url)

@@ -10,6 +10,10 @@ from bot.adapters.slack.blocks import Block
 from bot.core.commands.feeds import health
 from bot.core.models import Channel, Feed, Subscription
 
+QUERY_LIMIT = 1500  # a subscription's query on the Home tab, escaped
+REASON_LIMIT = 500
+URL_LIMIT = 2000  # a feed's link on the Home tab; with its name and state under 3,000
+
 
 def home_view(
     user_id: str,
@@ -37,9 +41,10 @@ def home_view(
     for channel, channel_subs in by_channel.items():
         lines = [f"<#{channel}>" if _is_channel_id(channel) else mrkdwn.escape(channel)]
         for sub in channel_subs:
-            line = f"• #{sub.id}  {mrkdwn.escape(sub.query)}"
+            # Measured escaped, so one line always fits in a section's 3,000.
+            line = f"• #{sub.id}  {mrkdwn.escaped(sub.query, QUERY_LIMIT)}"
             if sub.paused_reason:
-                line += f"  _(paused: {mrkdwn.escape(sub.paused_reason)})_"
+                line += f"  _(paused: {mrkdwn.escaped(sub.paused_reason, REASON_LIMIT)})_"
             lines.append(line)
         blocks.extend(_sections(lines))
     blocks.append({"type": "divider"})
@@ -62,15 +67,16 @@ def _is_channel_id(value: str) -> bool:
 
 
 def _feed_line(feed: Feed) -> str:
-    name = mrkdwn.escape(mrkdwn.cut(feed.title or feed.url, 120))
+    name = mrkdwn.escaped(feed.title or feed.url, 120)
     url = mrkdwn.safe_url(feed.url)
-    label = f"<{url}|{name}>" if url else name
+    # A link of thousands of characters would not fit in a section: the name alone then.
+    label = f"<{url}|{name}>" if url and mrkdwn.units(url) <= URL_LIMIT else name
     icon = ":white_check_mark:"
     if feed.paused:
         icon = ":double_vertical_bar:"
     elif feed.failures:
         icon = ":warning:"
-    state = mrkdwn.escape(mrkdwn.cut(health(feed), 500))
+    state = mrkdwn.escaped(health(feed), 500)
     return f"{icon} {label} — {state}"
 
 
@@ -92,7 +98,7 @@ def _sections(lines: Sequence[str]) -> list[Block]:
         if chunk and used + size > mrkdwn.SECTION_LIMIT:
             out.append(_section("\n".join(chunk)))
             chunk, used = [], 0
-        chunk.append(line[: mrkdwn.SECTION_LIMIT])
+        chunk.append(line)  # every line is far below the limit (see home_view)
         used += size
     if chunk:
         out.append(_section("\n".join(chunk)))

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 from bot.core.summary import emphasised_segments, fit, text_length
 
 SECTION_LIMIT = 3000  # characters of one section's text (Block Kit reference)
-TEXT_OBJECT_LIMIT = 2000  # a context element's text; stricter than needed, never refused
+# A context element's text, measured escaped; Slack allows 3,000 (a text object's limit),
+# this leaves room for what one line should ever need.
+TEXT_OBJECT_LIMIT = 2000
 BUTTON_TEXT_LIMIT = 75
 BLOCK_LIMIT = 50  # blocks per message
 HOME_BLOCK_LIMIT = 100  # blocks per App Home view
@@ -41,6 +43,16 @@ def unescape(text: str) -> str:
 def cut(text: str, limit: int) -> str:
     """Plain `text` in at most `limit` units, cut at a word with an ellipsis when too long."""
     return fit(text, limit)
+
+
+def escaped(text: str, limit: int) -> str:
+    """`text` escaped, in at most `limit` units once escaped (cut at a word with "…").
+
+    The limit holds for what Slack receives, so it is measured after escaping: 2,000
+    characters of `&` are 10,000 escaped. The plain text is cut, never the escaped one,
+    so no `&amp;` is split.
+    """
+    return fit_rendered(text, escape, limit)
 
 
 def safe_url(url: str) -> str | None:
