@@ -198,3 +198,19 @@ async def test_a_manager_adding_a_feed_on_this_machine_is_told_why_not(
         assert not feed_server.hits("/internal.rss")
         listing = await fake_discord.slash("/news feed list", guild_id=GUILD, channel_id=CHANNEL)
         assert "internal.rss" not in listing.text
+
+
+async def test_a_core_command_discord_would_refuse_is_left_out_not_the_whole_sync(
+    tmp_path: Path, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def stats(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+        return Reply("stats")
+
+    # Discord refuses a command name with capitals (400), and with it the whole bulk sync.
+    monkeypatch.setitem(REGISTRY, "Stats", Command("Stats", "Stats", "Counts", stats))
+    async with running_bot(fake_discord, tmp_path):
+        assert [r for r, _ in fake_discord.refused] == []
+        [news] = fake_discord.commands[None]
+        names = {o["name"] for o in news["options"]}
+        assert "Stats" not in names
+        assert {"subscribe", "resume", "status"} <= names

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from bot.adapters.discord import message_nonce
+import pytest
+
+from bot.adapters.discord import DiscordNotifier, message_nonce
 from bot.adapters.discord.render import embed_length, render_alert
 from bot.core.digest import build_digest
 from bot.core.models import Alert, Channel
+from tests.support.discord_bot import rest_client
+from tests.support.fake_discord import FakeDiscord
 
 CHANNEL = Channel("discord", "800000000000000001", "810000000000000001")
 WHEN = datetime(2021, 12, 27, 14, 10, tzinfo=UTC)
@@ -120,3 +125,42 @@ def test_other_outlets_of_the_same_story_are_named() -> None:
     data = render_alert(alert(extra={"also_reported_by": "Reuters, AP, The *Times*"})).embed
     fields = {f["name"]: f["value"] for f in data.to_dict()["fields"]}
     assert fields["Also reported by"] == "Reuters, AP, The \\*Times\\*"
+
+
+HOSTILE = {
+    "blank outlets": alert(extra={"also_reported_by": " ,  , "}),
+    "blank source": alert(source="   "),
+    "blank topics": alert(topics=(" ",), matched=("",)),
+    "many topics": alert(topics=tuple(f"topic {i}" for i in range(30))),
+    "oversized": alert(
+        title="T" * 1000,
+        summary=("word " * 3000).strip(),
+        topics=tuple(f"topic{i}" for i in range(300)),
+        matched=tuple(f"w{i}" for i in range(300)),
+        extra={"also_reported_by": ", ".join(f"Outlet {i}" for i in range(500))},
+    ),
+    "many mentions": alert(mentions=tuple(str(700000000000000000 + i) for i in range(200))),
+    "empty notice": alert(kind="notice", title="", summary="", topics=(), matched=()),
+    "blank digest": build_digest(CHANNEL, [alert(source=" ", topics=(" ",))], "hourly digest"),
+}
+
+
+@pytest.mark.parametrize("hostile", HOSTILE.values(), ids=HOSTILE.keys())
+async def test_discord_accepts_every_alert_the_bot_renders(
+    fake_discord: FakeDiscord, hostile: Alert
+) -> None:
+    """At the wire, against a fake that refuses what Discord refuses (blank fields, too
+    many buttons, sizes): every alert, however odd its feed, is posted."""
+
+    async def every_topic(channel: Channel) -> Mapping[str, int]:
+        return {topic: n for n, topic in enumerate(hostile.topics, start=1)}
+
+    async with rest_client(fake_discord) as client:
+        result = await DiscordNotifier(client, lookup=every_topic).send(hostile)
+    assert fake_discord.refused == []
+    [message] = fake_discord.posted(CHANNEL.channel)
+    assert message["id"] == result.remote_id
+    for field in message["embeds"][0].get("fields", []):
+        assert field["name"].strip()
+        assert field["value"].strip()
+    assert message["embeds"][0]["footer"]["text"].strip()

@@ -9,6 +9,9 @@ import itertools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import discord
+
+from bot.adapters.discord.adapter import configure_endpoints, make_client
 from bot.config import load_settings
 from bot.runtime import run_bot
 from tests.support.fake_discord import FakeDiscord
@@ -50,6 +53,19 @@ async def running_bot(
         stop.set()
         async with asyncio.timeout(20):
             await asyncio.gather(task, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def rest_client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
+    """A discord.py client logged in to the fake over REST only (no gateway session)."""
+    configure_endpoints(fake.api_base, fake.gateway_url)
+    client = make_client(1)
+    try:
+        await client.login("fake-token")
+        yield client
+    finally:
+        await client.close()
+        configure_endpoints(None, None)
 
 
 async def eventually(predicate: Callable[[], object], timeout: float = 20.0) -> None:

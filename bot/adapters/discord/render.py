@@ -3,7 +3,9 @@
 Every documented limit is respected here, so Discord never refuses an alert for its size
 (a 400 "Invalid Form Body" is not fixed by any retry): title 256, description 4096,
 field name 256 and value 1024, footer 2048, 25 fields, 6000 characters over the message,
-2000 characters of content, custom ids 100, button labels 80, 5 buttons per row.
+2000 characters of content, custom ids 100, button labels 80, 5 buttons per row. Discord
+also refuses a field or a footer whose text is empty or blank, so a field with nothing to
+say is left out and a blank source falls back to newsbot's name.
 The buttons' custom ids also carry the alert's key (alert_key), which is how a resend finds
 an earlier post of the same alert in the channel's history (history.py).
 """
@@ -140,27 +142,29 @@ def _story(alert: Alert) -> discord.Embed:
     )
     if image := web_url(alert.image):
         embed.set_thumbnail(url=image)
-    if alert.topics:
-        embed.add_field(
-            name="Matched topics",
-            value=cut(", ".join(alert.topics), FIELD_VALUE_LIMIT),
-            inline=True,
-        )
-    if alert.matched:
-        embed.add_field(
-            name="Matched words",
-            value=cut(", ".join(alert.matched), FIELD_VALUE_LIMIT),
-            inline=True,
-        )
+    _add_field(embed, "Matched topics", _listed(alert.topics), inline=True)
+    _add_field(embed, "Matched words", _listed(alert.matched), inline=True)
     also = alert.extra.get("also_reported_by")
     if also:
-        embed.add_field(
-            name="Also reported by",
-            value=cut(_also_reported(also), FIELD_VALUE_LIMIT),
-            inline=False,
-        )
-    embed.set_footer(text=cut(alert.source or "newsbot", FOOTER_LIMIT))
+        _add_field(embed, "Also reported by", _also_reported(also), inline=False)
+    embed.set_footer(text=_footer(alert.source, "newsbot"))
     return embed
+
+
+def _add_field(embed: discord.Embed, name: str, value: str, *, inline: bool) -> None:
+    """A field within Discord's limits, or none: an empty or blank value is refused."""
+    value = cut(value.strip(), FIELD_VALUE_LIMIT)
+    if value:
+        embed.add_field(name=name, value=value, inline=inline)
+
+
+def _listed(items: tuple[str, ...]) -> str:
+    return ", ".join(i.strip() for i in items if i.strip())
+
+
+def _footer(source: str | None, fallback: str) -> str:
+    """The footer text; Discord refuses a blank one."""
+    return cut((source or "").strip() or fallback, FOOTER_LIMIT)
 
 
 def _also_reported(raw: str) -> str:
@@ -205,11 +209,8 @@ def _digest(alert: Alert) -> discord.Embed:
         colour=COLOUR_DIGEST,
         timestamp=alert.published,
     )
-    if alert.topics:
-        embed.add_field(
-            name="Matched topics", value=cut(", ".join(alert.topics), FIELD_VALUE_LIMIT)
-        )
-    embed.set_footer(text=cut(alert.source or "newsbot digest", FOOTER_LIMIT))
+    _add_field(embed, "Matched topics", _listed(alert.topics), inline=True)
+    embed.set_footer(text=_footer(alert.source, "newsbot digest"))
     return embed
 
 
