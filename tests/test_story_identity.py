@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.feed_server import FeedServer
@@ -59,11 +60,8 @@ async def test_the_seen_set_is_bounded_but_keeps_every_id_still_in_the_feed(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     async def seen_ids() -> set[str]:
-        async with (
-            bot.store.db.reading() as conn,
-            conn.execute("SELECT story_id FROM stories WHERE feed_id = 1") as cur,
-        ):
-            return {r[0] for r in await cur.fetchall()}
+        seen = await bot.store.stories_seen_since(datetime(2000, 1, 1, tzinfo=UTC))
+        return {story.story_id for story, _ in seen if story.feed_id == 1}
 
     window = [nato(n) for n in range(6)]
     url = feed_server.serve("/wire.rss", rss_doc(*window))

@@ -1,0 +1,30 @@
+"""ChannelSettingsStore: each channel's digest and quiet hours."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
+from bot.core.ports import Store
+from tests.store_contract.builders import DESK, NEWS, at
+
+
+async def test_a_channel_has_no_settings_until_one_is_set(store: Store) -> None:
+    assert await store.channel_settings(NEWS) == ChannelSettings()
+
+
+async def test_digest_and_quiet_hours_are_kept_apart_and_per_channel(store: Store) -> None:
+    daily = DigestSchedule("daily", time(8, 30), "Europe/Berlin")
+    quiet = QuietHours(time(22, 0), time(7, 15), "America/New_York")
+    await store.set_digest(NEWS, daily, at(0))
+    await store.set_quiet(NEWS, quiet, at(1))
+    assert await store.channel_settings(NEWS) == ChannelSettings(daily, quiet)
+    assert await store.channel_settings(DESK) == ChannelSettings()
+    await store.set_digest(NEWS, DigestSchedule("hourly"), at(2))
+    assert await store.channel_settings(NEWS) == ChannelSettings(DigestSchedule("hourly"), quiet)
+    await store.set_digest(NEWS, None, at(3))
+    assert await store.channel_settings(NEWS) == ChannelSettings(None, quiet)
+    await store.set_quiet(NEWS, None, at(4))
+    assert await store.channel_settings(NEWS) == ChannelSettings()
+    await store.set_quiet(DESK, quiet, at(5))
+    assert await store.channel_settings(DESK) == ChannelSettings(None, quiet)
