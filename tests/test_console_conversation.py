@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from aiohttp import web
 
 from tests.support.console import ConsoleBot
 from tests.support.feed_server import FeedServer, rss
+from tests.support.process import query_db
 
 LAVROV = (
     "lavrov-1",
@@ -68,41 +72,70 @@ async def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
         await bot.stop()
 
 
+def gated_feed(feed_server: FeedServer, path: str, subscribed: asyncio.Event, *bodies: str) -> str:
+    """Serve `path` only once `subscribed` is set, so no poll of the feed can find a story
+    before the subscription is made; the n-th answer is bodies[n], the last one repeated."""
+    answered: list[int] = []
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        await subscribed.wait()
+        body = bodies[min(len(answered), len(bodies) - 1)]
+        answered.append(len(answered))
+        return web.Response(body=body.encode(), content_type="application/rss+xml")
+
+    return feed_server.handle(path, answer)
+
+
 async def test_new_story_alerts_exactly_once_across_poll_cycles(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/world.rss", rss(SNOW))
+    subscribed = asyncio.Event()
+    # The first poll sees the feed as it was; every later one finds the story published.
+    url = gated_feed(feed_server, "/world.rss", subscribed, rss(SNOW), rss(LAVROV, SNOW))
     bot = await ConsoleBot.start(bot_env(tmp_path, [url]), tmp_path)
     try:
-        await bot.say("/news subscribe NATO")
-        # Let the first poll see the feed as it was, then publish the story.
-        while not feed_server.hits("/world.rss"):
-            assert await bot.read_nothing_for(0.2) is None
-        feed_server.serve("/world.rss", rss(LAVROV, SNOW))
+        assert await bot.say("/news subscribe NATO") == "Subscribed #1: NATO"
+        subscribed.set()
 
         alert = await bot.read_block()
         assert LAVROV[1] in alert
         assert "https://news.example/lavrov-1" in alert
         assert "Matched: NATO" in alert
 
-        polls = len(feed_server.hits("/world.rss"))
-        # Two more poll cycles of the unchanged feed: no second alert.
-        while len(feed_server.hits("/world.rss")) < polls + 2:
-            assert await bot.read_nothing_for(0.5) is None
-        assert await bot.read_nothing_for(0.5) is None
+        # The second answer brought the story; two more poll cycles of the unchanged feed
+        # are recorded once the fifth request has arrived.
+        await feed_server.wait_for_hits("/world.rss", 5)
     finally:
-        await bot.stop()
+        code, rest, log = await bot.stop_and_read_rest()
+    assert code == 0, log
+    assert rest == []  # all it wrote after the alert, up to its exit: no second alert
+    # Sent once, and nothing queued that a later run could still send.
+    assert query_db(tmp_path / "bot.db", "SELECT story_id, status FROM outbox") == [
+        ("lavrov-1", "sent")
+    ]
 
 
 async def test_stories_already_in_a_new_feed_do_not_flood(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/world.rss", rss(LAVROV))
-    env = bot_env(tmp_path, [url])
-    bot = await ConsoleBot.start(env, tmp_path)
+    subscribed = asyncio.Event()
+    url = gated_feed(feed_server, "/world.rss", subscribed, rss(LAVROV))
+    bot = await ConsoleBot.start(bot_env(tmp_path, [url]), tmp_path)
     try:
-        await bot.say("/news subscribe NATO")
-        while len(feed_server.hits("/world.rss")) < 2:
-            assert await bot.read_nothing_for(0.3) is None
+        assert await bot.say("/news subscribe NATO") == "Subscribed #1: NATO"
+        subscribed.set()
+        # The first answer (a story NATO matches) is recorded once the second is asked for.
+        await feed_server.wait_for_hits("/world.rss", 2)
     finally:
-        await bot.stop()
+        code, rest, log = await bot.stop_and_read_rest()
+    assert code == 0, log
+    assert rest == []
+    db = tmp_path / "bot.db"
+    # Recorded as seen, so no later poll alerts on it; and no alert queued for it.
+    assert query_db(db, "SELECT story_id FROM stories") == [("lavrov-1",)]
+    assert query_db(db, "SELECT COUNT(*) FROM outbox") == [(0,)]
+    # The poll that found it ran with the subscription in place: a test that polled
+    # before subscribing would pass here without testing anything.
+    [(created,)] = query_db(db, "SELECT created_at FROM subscriptions")
+    [(seen,)] = query_db(db, "SELECT first_seen_at FROM stories")
+    assert str(created) <= str(seen)

@@ -59,3 +59,20 @@ class ConsoleBot:
             self.proc.terminate()
         async with asyncio.timeout(10):
             return await self.proc.wait()
+
+    async def stop_and_read_rest(self) -> tuple[int, list[str], str]:
+        """Stop the bot as SIGTERM does; its exit code, every block it wrote after the last
+        one read, and its log.
+
+        Read to the end of its output after it exited, so the blocks are all it will ever
+        write: a test that finds no alert among them knows none can still come.
+        """
+        assert self.proc.stdout is not None
+        assert self.proc.stderr is not None
+        if self.proc.returncode is None:
+            self.proc.terminate()
+        async with asyncio.timeout(10):
+            out, err = await asyncio.gather(self.proc.stdout.read(), self.proc.stderr.read())
+            code = await self.proc.wait()
+        blocks = [block.strip("\n") for block in out.decode().split("\n\n") if block.strip()]
+        return code, blocks, err.decode()

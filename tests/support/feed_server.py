@@ -27,6 +27,7 @@ class FeedServer:
         self.requests: list[web.Request] = []
         self._runner: web.AppRunner | None = None
         self._released = asyncio.Event()
+        self._arrived = asyncio.Condition()
         self.port = 0
 
     def url(self, path: str) -> str:
@@ -65,8 +66,21 @@ class FeedServer:
     def hits(self, path: str) -> list[web.Request]:
         return [r for r in self.requests if r.path == path]
 
+    async def wait_for_hits(self, path: str, count: int, timeout: float = 20.0) -> None:
+        """Wait until `path` has been asked for `count` times in all.
+
+        Woken by each request as it arrives, not by polling. The watcher never asks for a
+        feed again while its refresh is running, and a refresh records the feed's stories
+        and queues its alerts before it ends: so once request n+1 has arrived, everything
+        the first n answers caused is in the bot's database.
+        """
+        async with asyncio.timeout(timeout), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.hits(path)) >= count)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request)
+        async with self._arrived:
+            self._arrived.notify_all()
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="no such feed")
@@ -86,9 +100,7 @@ class FeedServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])  # (host, port) of the site's socket
 
     async def stop(self) -> None:
         self._released.set()

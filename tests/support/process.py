@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import IO
 
@@ -31,3 +33,9 @@ async def start_newsbot(
         env={**os.environ, **env},
         cwd=cwd,
     )
+
+
+def query_db(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Rows from the bot's SQLite database, opened read-only beside the running bot."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return [tuple(row) for row in conn.execute(sql, params)]
