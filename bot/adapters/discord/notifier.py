@@ -36,6 +36,9 @@ from bot.core.ports import (
 log = logging.getLogger(__name__)
 
 NEEDED_PERMISSIONS = "View Channel, Send Messages and Embed Links"
+# Discord's code for a channel the bot cannot see at all: View Channel was taken away, or
+# the bot is no longer in the server (removed while offline, so no gateway event said so).
+MISSING_ACCESS = 50001
 # Reading the history is an extra request before a resend; if Discord is slow to answer
 # it, posting with the nonce beats holding up the channel's other alerts.
 HISTORY_TIMEOUT = 10.0
@@ -130,6 +133,12 @@ class DiscordNotifier:
         try:
             return await self.client.http.send_message(int(alert.channel.channel), params=params)
         except discord.Forbidden as exc:
+            if exc.code == MISSING_ACCESS:
+                raise PermanentSendError(
+                    f"Discord refused: the bot lacks permission to see this channel, or was "
+                    f"removed from its server while it was offline (it needs "
+                    f"{NEEDED_PERMISSIONS}): {exc.text or exc.status}"
+                ) from exc
             raise PermanentSendError(
                 f"Discord refused: the bot lacks permission in this channel (it needs "
                 f"{NEEDED_PERMISSIONS}): {exc.text or exc.status}"
