@@ -151,7 +151,7 @@ async def test_a_shard_count_above_one_connects_each_shard(
 
     monkeypatch.setattr(ShardedNewsbotClient, "before_identify_hook", identify_now)
     async with running_bot(fake_discord, tmp_path, discord_shard_count=2):
-        await eventually(lambda: len(fake_discord.identifies) == 2)
+        await fake_discord.until(lambda: len(fake_discord.identifies) == 2)
         assert sorted(i["shard"] for i in fake_discord.identifies) == [[0, 2], [1, 2]]
         assert fake_discord.identifies[0]["intents"] == 1  # guilds only: nothing privileged
 

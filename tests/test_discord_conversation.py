@@ -241,7 +241,7 @@ async def test_after_a_dropped_gateway_connection_the_bot_reconnects_and_answers
     async with running_bot(fake_discord, tmp_path):
         sessions = len(fake_discord.identifies)
         await fake_discord.disconnect_all()
-        await eventually(lambda: fake_discord.connections > sessions)
+        await fake_discord.until(lambda: fake_discord.connections > sessions)
         reply = await fake_discord.slash(
             "/news subscribe query=NATO", guild_id=GUILD, channel_id=CHANNEL
         )

@@ -43,11 +43,17 @@ async def running_bot(
     connected = len(fake.identifies)
     task = asyncio.create_task(run_bot(settings, stop=stop))
     try:
-        async with asyncio.timeout(20):
-            while len(fake.identifies) <= connected:
-                if task.done():
-                    task.result()  # start-up failed: raise its error here
-                await asyncio.sleep(0.02)
+        # Started once the bot identified on the gateway; or it stopped first, and its error
+        # is raised here.
+        identified = asyncio.create_task(fake.until(lambda: len(fake.identifies) > connected))
+        try:
+            await asyncio.wait({task, identified}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            identified.cancel()
+        if task.done():
+            task.result()
+            raise AssertionError("newsbot run returned before it connected to Discord")
+        await identified  # re-raises the fake's TimeoutError if the bot never identified
         yield task
     finally:
         stop.set()
