@@ -330,3 +330,23 @@ async def test_a_post_whose_answer_was_lost_is_found_and_not_posted_again(
         assert LAVROV[1] in post.text
     finally:
         await slack.close()
+
+
+async def test_many_alerts_for_one_channel_are_paced_below_slacks_rate(
+    fake_slack: FakeSlack, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed = LiveFeed(feed_server, "/world.rss", rss(SNOW))
+    slack = await Workspace.start(fake_slack, tmp_path, [feed.url])
+    try:
+        await slack.say("/news subscribe NATO")
+        await feed.fetched()
+        stories = [(f"nato-{n}", f"NATO story {n}", "NATO ministers meet.") for n in range(5)]
+        feed.serve(rss(*stories, SNOW))
+
+        await slack.logged("alert sent", count=5)
+        assert len(fake_slack.posts_in(NEWS)) == 5
+        # Slack allows a burst of three, then one a second: delivery's pacing kept below
+        # it, so Slack never had to answer 429.
+        assert fake_slack.rate_limited == []
+    finally:
+        await slack.close()

@@ -17,13 +17,15 @@ from tests.support.fake_slack import (
     APP_TOKEN,
     BOT_TOKEN,
     SIGNING_SECRET,
+    TEAM,
     FakeSlack,
     SlackSender,
+    event_body,
     slash_command_form,
 )
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import start_newsbot
-from tests.support.slack_workspace import LiveFeed
+from tests.support.slack_workspace import LiveFeed, LogEvents
 
 
 async def test_socket_mode_handles_a_slash_command_envelope(
@@ -53,6 +55,42 @@ async def test_socket_mode_handles_a_slash_command_envelope(
         assert reply["text"] == "Subscribed #1: NATO"
         assert [s.query for s in await app.store.all_subscriptions()] == ["NATO"]
     finally:
+        await app.close()
+
+
+async def test_socket_mode_acknowledges_events_in_time_so_slack_never_resends(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    adapter = SlackAdapter(
+        SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake_slack.api_url)
+    )
+    app = await build_app(settings, [adapter], feed_urls=[])
+    fake_slack.join("CNEWS")
+    log = LogEvents("bot")
+    try:
+        await adapter.start(app.deps)
+        form = slash_command_form(
+            "subscribe NATO",
+            user="UALICE",
+            channel="CNEWS",
+            response_url=fake_slack.response_url("s"),
+        )
+        command = await fake_slack.push_envelope("slash_commands", form)
+        await fake_slack.wait_for(lambda: fake_slack.responses_to("s"))
+        await fake_slack.wait_for(lambda: command not in fake_slack.unacked())
+        archive = {"type": "channel_archive", "channel": "CNEWS"}
+        envelope = await fake_slack.push_envelope("events_api", event_body(archive))
+        await log.wait("channel paused", channel=f"slack:{TEAM}/CNEWS")
+        assert envelope not in fake_slack.unacked()
+        [sub] = await app.store.all_subscriptions()
+        assert sub.paused_reason == "the channel was archived"
+        fake_slack.clock.advance(10)  # well past every deadline
+        await fake_slack.check_acks()
+        assert fake_slack.redelivered == []
+        assert fake_slack.ack_failures == []
+    finally:
+        log.close()
         await app.close()
 
 
