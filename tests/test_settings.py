@@ -30,7 +30,12 @@ def run_newsbot(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Comple
         ("NEWSBOT_POLL_INTERVAL", "0", "greater than or equal to 1"),
         ("NEWSBOT_POLL_INTERVAL", "soon", "valid integer"),
         ("LOG_FORMAT", "xml", "'text' or 'json'"),
-        ("DATABASE_URL", "mysql://db/newsbot", "sqlite:///PATH"),
+        (
+            "DATABASE_URL",
+            "mysql://db/newsbot",
+            "sqlite:///PATH (e.g. sqlite:///newsbot.db)"
+            " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+        ),
         ("SLACK_HTTP_PORT", "70000", "less than or equal to 65535"),
     ],
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import Channel
-from bot.store import UnsupportedDatabaseUrl, open_sqlite, open_store
+from bot.store import UnsupportedDatabaseUrl, check_database_url, open_sqlite, open_store
 from bot.store.database import load_migrations
 
 CHAN = Channel("console", "local", "news")
@@ -51,11 +51,33 @@ async def test_a_failing_migration_leaves_nothing_half_applied(
 
 
 @pytest.mark.parametrize(
-    "url", ["mysql://db/newsbot", "sqlite://relative.db", "sqlite:///", "newsbot.db", ""]
+    "url",
+    [
+        "mysql://db/newsbot",
+        "sqlite://relative.db",
+        "sqlite:///",
+        "newsbot.db",
+        "",
+        "postgresql://",
+        "postgres://",
+        "postgresql+asyncpg://db/newsbot",
+    ],
 )
 async def test_open_store_refuses_a_url_no_backend_reads(url: str) -> None:
-    with pytest.raises(UnsupportedDatabaseUrl, match=r"sqlite:///PATH"):
+    with pytest.raises(UnsupportedDatabaseUrl, match=r"sqlite:///PATH .* or postgresql://USER"):
         await open_store(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///newsbot.db",
+        "postgresql://newsbot:secret@db.internal:5432/newsbot",
+        "postgres://newsbot@127.0.0.1/newsbot",
+    ],
+)
+def test_both_backends_urls_are_accepted(url: str) -> None:
+    assert check_database_url(url) == url
 
 
 async def test_open_store_opens_sqlite_by_url(tmp_path: Path) -> None:

@@ -27,12 +27,17 @@ def from_db_time(value: str | None) -> datetime | None:
 
 
 def load_migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every `NNNN_name.sql` file, in order.
+    """(version, name, sql) for every SQLite migration, in order."""
+    return read_migrations("bot.store.migrations")
+
+
+def read_migrations(package: str) -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every `NNNN_name.sql` file of `package`, in order.
 
     Order is important: add new migrations at the end, never edit an applied one.
     """
     found = []
-    for entry in resources.files("bot.store.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name[5:-4], entry.read_text(encoding="utf-8")))

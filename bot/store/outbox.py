@@ -7,16 +7,15 @@ pending -> rejected when it refuses that one message for good.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import aiosqlite
 
 from bot.core.models import Alert, Channel
 from bot.core.ports import ChannelDeliveryStatus, Delivery, HeldChannel
 from bot.store.database import Database, from_db_time, to_db_time
+from bot.store.payload import decode_alert, encode_alert
 
 _CHANNEL = "platform = ? AND workspace = ? AND channel = ?"
 
@@ -25,41 +24,9 @@ def _key(channel: Channel) -> tuple[str, str, str]:
     return (channel.platform, channel.workspace, channel.channel)
 
 
-def alert_to_payload(alert: Alert) -> dict[str, Any]:
-    return {
-        "title": alert.title,
-        "link": alert.link,
-        "source": alert.source,
-        "published": alert.published.isoformat(),
-        "summary": alert.summary,
-        "topics": list(alert.topics),
-        "matched": list(alert.matched),
-        "image": alert.image,
-        "kind": alert.kind,
-        "mentions": list(alert.mentions),
-        "extra": alert.extra,
-    }
-
-
 def _row_to_alert(row: aiosqlite.Row) -> Alert:
-    p = json.loads(row["payload"])
-    return Alert(
-        id=row["id"],
-        channel=Channel(row["platform"], row["workspace"], row["channel"]),
-        feed_id=row["feed_id"],
-        story_id=row["story_id"],
-        title=p["title"],
-        link=p["link"],
-        source=p["source"],
-        published=datetime.fromisoformat(p["published"]).astimezone(UTC),
-        summary=p["summary"],
-        topics=tuple(p["topics"]),
-        matched=tuple(p["matched"]),
-        image=p.get("image"),
-        kind=p.get("kind", "alert"),
-        mentions=tuple(p.get("mentions") or ()),
-        extra=dict(p.get("extra") or {}),
-    )
+    channel = Channel(row["platform"], row["workspace"], row["channel"])
+    return decode_alert(row["id"], channel, row["feed_id"], row["story_id"], row["payload"])
 
 
 async def insert_alerts(conn: aiosqlite.Connection, alerts: Sequence[Alert], stamp: str) -> int:
@@ -74,7 +41,7 @@ async def insert_alerts(conn: aiosqlite.Connection, alerts: Sequence[Alert], sta
                 *_key(a.channel),
                 a.feed_id,
                 a.story_id,
-                json.dumps(alert_to_payload(a), ensure_ascii=False),
+                encode_alert(a),
                 stamp,
                 stamp,
                 a.kind,

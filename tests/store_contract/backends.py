@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -42,7 +43,10 @@ async def pg_unreachable() -> str | None:
         try:
             conn = await asyncpg.connect(pg_server_url(), timeout=5)
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            _unreachable.append(f"PostgreSQL at {pg_server_url()} does not answer: {exc!r}")
+            where = urlsplit(pg_server_url())  # host and port: the URL may hold a password
+            _unreachable.append(
+                f"PostgreSQL at {where.hostname}:{where.port or 5432} does not answer: {exc!r}"
+            )
         else:
             await conn.close()
             _unreachable.append(None)

@@ -1,0 +1,80 @@
+"""ChannelSettingsStore on PostgreSQL: each channel's digest and quiet-hours settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, cast
+
+from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours, parse_time
+from bot.core.models import Channel
+from bot.store.postgres.database import PgDatabase
+
+
+class PgChannelSettings:
+    db: PgDatabase
+
+    async def channel_settings(self, channel: Channel) -> ChannelSettings:
+        async with self.db.reading() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM channel_settings WHERE platform = $1 AND workspace = $2"
+                " AND channel = $3",
+                channel.platform,
+                channel.workspace,
+                channel.channel,
+            )
+        if row is None:
+            return ChannelSettings()
+        digest = None
+        if row["digest"] is not None:
+            every = cast(Literal["hourly", "daily"], row["digest"])
+            at = parse_time(row["digest_at"]) if row["digest_at"] else None
+            digest = DigestSchedule(every, at, row["digest_zone"] or "UTC")
+        quiet = None
+        if row["quiet_start"] is not None:
+            quiet = QuietHours(
+                parse_time(row["quiet_start"]), parse_time(row["quiet_end"]), row["quiet_zone"]
+            )
+        return ChannelSettings(digest, quiet)
+
+    async def _upsert(
+        self, channel: Channel, columns: dict[str, str | None], now: datetime
+    ) -> None:
+        names = list(columns)
+        marks = ", ".join(f"${n}" for n in range(5, 5 + len(names)))
+        sets = ", ".join(f"{n} = excluded.{n}" for n in names)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO channel_settings (platform, workspace, channel, updated_at,"
+                f" {', '.join(names)}) VALUES ($1, $2, $3, $4, {marks})"
+                f" ON CONFLICT (platform, workspace, channel) DO UPDATE SET {sets},"
+                " updated_at = excluded.updated_at",
+                channel.platform,
+                channel.workspace,
+                channel.channel,
+                now,
+                *columns.values(),
+            )
+
+    async def set_digest(
+        self, channel: Channel, digest: DigestSchedule | None, now: datetime
+    ) -> None:
+        await self._upsert(
+            channel,
+            {
+                "digest": digest.every if digest else None,
+                "digest_at": f"{digest.at:%H:%M}" if digest and digest.at else None,
+                "digest_zone": digest.zone if digest else None,
+            },
+            now,
+        )
+
+    async def set_quiet(self, channel: Channel, quiet: QuietHours | None, now: datetime) -> None:
+        await self._upsert(
+            channel,
+            {
+                "quiet_start": f"{quiet.start:%H:%M}" if quiet else None,
+                "quiet_end": f"{quiet.end:%H:%M}" if quiet else None,
+                "quiet_zone": quiet.zone if quiet else None,
+            },
+            now,
+        )

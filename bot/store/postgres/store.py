@@ -1,0 +1,24 @@
+"""The PostgreSQL store: one class per concern, composed over one connection pool."""
+
+from __future__ import annotations
+
+from bot.store.postgres.channels import PgChannelSettings
+from bot.store.postgres.database import PgDatabase
+from bot.store.postgres.feeds import PgFeeds
+from bot.store.postgres.outbox import PgOutbox
+from bot.store.postgres.stories import PgStories
+from bot.store.postgres.subscriptions import PgSubscriptions
+
+
+class PostgresStore(PgSubscriptions, PgFeeds, PgStories, PgOutbox, PgChannelSettings):
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_postgres(url: str) -> PostgresStore:
+    """Connect to the PostgreSQL database at `url` and apply its migrations (once, under
+    an advisory lock, however many processes start at the same moment)."""
+    return PostgresStore(await PgDatabase.open(url))

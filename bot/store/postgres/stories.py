@@ -1,0 +1,181 @@
+"""StoryStore on PostgreSQL: the bounded seen set, duplicates, and the outbox in one
+transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from bot.core.models import Alert, Channel, Story
+from bot.core.ports import StoryCopy
+from bot.store.payload import with_also_reported_by
+from bot.store.postgres.database import REFRESH_LOCK, SCHEMA_KEY, PgDatabase
+from bot.store.postgres.outbox import insert_alerts
+
+if TYPE_CHECKING:
+    from bot.store.postgres.database import Conn
+
+# Outbox statuses of an alert that will still go out as it is; "folded" went into a
+# digest already built, "sent" is out: both are recorded only.
+_NOT_SENT_YET = ("pending", "held", "paused")
+
+
+def _row_to_story(row: asyncpg.Record) -> Story:
+    return Story(
+        feed_id=row["feed_id"],
+        story_id=row["story_id"],
+        title=row["title"],
+        link=row["link"],
+        summary=row["summary"],
+        published=row["published"],
+        source=row["source"],
+        image=row["image"],
+    )
+
+
+class PgStories:
+    db: PgDatabase
+
+    async def unseen_story_ids(self, feed_id: int, story_ids: Sequence[str]) -> set[str]:
+        unseen = set(story_ids)
+        if not unseen:
+            return unseen
+        async with self.db.reading() as conn:
+            rows = await conn.fetch(
+                "SELECT story_id FROM stories WHERE feed_id = $1 AND story_id = ANY($2::text[])",
+                feed_id,
+                list(unseen),
+            )
+        unseen.difference_update(r[0] for r in rows)
+        return unseen
+
+    async def recent_stories(self, since: datetime, limit: int = 5000) -> list[Story]:
+        async with self.db.reading() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM stories WHERE first_seen_at >= $1"
+                " ORDER BY first_seen_at DESC, seq DESC LIMIT $2",
+                since,
+                limit,
+            )
+        return [_row_to_story(r) for r in rows]
+
+    async def record_refresh(
+        self,
+        feed_id: int,
+        stories: Sequence[Story],
+        alerts: Sequence[Alert],
+        now: datetime,
+        *,
+        prime: bool = False,
+        copies: Sequence[StoryCopy] = (),
+        keep: int = 0,
+        current_ids: Sequence[str] = (),
+    ) -> int:
+        async with self.db.transaction() as conn:
+            # SQLite runs one write at a time; here refreshes run side by side, except
+            # one with copies: it waits for those in progress (shared lock against its
+            # exclusive one), so the earlier copy's alert it looks for is committed.
+            lock = "pg_advisory_xact_lock" if copies else "pg_advisory_xact_lock_shared"
+            await conn.execute(f"SELECT {lock}({SCHEMA_KEY}, {REFRESH_LOCK})")
+            if stories:
+                await conn.execute(
+                    "INSERT INTO stories (feed_id, story_id, title, link, summary, source,"
+                    " image, published, first_seen_at)"
+                    " SELECT $1, s, t, l, m, src, img, p, $9 FROM unnest($2::text[],"
+                    " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+                    " $8::timestamptz[]) WITH ORDINALITY AS x(s, t, l, m, src, img, p, n)"
+                    " ORDER BY n ON CONFLICT (feed_id, story_id) DO NOTHING",
+                    feed_id,
+                    [s.story_id for s in stories],
+                    [s.title for s in stories],
+                    [s.link for s in stories],
+                    [s.summary for s in stories],
+                    [s.source for s in stories],
+                    [s.image for s in stories],
+                    [s.published for s in stories],
+                    now,
+                )
+            queued = await _queue(conn, feed_id, alerts, copies, now)
+            if prime:
+                await conn.execute("UPDATE feeds SET primed = TRUE WHERE id = $1", feed_id)
+            if keep > 0 and stories:
+                await _prune(conn, feed_id, keep, current_ids)
+        return queued
+
+    async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:
+        async with self.db.reading() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM stories WHERE first_seen_at >= $1 ORDER BY first_seen_at, seq",
+                since,
+            )
+        return [(_row_to_story(r), r["first_seen_at"]) for r in rows]
+
+
+async def _queue(
+    conn: Conn,
+    feed_id: int,
+    alerts: Sequence[Alert],
+    copies: Sequence[StoryCopy],
+    now: datetime,
+) -> int:
+    if not copies:
+        return await insert_alerts(conn, alerts, now)
+    by_story = {c.story_id: c for c in copies}
+    await conn.executemany(
+        "INSERT INTO story_duplicates (feed_id, story_id, original_feed_id,"
+        " original_story_id, source, seen_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (feed_id, story_id) DO NOTHING",
+        [(feed_id, c.story_id, *c.earlier[0], c.source, now) for c in copies],
+    )
+    queued = 0
+    # One by one, in order: a copy later in this same batch must see the alert an
+    # earlier one just queued.
+    for alert in alerts:
+        copy = by_story.get(alert.story_id)
+        if copy is None or not await _fold_into_earlier(conn, alert.channel, copy):
+            queued += await insert_alerts(conn, [alert], now)
+    return queued
+
+
+async def _fold_into_earlier(conn: Conn, channel: Channel, copy: StoryCopy) -> bool:
+    """True when `channel` already has an alert for an earlier copy of the story.
+
+    Not sent yet: it gets this copy's source in "also reported by". Already sent (or
+    folded into a digest): the copy is recorded (story_duplicates), nothing more goes out.
+    """
+    row = await conn.fetchrow(
+        "SELECT id, status, payload FROM outbox WHERE platform = $1 AND workspace = $2"
+        " AND channel = $3 AND (feed_id, story_id) IN"
+        " (SELECT * FROM unnest($4::bigint[], $5::text[])) ORDER BY id LIMIT 1 FOR UPDATE",
+        channel.platform,
+        channel.workspace,
+        channel.channel,
+        [f for f, _ in copy.earlier],
+        [s for _, s in copy.earlier],
+    )
+    if row is None:
+        return False
+    if row["status"] in _NOT_SENT_YET:
+        payload = with_also_reported_by(row["payload"], copy.source)
+        if payload is not None:
+            await conn.execute("UPDATE outbox SET payload = $1 WHERE id = $2", payload, row["id"])
+    return True
+
+
+async def _prune(conn: Conn, feed_id: int, keep: int, current_ids: Sequence[str]) -> None:
+    """Keep the feed's newest `keep` seen ids, and every id its current document holds:
+    forgetting one of those would alert on it again at the next poll."""
+    count: int = await conn.fetchval("SELECT COUNT(*) FROM stories WHERE feed_id = $1", feed_id)
+    if count <= keep:
+        return
+    await conn.execute(
+        "DELETE FROM stories WHERE feed_id = $1 AND NOT (story_id = ANY($2::text[]))"
+        " AND seq IN (SELECT seq FROM stories WHERE feed_id = $1"
+        " ORDER BY first_seen_at DESC, seq DESC OFFSET $3)",
+        feed_id,
+        list(current_ids),
+        keep,
+    )
