@@ -113,3 +113,14 @@ def test_the_home_tab_measures_hostile_queries_and_feeds_escaped() -> None:
     shown = texts(view["blocks"])
     assert all(not ENTITY_PIECE.search(t.replace("<https://", "")) for t in shown)
     assert any("NATO &lt;b&gt;" in t for t in shown)
+
+
+async def test_a_crowd_asking_to_be_mentioned_is_pinged_in_sections_of_its_own(
+    fake_slack: FakeSlack,
+) -> None:
+    crowd = tuple(f"U{n:010d}" for n in range(400))  # 400 people who subscribed with @me
+    blocks = await sent_as_blocks(fake_slack, slack_alert(mentions=crowd))
+    shown = " ".join(texts(blocks))
+    assert all(f"<@{user}>" in shown for user in crowd)
+    assert blocks[0]["text"]["text"].startswith("*<https://news.example/lavrov-1|")  # type: ignore[index]
+    assert blocks[-1]["type"] == "actions"  # the rest of the layout is all there

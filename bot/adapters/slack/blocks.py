@@ -26,6 +26,10 @@ SOURCE_LIMIT = 200  # a source's name, escaped
 # A linked headline longer than this (a feed's link of thousands of characters) is shown
 # without its link, so the headline and summary still fit in one section's 3,000.
 LINKED_LIMIT = 1500
+# Mentions of the people who asked for them lead the first section when they fit in this
+# much; a crowd (hundreds of `@me` subscribers) gets sections of its own instead, since
+# Slack would refuse a first section over 3,000 and every one of them must still be pinged.
+MENTIONS_LIMIT = 1000
 # The story's image sits as an accessory on the alert's first block; Slack's refusals name
 # what they refuse by a JSON pointer, so this one says "the image" (see errors.py).
 IMAGE_POINTER = "/blocks/0/accessory"
@@ -118,9 +122,27 @@ def _linked(url: str, title: str) -> str:
     return linked if mrkdwn.units(linked) <= LINKED_LIMIT else mrkdwn.escape(title)
 
 
-def _body(alert: Alert, headline: str) -> str:
-    """Headline and the summary with matched words in bold, together under 3000."""
+def _lead(alert: Alert) -> tuple[str, list[Block]]:
+    """The mentions: to lead the first section, or (a crowd) as sections of their own."""
     lead = mrkdwn.mentions(alert.mentions)
+    if mrkdwn.units(lead) <= MENTIONS_LIMIT:
+        return lead, []
+    sections: list[Block] = []
+    line: list[str] = []
+    used = 0
+    for mention in lead.split(" "):
+        size = mrkdwn.units(mention) + 1
+        if line and used + size > mrkdwn.SECTION_LIMIT:
+            sections.append(_section(" ".join(line)))
+            line, used = [], 0
+        line.append(mention)
+        used += size
+    sections.append(_section(" ".join(line)))
+    return "", sections
+
+
+def _body(alert: Alert, headline: str, lead: str) -> str:
+    """Headline and the summary with matched words in bold, together under 3000."""
     head = f"{lead}\n{headline}" if lead else headline
     room = mrkdwn.SECTION_LIMIT - mrkdwn.units(head) - 1
     summary = alert.summary.strip()
@@ -138,10 +160,11 @@ def _topics_line(alert: Alert) -> str:
 
 
 def _alert(alert: Alert, accessory: Block | None) -> list[Block]:
-    main = _section(_body(alert, _headline(alert)))
+    lead, crowd = _lead(alert)
+    main = _section(_body(alert, _headline(alert), lead))
     if accessory is not None:
         main["accessory"] = accessory
-    blocks = [main]
+    blocks = [main, *crowd]
     source = mrkdwn.escaped(alert.source, SOURCE_LIMIT)
     info = [f"{source} · {mrkdwn.date(alert.published)}", _topics_line(alert)]
     also = alert.extra.get("also_reported_by", "").strip()
@@ -167,12 +190,13 @@ def _unsubscribe_button(n: int, topic: str) -> Block:
 
 def _notice(alert: Alert) -> list[Block]:
     title = mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT))
-    lead = mrkdwn.mentions(alert.mentions)
+    lead, crowd = _lead(alert)
     head = f"{lead}\n*{title}*" if lead else f"*{title}*"
     room = mrkdwn.SECTION_LIMIT - mrkdwn.units(head) - 1
-    body = mrkdwn.fit_rendered(alert.summary.strip(), mrkdwn.escape, room) if room > 0 else ""
+    body = mrkdwn.escaped(alert.summary.strip(), room) if room > 0 else ""
     return [
         _section(f"{head}\n{body}" if body else head),
+        *crowd,
         _context("newsbot notice"),
     ]
 
@@ -180,10 +204,10 @@ def _notice(alert: Alert) -> list[Block]:
 def _digest(alert: Alert) -> list[Block]:
     """Headline, one section per folded story, and a line saying why they were folded."""
     title = mrkdwn.escape(mrkdwn.cut(alert.title, TITLE_LIMIT))
-    lead = mrkdwn.mentions(alert.mentions)
-    blocks = [_section(f"{lead}\n*{title}*" if lead else f"*{title}*")]
+    lead, crowd = _lead(alert)
+    blocks = [_section(f"{lead}\n*{title}*" if lead else f"*{title}*"), *crowd]
     items = digest_items(alert)
-    room = mrkdwn.BLOCK_LIMIT - 2  # the headline and the closing context
+    room = mrkdwn.BLOCK_LIMIT - len(blocks) - 1  # the closing context comes last
     for item in items[:room]:
         linked = _linked(item.link, item.title)
         # What is left of the section's 3,000 once the headline is in, measured escaped.
