@@ -20,6 +20,7 @@ from tests.support.fake_slack import (
     BOT_TOKEN,
     FakeSlack,
     SlackSender,
+    event_body,
     slash_command_form,
 )
 from tests.support.slack_alerts import notifier_for, slack_alert
@@ -327,3 +328,30 @@ async def test_socket_mode_commands_not_acknowledged_in_time_are_ack_failures(
     assert f"envelope {late} (interactive) acknowledged after 3.5 s" in failures
     assert f"envelope {never} (slash_commands) never acknowledged" in failures
     assert fake_slack.redelivered == []  # Slack does not resend a command; the person saw an error
+
+
+async def test_an_event_answered_with_a_server_error_is_sent_again_with_retry_headers(
+    fake_slack: FakeSlack,
+) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    async def flaky_app(request: web.Request) -> web.StreamResponse:
+        seen.append(
+            (request.headers.get("X-Slack-Retry-Num"), request.headers.get("X-Slack-Retry-Reason"))
+        )
+        return web.Response(status=500 if len(seen) == 1 else 200)
+
+    app = web.Application()
+    app.router.add_post("/slack/events", flaky_app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", fake=fake_slack)
+        status, _ = await sender.event(event_body({"type": "channel_archive", "channel": NEWS}))
+    finally:
+        await runner.cleanup()
+    assert status == 200
+    assert seen == [(None, None), ("1", "http_error")]
+    assert sender.retries == [(1, "http_error")]

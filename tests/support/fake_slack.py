@@ -16,7 +16,8 @@ is recorded. It is as strict as Slack where newsbot relies on Slack's rules:
   (`rate_limit` still forces one).
 - Acknowledgements: a command, interaction or event not acknowledged within 3 s is
   recorded in `ack_failures`, and stop() fails the test with them; an unacknowledged
-  Events API envelope is sent again with `retry_attempt` and `retry_reason`.
+  Events API envelope is sent again with `retry_attempt` and `retry_reason` (in HTTP
+  mode, SlackSender.event resends with X-Slack-Retry-Num and X-Slack-Retry-Reason).
 - A response_url takes 5 messages within 30 minutes, then answers 404 `used_url` or
   `expired_url`.
 
@@ -617,6 +618,7 @@ class SlackSender:
     url: str
     secret: str = SIGNING_SECRET
     fake: FakeSlack | None = None
+    retries: list[tuple[int, str]] = field(default_factory=list)  # events sent again
 
     async def post(
         self,
@@ -625,6 +627,7 @@ class SlackSender:
         *,
         timestamp: int | None = None,
         signature: str | None = None,
+        retry: tuple[int, str] | None = None,
     ) -> tuple[int, str]:
         ts = int(time.time()) if timestamp is None else timestamp
         headers = {
@@ -632,6 +635,8 @@ class SlackSender:
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": signature or sign(body, ts, self.secret),
         }
+        if retry is not None:
+            headers["X-Slack-Retry-Num"], headers["X-Slack-Retry-Reason"] = str(retry[0]), retry[1]
         clock = self.fake.clock if self.fake is not None else FakeClock()
         start = clock.now()
         try:
@@ -663,4 +668,17 @@ class SlackSender:
         return await self.post(body, "application/x-www-form-urlencoded", **kwargs)
 
     async def event(self, body: Mapping[str, Any], **kwargs: Any) -> tuple[int, str]:
-        return await self.post(json.dumps(body).encode(), "application/json", **kwargs)
+        """Deliver an Events API request; like Slack, send it again (up to 3 times, with
+        X-Slack-Retry-Num and X-Slack-Retry-Reason) while it is not answered in time or is
+        answered with a server error. The last answer is returned."""
+        data = json.dumps(body).encode()
+        status, text = await self.post(data, "application/json", **kwargs)
+        for attempt in range(1, SOCKET_RETRIES + 1):
+            if status != 0 and status < 500:
+                break
+            reason = "http_timeout" if status == 0 else "http_error"
+            self.retries.append((attempt, reason))
+            status, text = await self.post(
+                data, "application/json", retry=(attempt, reason), **kwargs
+            )
+        return status, text
