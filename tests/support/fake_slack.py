@@ -114,6 +114,9 @@ class FakeSlack:
     rate_limited: list[Call] = field(default_factory=list)  # calls answered 429
     refused_responses: list[dict[str, Any]] = field(default_factory=list)  # via response_url
     clock: FakeClock = field(default_factory=FakeClock)
+    # Slack's natural rate limits; off only for a benchmark that measures throughput
+    # against the fake (a test keeps them: the bot must pace itself as with Slack).
+    rate_limits: bool = True
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -253,6 +256,8 @@ class FakeSlack:
 
     def _over_limit(self, method: str, args: dict[str, Any]) -> float:
         """Seconds until this call would be within its method's rate (0: it is now)."""
+        if not self.rate_limits:
+            return 0.0
         if method == "chat.postMessage":
             key, tier = (method, str(args.get("channel"))), POST_PER_CHANNEL
         elif method in METHOD_TIERS:
