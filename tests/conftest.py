@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+import signal
+import sys
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -14,15 +19,36 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> Generator[None, None, None]:
+    """On a timeout, print where each asyncio task was waiting before pytest-timeout fails
+    the test: its own traceback shows only the event loop's select()."""
+    yield
+    timed_out = signal.getsignal(signal.SIGALRM)
+    if settings.method != "signal" or not callable(timed_out):
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        try:
+            tasks = asyncio.all_tasks(asyncio.get_running_loop())
+        except RuntimeError:  # no loop running: a synchronous test
+            tasks = set()
+        for task in tasks:
+            print(f"--- asyncio task {task.get_name()} at the timeout:", file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+        timed_out(signum, frame)
+
+    signal.signal(signal.SIGALRM, handler)
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting leaks in from the developer's shell or a .env in the repository."""
     names = {n.upper() for n in Settings.model_fields}
     for key in list(os.environ):
         if key.upper() in names:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
-    return
 
 
 @pytest.fixture
