@@ -125,7 +125,8 @@ class FakeSlack:
         self._buckets: dict[tuple[str, str], Bucket] = {}  # (method, channel or "") -> bucket
         self._issued: dict[str, float] = {}  # response_url key -> when it was handed out
         self._pending: dict[str, Envelope] = {}  # envelope_id -> unacknowledged envelope
-        self._watch: asyncio.Task[None] | None = None
+        self._timers: list[asyncio.TimerHandle] = []  # one per envelope: its 3 s are up
+        self._checks: set[asyncio.Task[None]] = set()
         self._holds: dict[str, asyncio.Event] = {}  # method -> answered once set
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -185,13 +186,12 @@ class FakeSlack:
         await site.start()
         server: Any = site._server
         self.port = server.sockets[0].getsockname()[1]
-        self._watch = asyncio.create_task(self._watch_acks(), name="fake-slack-acks")
 
     async def stop(self) -> None:
         """Shut down; fails (AssertionError) if Slack would have shown an ack error."""
-        if self._watch is not None:
-            self._watch.cancel()
-            await asyncio.gather(self._watch, return_exceptions=True)
+        for timer in self._timers:
+            timer.cancel()
+        await asyncio.gather(*self._checks, return_exceptions=True)
         await self.check_acks()
         for ws in list(self._sockets):
             await ws.close()
@@ -470,13 +470,16 @@ class FakeSlack:
         if expired:
             await self._notify()
 
-    async def _watch_acks(self) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            await self.check_acks()
+    def _deadline_passed(self) -> None:
+        check = asyncio.ensure_future(self.check_acks())
+        self._checks.add(check)
+        check.add_done_callback(self._checks.discard)
 
     async def _send_envelope(self, body: dict[str, Any]) -> None:
         self._pending[str(body["envelope_id"])] = Envelope(body, self.clock.now())
+        # Slack's timer for this envelope (a test that moves the clock calls check_acks).
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(ACK_DEADLINE + 0.01, self._deadline_passed))
         if self._sockets:
             await self._sockets[-1].send_json(body)
 
