@@ -62,13 +62,36 @@ class BrokenAdapter:
         self.stopped = True
 
 
+class ConsoleOutput(io.StringIO):
+    """What the console writes; `written` is set on each write (all on the event loop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        count = super().write(text)
+        self.written.set()
+        return count
+
+    async def wait_for(self, text: str) -> str:
+        async with asyncio.timeout(10):
+            while text not in self.getvalue():
+                self.written.clear()
+                await self.written.wait()
+        return self.getvalue()
+
+
 async def test_one_failing_platform_leaves_the_others_running(tmp_path: Path) -> None:
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
-    console = ConsoleAdapter(io.StringIO(), io.StringIO())
+    out = ConsoleOutput()
+    console = ConsoleAdapter(io.StringIO("/news subscribe NATO\n"), out)
     broken = BrokenAdapter()
     app = await build_app(settings, [broken, console], feed_urls=[])
     try:
         await _start_adapters(app)
+        # Running means answering: the console replies to a command sent before the start.
+        await out.wait_for("Subscribed #1: NATO")
         assert app.adapters == [console]
         assert "broken" not in app.dispatcher.notifiers
         assert "console" in app.dispatcher.notifiers
