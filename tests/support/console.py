@@ -39,13 +39,6 @@ class ConsoleBot:
                 if line:
                     lines.append(line)
 
-    async def read_nothing_for(self, seconds: float) -> str | None:
-        """None if stdout stays silent for `seconds`, else the block that came."""
-        try:
-            return await self.read_block(timeout=seconds)
-        except TimeoutError:
-            return None
-
     async def stderr(self) -> str:
         assert self.proc.stderr is not None
         try:
