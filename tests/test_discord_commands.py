@@ -214,3 +214,28 @@ async def test_a_core_command_discord_would_refuse_is_left_out_not_the_whole_syn
         names = {o["name"] for o in news["options"]}
         assert "Stats" not in names
         assert {"subscribe", "resume", "status"} <= names
+
+
+async def test_more_subscriptions_than_discord_shows_offer_the_first_25(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    async with running_bot(fake_discord, tmp_path):
+        for first in (0, 15):  # the query option holds 200 characters: two commands
+            topics = ", ".join(f"topic{n}" for n in range(first, first + 15))
+            await fake_discord.slash(
+                f"/news subscribe query={topics}", guild_id=GUILD, channel_id=CHANNEL
+            )
+        assert "#30  topic29" in await list_text(fake_discord)
+        typed = await fake_discord.slash(
+            "/news unsubscribe subscription=topic",
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            focused="subscription",
+        )
+    # Discord refuses a 26th choice (and with it the whole answer): the bot offers 25.
+    assert fake_discord.refused == []
+    assert [c["value"] for c in typed.choices] == [str(n) for n in range(1, 26)]
+
+
+async def list_text(fake: FakeDiscord) -> str:
+    return (await fake.slash("/news list", guild_id=GUILD, channel_id=CHANNEL)).text

@@ -140,6 +140,7 @@ class Interaction:
     edits: list[dict[str, Any]] = field(default_factory=list)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     followed_up: asyncio.Event = field(default_factory=asyncio.Event)
+    refusals: list[Any] = field(default_factory=list)  # what Discord said to refused answers
     late: bool = False  # the first response came after the 3-second limit
 
     @property
@@ -530,12 +531,15 @@ class FakeDiscord:
         interaction.sent_at = time.monotonic()
         await self.dispatch("INTERACTION_CREATE", payload)
         if wait:
-            async with asyncio.timeout(10):
-                await interaction.answered.wait()
-            # Deferred replies arrive as follow-ups/edits soon after: give them a moment.
+            await self.until(lambda: interaction.answered.is_set() or interaction.refusals, 10)
+            # Deferred replies arrive as follow-ups/edits soon after.
             if any(c.get("type") in (5, 6) for c in interaction.callbacks):
-                async with asyncio.timeout(20):
-                    await interaction.followed_up.wait()
+                await self.until(
+                    lambda: interaction.followed_up.is_set() or interaction.refusals, 20
+                )
+            if interaction.refusals:
+                # The person who asked would see "The application did not respond".
+                raise AssertionError(f"Discord refused the bot's answer: {interaction.refusals}")
         return interaction
 
     # -- HTTP -------------------------------------------------------------------------------
@@ -780,6 +784,7 @@ class FakeDiscord:
         body = body or {}
         refusal = _callback_refusal(body)
         if refusal is not None:
+            interaction.refusals.append(_json_body(refusal))
             return refusal
         interaction.callbacks.append(body)
         interaction.answered.set()
@@ -809,10 +814,10 @@ class FakeDiscord:
         if interaction is None or not interaction.callbacks:
             return json_response(UNKNOWN_WEBHOOK, status=404)
         errors = message_errors(body or {})
-        if errors:
-            return json_response(form_error_body(errors), status=400)
-        if is_empty_message(body or {}):
-            return json_response(EMPTY_MESSAGE, status=400)
+        if errors or is_empty_message(body or {}):
+            refusal = form_error_body(errors) if errors else EMPTY_MESSAGE
+            interaction.refusals.append(refusal)
+            return json_response(refusal, status=400)
         interaction.followups.append(body or {})
         interaction.followed_up.set()
         return json_response(self._message("0", body or {}))
@@ -823,6 +828,7 @@ class FakeDiscord:
             return json_response(UNKNOWN_WEBHOOK, status=404)
         errors = message_errors(body or {})
         if errors:
+            interaction.refusals.append(form_error_body(errors))
             return json_response(form_error_body(errors), status=400)
         interaction.edits.append(body or {})
         interaction.followed_up.set()
