@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, demo, match."""
+"""The `newsbot` command: run, demo, match, migrate."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (console when no chat token is set)")
     sub.add_parser("demo", help="replay the bundled sample feeds offline and print the alerts")
+    sub.add_parser("migrate", help="apply the database migrations DATABASE_URL needs, then exit")
     match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
     match.add_argument(
         "--query", action="append", default=[], metavar="Q", help="a subscription query"
@@ -64,6 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.demo import run_demo
 
             return asyncio.run(run_demo(settings, sys.stdout))
+        if args.command == "migrate":
+            from bot.cli.migrate import MigrateError, run_migrate
+
+            try:
+                return asyncio.run(run_migrate(settings.database_url, sys.stdout))
+            except MigrateError as exc:
+                print(f"newsbot migrate: {exc}", file=sys.stderr)
+                return 1
         if args.command == "match":
             from bot.cli.match import MatchUsageError, run_match
 

@@ -5,13 +5,17 @@ names and returns it as the `Store` protocol, so nothing outside this package na
 backend's type or imports its driver.
 """
 
-from bot.store.open import UnsupportedDatabaseUrl, check_database_url, open_store
+from bot.store.errors import StoreUnavailable, UnsupportedDatabaseUrl
+from bot.store.open import Migrated, check_database_url, migrate_database, open_store
 from bot.store.sqlite import SqliteStore, open_sqlite
 
 __all__ = [
+    "Migrated",
     "SqliteStore",
+    "StoreUnavailable",
     "UnsupportedDatabaseUrl",
     "check_database_url",
+    "migrate_database",
     "open_sqlite",
     "open_store",
 ]

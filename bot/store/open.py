@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
 from bot.core.ports import Store
+from bot.store.errors import UnsupportedDatabaseUrl
 from bot.store.sqlite import open_sqlite
 
 _SQLITE = "sqlite:///"
@@ -11,10 +18,6 @@ EXPECTED = (
     "expected sqlite:///PATH (e.g. sqlite:///newsbot.db)"
     " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
 )
-
-
-class UnsupportedDatabaseUrl(ValueError):
-    """DATABASE_URL names no backend this build has; the message says what is expected."""
 
 
 def _is_postgres(url: str) -> bool:
@@ -41,3 +44,44 @@ async def open_store(url: str) -> Store:
 
         return await open_postgres(url)
     return await open_sqlite(url.removeprefix(_SQLITE))
+
+
+@dataclass(frozen=True, slots=True)
+class Migrated:
+    """What `migrate_database` did: the versions it applied now, and all applied since."""
+
+    backend: str  # "sqlite" or "postgresql"
+    applied_now: list[int]
+    versions: list[int]
+
+
+async def migrate_database(url: str) -> Migrated:
+    """Apply the migrations the database at `url` lacks (as opening it does) and say which."""
+    check_database_url(url)
+    if _is_postgres(url):
+        from bot.store.postgres import PgDatabase
+
+        pg = await PgDatabase.open(url)
+        try:
+            return Migrated("postgresql", pg.applied_by_open, await pg.applied_versions())
+        finally:
+            await pg.close()
+    path = url.removeprefix(_SQLITE)
+    before = await asyncio.to_thread(_sqlite_versions, path)
+    store = await open_sqlite(path)
+    await store.close()
+    after = await asyncio.to_thread(_sqlite_versions, path)
+    return Migrated("sqlite", sorted(set(after) - set(before)), after)
+
+
+def _sqlite_versions(path: str) -> list[int]:
+    """The versions recorded in the SQLite file at `path` (none if there is no file yet)."""
+    if not Path(path).exists():
+        return []
+    with closing(sqlite3.connect(path)) as conn:
+        found = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        ).fetchone()
+        if found is None:
+            return []
+        return [int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.core.ports import Store, StoryCopy
 from tests.store_contract.builders import DESK, NEWS, alert, at, story
 
@@ -141,3 +143,18 @@ async def test_the_seen_set_keeps_the_newest_and_every_current_id(store: Store) 
     # No stories, no pruning (nothing was parsed).
     await store.record_refresh(feed, [], [], at(11), keep=1)
     assert await store.unseen_story_ids(feed, [*ids, "s6"]) == {"s2", "s3", "s4"}
+
+
+async def test_a_refresh_that_cannot_queue_its_alerts_marks_nothing_seen(store: Store) -> None:
+    feed = await _feed(store)
+    # A feed id beyond any integer column: the outbox insert fails after the stories'.
+    unstorable = alert(NEWS, 2**64, "g1")
+    # Which error is the driver's own (the protocol names none); what follows is the point.
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        await store.record_refresh(feed, [story(feed, "g1")], [unstorable], at(0), prime=True)
+    # Both or neither: the story stays unseen, so the next poll matches it again.
+    assert await store.unseen_story_ids(feed, ["g1"]) == {"g1"}
+    assert await store.pending_alerts(10) == []
+    feed_now = await store.get_feed(feed)
+    assert feed_now is not None
+    assert not feed_now.primed

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from bot.store.database import read_migrations
+from bot.store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -29,6 +31,13 @@ REFRESH_LOCK = 2
 # connection is opened only when one is needed beyond the first.
 POOL_MIN = 1
 POOL_MAX = 8
+CONNECT_TIMEOUT = 10.0  # seconds; asyncpg's own default (60) is long for a start-up
+
+
+def _where(url: str) -> str:
+    """host:port/database of `url`, never its password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
 
 
 def load_migrations() -> list[tuple[int, str, str]]:
@@ -44,13 +53,19 @@ def changed(status: str) -> int:
 class PgDatabase:
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
         self.pool = pool
+        self.applied_by_open: list[int] = []  # the migrations this open applied
 
     @classmethod
     async def open(cls, url: str) -> PgDatabase:
-        pool = await asyncpg.create_pool(url, min_size=POOL_MIN, max_size=POOL_MAX)
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=POOL_MIN, max_size=POOL_MAX, timeout=CONNECT_TIMEOUT
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            raise StoreUnavailable(f"cannot open PostgreSQL at {_where(url)}: {exc}") from None
         db = cls(pool)
         try:
-            await db.migrate()
+            db.applied_by_open = await db.migrate()
         except BaseException:
             await pool.close()
             raise

@@ -1,0 +1,11 @@
+"""What opening a store can go wrong with, in words an operator can act on."""
+
+from __future__ import annotations
+
+
+class UnsupportedDatabaseUrl(ValueError):
+    """DATABASE_URL names no backend this build has; the message says what is expected."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The database server did not answer or refused us (address, password, database)."""
