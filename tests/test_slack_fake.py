@@ -355,3 +355,13 @@ async def test_an_event_answered_with_a_server_error_is_sent_again_with_retry_he
     assert status == 200
     assert seen == [(None, None), ("1", "http_error")]
     assert sender.retries == [(1, "http_error")]
+
+
+async def test_a_response_url_refuses_a_reply_with_neither_text_nor_blocks(
+    fake_slack: FakeSlack,
+) -> None:
+    url = fake_slack.response_url("empty")
+    async with aiohttp.ClientSession() as session, session.post(url, json={"text": ""}) as answer:
+        assert (answer.status, await answer.text()) == (400, "no_text")
+    assert fake_slack.responses_to("empty") == []
+    assert [r["_error"] for r in fake_slack.refused_responses] == ["no_text"]

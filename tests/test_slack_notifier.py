@@ -67,7 +67,12 @@ async def test_a_long_retry_after_goes_back_to_delivery(fake_slack: FakeSlack) -
 async def test_channel_errors_are_permanent_with_a_reason(
     fake_slack: FakeSlack, code: str, says: str
 ) -> None:
-    fake_slack.channel_errors["CGONE"] = code
+    # channel_not_found: the fake does not know CGONE at all.
+    if code == "not_in_channel":
+        fake_slack.add_channel("CGONE", "UALICE", bot=False)  # the bot was never invited
+    elif code == "is_archived":
+        fake_slack.add_channel("CGONE")
+        fake_slack.channel_errors["CGONE"] = code
     with pytest.raises(PermanentSendError, match=says):
         await notifier_for(fake_slack).send(slack_alert("CGONE"))
 

@@ -403,11 +403,16 @@ class FakeSlack:
             self.refused_responses.append({**body, "_error": error})
             await self._notify()
             return web.Response(status=404, text=error)
+        # A response_url answers as an incoming webhook does: 400 and the error code.
+        error = None
         if not str(body.get("text") or "") and not body.get("blocks"):
-            return web.Response(status=400, text="no_text")
-        problems = block_problems(list(body.get("blocks") or []))
-        if problems:
-            return web.Response(status=400, text="invalid_blocks")
+            error = "no_text"
+        elif block_problems(list(body.get("blocks") or [])):
+            error = "invalid_blocks"
+        if error is not None:
+            self.refused_responses.append({**body, "_error": error})
+            await self._notify()
+            return web.Response(status=400, text=error)
         self.responses.append(body)
         await self._notify()
         return web.Response(text="ok")
