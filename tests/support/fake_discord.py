@@ -556,7 +556,7 @@ class FakeDiscord:
         recorded = Recorded(request.method, path, body, dict(request.headers), time.monotonic())
         self.requests.append(recorded)
         try:
-            response = await self._answer(request, path, body)
+            response = await self._answer(request, recorded)
         finally:
             await self._touch()
         recorded.status = response.status
@@ -564,10 +564,11 @@ class FakeDiscord:
             self.refused.append((recorded, _json_body(response)))
         return response
 
-    async def _answer(self, request: web.Request, path: str, body: Any) -> web.Response:
+    async def _answer(self, request: web.Request, recorded: Recorded) -> web.Response:
+        path, body = recorded.path, recorded.body
         allowance = self._take_allowance(request.method, path)
         if allowance.retry_after is not None:
-            self.rate_limited.append(self.requests[-1])
+            self.rate_limited.append(recorded)
             return _rate_limited(allowance)
         fault = self._take_fault(request.method, path)
         if fault is not None and not fault.lost_response:
