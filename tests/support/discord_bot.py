@@ -75,7 +75,10 @@ async def rest_client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
 
 
 async def eventually(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    """Wait until `predicate()` holds (an event seen from outside, not a timing claim).
+    """Wait until `predicate()` holds: for state only the bot's database or the feed server
+    shows (neither tells anyone when it changes). What the fake Discord sees is waited on
+    with `FakeDiscord.until`, which wakes on each change. Never a claim that something did
+    not happen: that is shown by the state that makes it impossible.
 
     `predicate` may be a coroutine function.
     """
