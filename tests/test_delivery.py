@@ -77,11 +77,13 @@ async def publish(
     await store.record_refresh(feed.id, stories, alerts, clock.now())
 
 
-async def drain(dispatcher: Dispatcher, clock: FakeClock, rounds: int = 200) -> None:
+async def drain(
+    dispatcher: Dispatcher, store: SqliteStore, clock: FakeClock, rounds: int = 200
+) -> None:
     """Run delivery passes, moving the clock on, until nothing is pending or held."""
     for _ in range(rounds):
         await dispatcher.deliver_pending()
-        status = await dispatcher.store.delivery_status(NEWS)
+        status = await store.delivery_status(NEWS)
         if not status.pending and not status.held:
             return
         clock.advance(seconds=1)
@@ -164,7 +166,7 @@ async def test_a_5xx_storm_retries_with_backoff_and_posts_each_alert_once(
     notifier = RecordingNotifier(clock, fault=flaky)
     titles = [f"story {n}" for n in range(30)]
     await publish(store, clock, titles)
-    await drain(make_dispatcher(store, notifier, clock), clock, rounds=2000)
+    await drain(make_dispatcher(store, notifier, clock), store, clock, rounds=2000)
     assert notifier.titles() == titles
     failures = [c for c in notifier.calls if c[1]]
     assert failures, "the storm must have made some resends check for an earlier post"

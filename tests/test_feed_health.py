@@ -17,7 +17,10 @@ async def test_backoff_doubles_then_pause_notifies_each_channel_once_and_resume_
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/down.rss", "oops", status=500)
-    hits = lambda: len(feed_server.hits("/down.rss"))  # noqa: E731
+
+    def hits() -> int:
+        return len(feed_server.hits("/down.rss"))
+
     async with running_bot(tmp_path, poll_interval=60, pause_after=4) as bot:
         await bot.say(f"/news feed add {url}")
         await bot.say(f"/news feed add {url}", DESK)

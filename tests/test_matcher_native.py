@@ -140,8 +140,8 @@ def test_the_core_refuses_malformed_input_instead_of_reading_past_it() -> None:
         index.add_entry(0, (), None, None, (1, "q"), ("q",), ())
     with pytest.raises(ValueError, match="pairs"):
         index.add_entry(0, (0,), None, None, (1,), ("q",), ())
-    with pytest.raises(TypeError):
-        index.match(["nato", 3], [], ("", ""))
+    with pytest.raises(TypeError):  # a word that is not a str, on purpose
+        index.match(["nato", 3], [], ("", ""))  # type: ignore[list-item]
     index.add_entry(0, (0,), None, None, (1, "NATO"), ("NATO",), ())
     with pytest.raises(ValueError, match="in use"):
         index.add_entry(0, (0,), None, None, (2, "NATO"), ("NATO",), ())
