@@ -168,9 +168,12 @@ async def test_a_custom_id_is_unique_within_a_message(wire: Wire) -> None:
 # -- the guilds and channels the bot is in ----------------------------------------------------
 
 
-async def test_a_deleted_channel_answers_unknown_channel_by_itself(wire: Wire) -> None:
+@pytest.mark.parametrize("announce", [True, False], ids=["CHANNEL_DELETE sent", "unheard"])
+async def test_a_deleted_channel_answers_unknown_channel_by_itself(
+    wire: Wire, announce: bool
+) -> None:
     assert (await wire.post({"content": "before"})).status == 200
-    await wire.fake.delete_channel(GUILD, CHANNEL, announce=False)
+    await wire.fake.delete_channel(GUILD, CHANNEL, announce=announce)
     for answer in (await wire.post({"content": "after"}), await wire.call("GET", MESSAGES)):
         assert (answer.status, answer.body["code"]) == (404, 10003)
     assert [m["content"] for m in wire.fake.posted(CHANNEL)] == ["before"]
@@ -182,8 +185,11 @@ async def test_a_channel_the_fake_never_had_is_unknown(wire: Wire) -> None:
     assert (answer.status, answer.body["code"]) == (404, 10003)
 
 
-async def test_a_guild_the_bot_left_answers_missing_access_until_it_rejoins(wire: Wire) -> None:
-    await wire.fake.remove_from_guild(GUILD)
+@pytest.mark.parametrize("announce", [True, False], ids=["GUILD_DELETE sent", "unheard"])
+async def test_a_guild_the_bot_left_answers_missing_access_until_it_rejoins(
+    wire: Wire, announce: bool
+) -> None:
+    await wire.fake.remove_from_guild(GUILD, announce=announce)
     for channel in (CHANNEL, OTHER_CHANNEL):
         answer = await wire.post({"content": "hello"}, channel)
         assert (answer.status, answer.body["code"]) == (403, 50001)
