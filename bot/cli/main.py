@@ -22,7 +22,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (console when no chat token is set)")
     sub.add_parser("demo", help="replay the bundled sample feeds offline and print the alerts")
-    sub.add_parser("migrate", help="apply the database migrations DATABASE_URL needs, then exit")
+    migrate = sub.add_parser(
+        "migrate", help="apply the database migrations DATABASE_URL needs, then exit"
+    )
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="copy a SQLite install (sqlite:///PATH) into the PostgreSQL DATABASE_URL",
+    )
+    migrate.add_argument(
+        "--force", action="store_true", help="with --from: replace what the target holds"
+    )
     match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
     match.add_argument(
         "--query", action="append", default=[], metavar="Q", help="a subscription query"
@@ -66,10 +77,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_demo(settings, sys.stdout))
         if args.command == "migrate":
-            from bot.cli.migrate import MigrateError, run_migrate
+            from bot.cli.migrate import MigrateError, MigrateUsageError, run_copy, run_migrate
 
+            if args.force and args.source is None:
+                print("newsbot migrate: --force goes with --from", file=sys.stderr)
+                return 2
             try:
-                return asyncio.run(run_migrate(settings.database_url, sys.stdout))
+                if args.source is None:
+                    return asyncio.run(run_migrate(settings.database_url, sys.stdout))
+                return asyncio.run(
+                    run_copy(args.source, settings.database_url, sys.stdout, force=args.force)
+                )
+            except MigrateUsageError as exc:
+                print(f"newsbot migrate: {exc}", file=sys.stderr)
+                return 2
             except MigrateError as exc:
                 print(f"newsbot migrate: {exc}", file=sys.stderr)
                 return 1

@@ -2,7 +2,8 @@
 
 `newsbot run` does the same at start (under an advisory lock on PostgreSQL, so several
 processes starting together apply each migration once); this command lets an operator
-do it ahead of a deploy, on its own.
+do it ahead of a deploy, on its own. With `--from sqlite:///newsbot.db` it moves a SQLite
+install into the PostgreSQL database DATABASE_URL names.
 """
 
 from __future__ import annotations
@@ -10,11 +11,33 @@ from __future__ import annotations
 from typing import TextIO
 
 from bot.config import ConfigError
-from bot.store import StoreUnavailable, UnsupportedDatabaseUrl, migrate_database
+from bot.store import (
+    SourceMissing,
+    StoreUnavailable,
+    TargetNotEmpty,
+    UnsupportedDatabaseUrl,
+    copy_database,
+    migrate_database,
+)
+
+# How the copy's counts are printed: the store's table names in an operator's words.
+_TABLE_WORDS = {
+    "feeds": "feeds",
+    "feed_channels": "feeds added by channels",
+    "subscriptions": "subscriptions",
+    "channel_settings": "channel settings",
+    "stories": "seen stories",
+    "story_duplicates": "stories recorded as copies",
+    "outbox": "outbox alerts",
+}
 
 
 class MigrateError(Exception):
-    """The database could not be reached; the message says where and why."""
+    """The database could not be reached or the copy was refused; the message says why."""
+
+
+class MigrateUsageError(Exception):
+    """What was asked cannot be done as asked (a missing source file, say)."""
 
 
 async def run_migrate(database_url: str, out: TextIO) -> int:
@@ -30,4 +53,24 @@ async def run_migrate(database_url: str, out: TextIO) -> int:
         print(f"{result.backend}: applied {names}; schema version {version}", file=out)
     else:
         print(f"{result.backend}: up to date; schema version {version}", file=out)
+    return 0
+
+
+async def run_copy(source_url: str, database_url: str, out: TextIO, *, force: bool) -> int:
+    try:
+        copied = await copy_database(source_url, database_url, force=force)
+    except UnsupportedDatabaseUrl as exc:
+        if source_url.startswith("sqlite:///") and len(source_url) > len("sqlite:///"):
+            raise ConfigError(f"invalid setting DATABASE_URL: {exc}") from None
+        raise MigrateUsageError(str(exc)) from None
+    except SourceMissing as exc:
+        raise MigrateUsageError(str(exc)) from None
+    except (StoreUnavailable, TargetNotEmpty) as exc:
+        raise MigrateError(str(exc)) from None
+    print(f"copied {source_url} into PostgreSQL in one transaction:", file=out)
+    for table, words in _TABLE_WORDS.items():
+        line = f"  {words}: {copied.counts.get(table, 0)}"
+        if table == "outbox" and copied.outbox:
+            line += " (" + ", ".join(f"{k} {v}" for k, v in sorted(copied.outbox.items())) + ")"
+        print(line, file=out)
     return 0

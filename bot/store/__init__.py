@@ -5,16 +5,32 @@ names and returns it as the `Store` protocol, so nothing outside this package na
 backend's type or imports its driver.
 """
 
-from bot.store.errors import StoreUnavailable, UnsupportedDatabaseUrl
-from bot.store.open import Migrated, check_database_url, migrate_database, open_store
+from bot.store.errors import (
+    SourceMissing,
+    StoreUnavailable,
+    TargetNotEmpty,
+    UnsupportedDatabaseUrl,
+)
+from bot.store.open import (
+    Copied,
+    Migrated,
+    check_database_url,
+    copy_database,
+    migrate_database,
+    open_store,
+)
 from bot.store.sqlite import SqliteStore, open_sqlite
 
 __all__ = [
+    "Copied",
     "Migrated",
+    "SourceMissing",
     "SqliteStore",
     "StoreUnavailable",
+    "TargetNotEmpty",
     "UnsupportedDatabaseUrl",
     "check_database_url",
+    "copy_database",
     "migrate_database",
     "open_sqlite",
     "open_store",

@@ -9,3 +9,11 @@ class UnsupportedDatabaseUrl(ValueError):
 
 class StoreUnavailable(RuntimeError):
     """The database server did not answer or refused us (address, password, database)."""
+
+
+class SourceMissing(Exception):
+    """`newsbot migrate --from` names no SQLite database that exists."""
+
+
+class TargetNotEmpty(Exception):
+    """The PostgreSQL database already holds a store; copying would mix two installs."""

@@ -74,6 +74,29 @@ async def migrate_database(url: str) -> Migrated:
     return Migrated("sqlite", sorted(set(after) - set(before)), after)
 
 
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """What `copy_database` moved over."""
+
+    counts: dict[str, int]  # rows copied per table
+    outbox: dict[str, int]  # outbox rows per status; "in flight": pending and maybe sent
+
+
+async def copy_database(source_url: str, target_url: str, *, force: bool) -> Copied:
+    """Copy the SQLite store at `source_url` into the PostgreSQL one at `target_url`
+    (migrated first), in one transaction. TargetNotEmpty when the target holds anything,
+    unless `force` (then its rows are replaced); SourceMissing when there is no file."""
+    if not (source_url.startswith(_SQLITE) and len(source_url) > len(_SQLITE)):
+        raise UnsupportedDatabaseUrl("--from expects sqlite:///PATH (e.g. sqlite:///newsbot.db)")
+    if not _is_postgres(target_url):
+        raise UnsupportedDatabaseUrl(
+            "the copy goes into PostgreSQL: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    from bot.store.postgres.from_sqlite import copy_from_sqlite
+
+    return await copy_from_sqlite(source_url.removeprefix(_SQLITE), target_url, force=force)
+
+
 def _sqlite_versions(path: str) -> list[int]:
     """The versions recorded in the SQLite file at `path` (none if there is no file yet)."""
     if not Path(path).exists():
