@@ -566,11 +566,16 @@ class FakeDiscord:
 
     async def _answer(self, request: web.Request, recorded: Recorded) -> web.Response:
         path, body = recorded.path, recorded.body
+        fault = self._take_fault(request.method, path)
+        if fault is not None and fault.status >= 500 and not fault.lost_response:
+            # Discord's edge failed before the API saw the request: no bucket, no headers.
+            return self._fault_response(fault)
         allowance = self._take_allowance(request.method, path)
         if allowance.retry_after is not None:
+            if fault is not None:
+                fault.times += 1  # not reached: it still applies to the next request
             self.rate_limited.append(recorded)
             return _rate_limited(allowance)
-        fault = self._take_fault(request.method, path)
         if fault is not None and not fault.lost_response:
             return _with_rate_headers(self._fault_response(fault), allowance)
         for method, rx, handler in self._routes:
