@@ -106,6 +106,7 @@ async def test_new_story_alerts_exactly_once_across_poll_cycles(
         # are recorded once the fifth request has arrived.
         await feed_server.wait_for_hits("/world.rss", 5)
     finally:
+        subscribed.set()  # on a failure too: no request is left waiting in the feed server
         code, rest, log = await bot.stop_and_read_rest()
     assert code == 0, log
     assert rest == []  # all it wrote after the alert, up to its exit: no second alert
@@ -127,6 +128,7 @@ async def test_stories_already_in_a_new_feed_do_not_flood(
         # The first answer (a story NATO matches) is recorded once the second is asked for.
         await feed_server.wait_for_hits("/world.rss", 2)
     finally:
+        subscribed.set()  # on a failure too: no request is left waiting in the feed server
         code, rest, log = await bot.stop_and_read_rest()
     assert code == 0, log
     assert rest == []
