@@ -3,7 +3,7 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -104,6 +104,29 @@ class PgStories:
             if keep > 0 and stories:
                 await _prune(conn, feed_id, keep, current_ids)
         return queued
+
+    async def titles_seen_since(
+        self, since: datetime, *, page: int = 1000
+    ) -> AsyncIterator[list[tuple[int, str, str, str, str, datetime]]]:
+        """(feed_id, story_id, title, link, source, first seen) of the stories first seen
+        at or after `since`, oldest first, `page` rows at a time (what the duplicate
+        index is rebuilt from at start), the connection free between pages."""
+        after: tuple[datetime, int] = (since, -(2**63))
+        while True:
+            async with self.db.reading() as conn:
+                rows = await conn.fetch(
+                    "SELECT feed_id, story_id, title, link, source, first_seen_at, seq"
+                    " FROM stories WHERE (first_seen_at, seq) > ($1, $2)"
+                    " ORDER BY first_seen_at, seq LIMIT $3",
+                    *after,
+                    page,
+                )
+            if not rows:
+                return
+            after = (rows[-1][5], rows[-1][6])
+            yield [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+            if len(rows) < page:
+                return
 
     async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:
         async with self.db.reading() as conn:
