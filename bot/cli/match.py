@@ -22,11 +22,28 @@ class MatchUsageError(Exception):
 
 def read_subscriptions(path: Path) -> list[tuple[str, str]]:
     """(where, query) for each non-blank line of a subscriptions file: one query per line."""
+    return [(f"{path}:{n}", query) for n, query in _queries_of(path)]
+
+
+def _queries_of(path: Path) -> list[tuple[int, str]]:
+    """(line number, query) for each non-blank line; the query is the line, trimmed."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise MatchUsageError(f"cannot read subscriptions {path}: {exc}") from None
-    return [(f"{path}:{n}", line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+    return [(n, query) for n, line in enumerate(lines, 1) if (query := line.strip())]
+
+
+def _where(i: int, given: Sequence[str], files: list[tuple[Path, list[int]]]) -> str:
+    """Where query i came from: the --query options first, then each file's lines."""
+    if i < len(given):
+        return f"--query {given[i]!r}"
+    i -= len(given)
+    for path, numbers in files:
+        if i < len(numbers):
+            return f"{path}:{numbers[i]}"
+        i -= len(numbers)
+    raise IndexError("no such query")
 
 
 async def run_match(
@@ -38,18 +55,29 @@ async def run_match(
     subscription_files: Sequence[Path] = (),
 ) -> int:
     """Print one JSON line per (story, matching query); every query is checked first."""
-    labelled = [(f"--query {text!r}", text) for text in queries]
+    # Where each query came from, worked out only for the error that names it: a file of
+    # 100,000 lines should cost its queries, not 100,000 labels.
+    texts = list(queries)
+    files: list[tuple[Path, list[int]]] = []  # each file's line numbers, in texts' order
     for path in subscription_files:
-        labelled.extend(read_subscriptions(path))
-    if not labelled:
+        lines = _queries_of(path)
+        texts.extend(query for _, query in lines)
+        files.append((path, [n for n, _ in lines]))
+    if not texts:
         raise MatchUsageError("give at least one --query or a --subscriptions file")
     # One index over all of them: a file of 100,000 lines costs what a few do per story.
     matcher = Matcher()
-    for i, (where, text) in enumerate(labelled):
-        try:
-            matcher.add(i, parse_query(text))
-        except QueryError as exc:
-            raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
+    try:
+        matcher.add_many(enumerate(texts))
+    except QueryError:
+        # add_many stops at the first bad query; every one before it was good.
+        for i, text in enumerate(texts):
+            try:
+                parse_query(text)
+            except QueryError as exc:
+                where = _where(i, queries, files)
+                raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
+        raise
     now = datetime.now(UTC)
     async with Fetcher() as fetcher:
         for source in sources:

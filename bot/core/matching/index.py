@@ -13,9 +13,8 @@ from bot.core.query import Query
 class SubscriptionIndex:
     def __init__(self, subscriptions: Iterable[Subscription] = ()) -> None:
         self.matcher = Matcher()
-        self.by_id: dict[int, Subscription] = {}
-        for sub in subscriptions:
-            self.add(sub)
+        self.by_id = {sub.id: sub for sub in subscriptions}
+        self.matcher.add_many((sub.id, sub.query) for sub in self.by_id.values())
 
     def __len__(self) -> int:
         return len(self.by_id)

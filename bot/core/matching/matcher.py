@@ -15,6 +15,8 @@ Python. Both answer alike; the tests hold each to a plain reference evaluator.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Protocol, cast
 
@@ -22,9 +24,10 @@ from bot.core.matching.native_backend import AVAILABLE as NATIVE_AVAILABLE
 from bot.core.matching.native_backend import NativeBackend
 from bot.core.matching.plan import Compiled, compile_query
 from bot.core.matching.python_backend import PyBackend
+from bot.core.matching.shapes import Shape, Shapes
 from bot.core.models import Match
 from bot.core.query import Query, parse_query
-from bot.core.query.ast import Node, Word, canonical
+from bot.core.query.ast import Node, Word, WordMode, canonical
 
 __all__ = ["NATIVE_AVAILABLE", "Backend", "Matcher"]
 
@@ -42,6 +45,19 @@ class Backend(Protocol):
     def add_entry(
         self, eid: int, compiled: Compiled, subscribers: tuple[int | str, ...]
     ) -> None: ...
+    def add_shaped(
+        self,
+        eid: int,
+        shape: Shape,
+        tids: list[int],
+        cover: tuple[int, ...],
+        displays: tuple[str, ...],
+        subscribers: tuple[int | str, ...],
+        word_of: Callable[[int], Word],
+    ) -> None:
+        """`add_entry` for a query of a known shape: `tids` are its words' term ids in the
+        order the shape numbers them, `displays` its positive terms as written."""
+
     def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None: ...
     def remove_entry(self, eid: int) -> None: ...
     def match(self, title: str, summary: str) -> list[Match]: ...
@@ -99,6 +115,7 @@ class Matcher:
         self._terms: dict[int, Word] = {}
         self._term_refs: dict[int, int] = {}
         self._term_id_pool = _Ids()
+        self._shapes = Shapes()
 
     @property
     def native(self) -> bool:
@@ -113,7 +130,18 @@ class Matcher:
         return len(self._entries)
 
     def add(self, subscription_id: int, query: str | Query) -> None:
-        parsed = parse_query(query) if isinstance(query, str) else query
+        """Index `query` for `subscription_id` (replacing what it had); a bad query raises
+        QueryError. Given as text, a query of a shape met before skips parsing and compiling
+        (see bot.core.matching.shapes): that is what keeps building 100,000 quick."""
+        if isinstance(query, str):
+            text = query.strip()
+            shaped = self._shapes.of(text)
+            if shaped is not None:
+                self.remove(subscription_id)
+                self._add_shaped(subscription_id, text, *shaped)
+                return
+            query = parse_query(text)
+        parsed = query
         self.remove(subscription_id)
         key = canonical(parsed.node)
         entry = self._entries.get(key)
@@ -123,6 +151,30 @@ class Matcher:
             entry.subscribers += (subscription_id, parsed.text)
             self._backend.set_subscribers(entry.eid, entry.subscribers)
         self._by_subscription[subscription_id] = entry
+
+    def add_many(self, queries: Iterable[tuple[int, str]]) -> None:
+        """`add` each (subscription id, query text) in one pass: a start-up's or `newsbot
+        match`'s whole list. A bad query raises QueryError; those before it stay added.
+
+        The cyclic garbage collector waits until the end: each add leaves a few tracked
+        objects (an entry, words, tuples), and the collector's passes over a heap growing
+        by 100,000 of them cost a third of the build; the index holds no reference cycles.
+        """
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            shape_of = self._shapes.of
+            by_subscription = self._by_subscription
+            for subscription_id, query in queries:
+                text = query.strip()
+                shaped = shape_of(text)
+                if shaped is None or subscription_id in by_subscription:
+                    self.add(subscription_id, text)
+                else:
+                    self._add_shaped(subscription_id, text, *shaped)
+        finally:
+            if collecting:
+                gc.enable()
 
     def remove(self, subscription_id: int) -> None:
         entry = self._by_subscription.pop(subscription_id, None)
@@ -141,6 +193,51 @@ class Matcher:
         return self._backend.match(title, summary)
 
     # -- the index ---------------------------------------------------------------------
+
+    def _add_shaped(
+        self, subscription_id: int, text: str, shape: Shape, written: list[str]
+    ) -> None:
+        # An ASCII word's normal form is its lower case (bot.core.query.text).
+        norms = " ".join(written).lower().split()
+        key = shape.key(norms)
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.subscribers += (subscription_id, text)
+            self._backend.set_subscribers(entry.eid, entry.subscribers)
+        else:
+            # Inlined _term_id for the words met before: a build meets most words this way.
+            known = self._term_ids
+            tids: list[int] = []
+            try:
+                for slot, literal, mode in shape.occurrences:
+                    word = (norms[slot] if slot >= 0 else literal, mode)
+                    tid = known.get(word)
+                    tids.append(self._term_id(*word) if tid is None else tid)
+            except BaseException:
+                self._release_unused(tuple(set(tids)))
+                raise
+            terms = (tids[0],) if len(tids) == 1 else tuple(set(tids))
+            refs = self._term_refs
+            for tid in terms:
+                refs[tid] += 1
+            cover = shape.cover(tids, self._weight)
+            entry = _Entry(key, self._entry_ids.take(), terms)
+            entry.subscribers = (subscription_id, text)
+            try:
+                self._backend.add_shaped(
+                    entry.eid,
+                    shape,
+                    tids,
+                    cover,
+                    shape.displays(written),
+                    entry.subscribers,
+                    self._terms.__getitem__,
+                )
+            except BaseException:
+                self._forget(entry)
+                raise
+            self._entries[key] = entry
+        self._by_subscription[subscription_id] = entry
 
     def _new_entry(self, key: str, node: Node, subscriber: tuple[int, str]) -> _Entry:
         used: list[int] = []
@@ -186,14 +283,19 @@ class Matcher:
         self._release_unused(entry.terms)
 
     def _acquire(self, word: Word) -> int:
-        tid = self._term_ids.get((word.norm, word.mode))
+        tid = self._term_id(word.norm, word.mode, word)
+        self._term_refs[tid] += 1
+        return tid
+
+    def _term_id(self, norm: str, mode: WordMode, word: Word | None = None) -> int:
+        """The term id of (norm, mode), made (with no reference yet) if it is new."""
+        tid = self._term_ids.get((norm, mode))
         if tid is None:
             tid = self._term_id_pool.take()
-            self._term_ids[word.norm, word.mode] = tid
-            self._terms[tid] = word
+            self._term_ids[norm, mode] = tid
+            self._terms[tid] = word = word or Word(norm, mode)
             self._term_refs[tid] = 0
             self._backend.add_term(tid, word)
-        self._term_refs[tid] += 1
         return tid
 
     def _release_unused(self, tids: tuple[int, ...]) -> None:

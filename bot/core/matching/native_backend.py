@@ -10,6 +10,8 @@ and builds the Match objects itself. A story costs `tokenize()` plus one call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core.matching.plan import (
     AllPlan,
     AnyPlan,
@@ -20,10 +22,11 @@ from bot.core.matching.plan import (
     PhrasePlan,
     Plan,
 )
+from bot.core.matching.shapes import ATOM_BASE, NativeShape, Shape
 from bot.core.matching.spans import StorySpans
 from bot.core.models import Match
 from bot.core.query.ast import Word
-from bot.core.query.inflect import word_forms
+from bot.core.query.inflect import inflects, plain_forms
 from bot.core.query.text import tokenize
 
 try:
@@ -87,9 +90,12 @@ class NativeBackend:
     def add_term(self, tid: int, word: Word) -> None:
         if word.mode == "prefix":
             self._index.add_prefix(tid, word.norm)
+        elif word.mode == "word" and inflects(word.norm):
+            add = self._index.add_word  # _keys, inlined: this runs for every new word
+            for form in sorted(plain_forms(word.norm)):
+                add(tid, form, True)
         else:
-            for form, possessive in _keys(word):
-                self._index.add_word(tid, form, possessive)
+            self._index.add_word(tid, word.norm, False)
 
     def remove_term(self, tid: int, word: Word) -> None:
         if word.mode == "prefix":
@@ -116,6 +122,30 @@ class NativeBackend:
             eid, compiled.cover, program, leaves, subscribers, compiled.words, displays
         )
 
+    def add_shaped(
+        self,
+        eid: int,
+        shape: Shape,
+        tids: list[int],
+        cover: tuple[int, ...],
+        displays: tuple[str, ...],
+        subscribers: tuple[int | str, ...],
+        word_of: Callable[[int], Word],
+    ) -> None:
+        """`add_entry` for a query of a known shape: the shape's programs, atoms renamed."""
+        if shape.native is None:
+            shape.native = _encode_shape(shape)
+        program, program_atoms, leaves, leaf_atoms = shape.native
+        words = None
+        if program is not None:
+            program = _renamed(program, program_atoms, tids)
+        if leaves is not None:
+            leaves = _renamed(leaves, leaf_atoms, tids)
+        else:
+            words = tuple(dict.fromkeys(displays))
+            displays = ()
+        self._index.add_entry(eid, cover, program, leaves, subscribers, words, displays)
+
     def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None:
         self._index.set_subscribers(eid, subscribers)
 
@@ -126,14 +156,40 @@ class NativeBackend:
         return self._index.match(tokenize(title), tokenize(summary), (title, summary))
 
 
+def _encode_shape(shape: Shape) -> NativeShape:
+    """A shape's program and leaves as ints, with where its atoms stand in each."""
+    compiled = shape.compiled
+    program: list[int] | None = None
+    if compiled.plan is not None:
+        program = []
+        encode_plan(compiled.plan, program)
+    leaves: list[int] | None = None
+    if compiled.words is None:
+        if len(compiled.leaves) > MAX_LEAVES:
+            raise ValueError(f"a query with OR has at most {MAX_LEAVES} terms here")
+        leaves = []
+        for leaf in compiled.leaves:
+            encode_leaf(leaf, leaves)
+    return program, _atoms_in(program), leaves, _atoms_in(leaves)
+
+
+def _atoms_in(ints: list[int] | None) -> tuple[int, ...]:
+    first = 2 * ATOM_BASE  # shape atoms are the only ints this large (see shapes.ATOM_BASE)
+    return tuple(i for i, n in enumerate(ints or ()) if n >= first)
+
+
+def _renamed(template: list[int], at: tuple[int, ...], tids: list[int]) -> list[int]:
+    out = template.copy()
+    for i in at:
+        offset = out[i] - 2 * ATOM_BASE
+        out[i] = 2 * tids[offset >> 1] + (offset & 1)
+    return out
+
+
 def _keys(word: Word) -> list[tuple[str, bool]]:
     """The forms a story word may take to hold `word`: (form, `form's` too), the
     possessive folded into a flag where it is one of the forms, which halves the keys."""
-    if word.mode != "word":
+    if word.mode != "word" or not inflects(word.norm):
         return [(word.norm, False)]
-    forms = word_forms(word.norm)
-    return [
-        (form, form + "'s" in forms)
-        for form in sorted(forms)
-        if not (form.endswith("'s") and form[:-2] in forms)
-    ]
+    # Each plain form's possessive is a form too (inflect.word_forms): all flagged.
+    return [(form, True) for form in sorted(plain_forms(word.norm))]

@@ -9,9 +9,11 @@ possible bases (inflect.base_candidates), so each term is filed once, not once p
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Callable
 from typing import cast
 
 from bot.core.matching.plan import Compiled
+from bot.core.matching.shapes import Shape, instance
 from bot.core.matching.spans import StorySpans
 from bot.core.matching.story import StoryView
 from bot.core.models import Match
@@ -74,6 +76,18 @@ class PyBackend:
         entry = self._entries[eid] = _PyEntry(compiled, subscribers)
         for atom in compiled.cover:
             self._by_cover[atom] = (*self._by_cover.get(atom, ()), entry)
+
+    def add_shaped(
+        self,
+        eid: int,
+        shape: Shape,
+        tids: list[int],
+        cover: tuple[int, ...],
+        displays: tuple[str, ...],
+        subscribers: tuple[int | str, ...],
+        word_of: Callable[[int], Word],
+    ) -> None:
+        self.add_entry(eid, instance(shape, tids, cover, displays, word_of), subscribers)
 
     def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None:
         self._entries[eid].subscribers = subscribers

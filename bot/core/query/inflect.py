@@ -32,13 +32,7 @@ _MIN_ADJECTIVE_BASE = 4
 _MIN_O_BASE = 6  # Mexico -> Mexican, but not NATO -> Natan
 
 
-def _plurals(word: str) -> list[str]:
-    forms = [word + "s"]
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        forms.append(word + "es")
-    if len(word) > 1 and word.endswith("y") and word[-2] not in _VOWELS:
-        forms.append(word[:-1] + "ies")
-    return forms
+_ES_AFTER = ("s", "x", "z", "ch", "sh")
 
 
 def _adjectives(word: str) -> list[str]:
@@ -63,15 +57,31 @@ def _adjectives(word: str) -> list[str]:
 @lru_cache(maxsize=16_384)
 def word_forms(word: str) -> frozenset[str]:
     """`word` (a normal form) and the forms the rules above make from it."""
-    if not (word.isascii() and word.isalpha()):
+    if not inflects(word):
         return frozenset((word,))
-    bases = [word, *_adjectives(word)]
-    forms: set[str] = set()
-    for base in bases:
-        for form in (base, *_plurals(base)):
-            forms.add(form)
-            forms.add(form + "'s")
-    return frozenset(forms)
+    forms = plain_forms(word)
+    return frozenset((*forms, *(form + "'s" for form in forms)))
+
+
+def inflects(word: str) -> bool:
+    """Whether the rules apply to `word` (a normal form): Latin letters only."""
+    return word.isascii() and word.isalpha()
+
+
+def plain_forms(word: str) -> set[str]:
+    """The forms of an inflecting `word` without their possessives, each of which is a form
+    too (`form's`). Not cached: an index asks once per distinct word, for each new word of
+    each query it adds, so the plural rules are written out here rather than looped over."""
+    forms = {word, word + "s"}
+    if word.endswith(_ES_AFTER):
+        forms.add(word + "es")
+    elif len(word) > 1 and word[-1] == "y" and word[-2] not in _VOWELS:
+        forms.add(word[:-1] + "ies")
+    for adjective in _adjectives(word):
+        # Every adjective ends in `n`: its only plural is `+s`.
+        forms.add(adjective)
+        forms.add(adjective + "s")
+    return forms
 
 
 def base_candidates(token: str) -> set[str]:
