@@ -11,19 +11,21 @@ watcher's (bot/feeds/watcher.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar, runtime_checkable
 
 from bot.core.clock import Clock
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Feed, Story
 from bot.core.ports import FeedStore, FetchState, StoryStore
-from bot.feeds.dedupe import DuplicateIndex
+from bot.feeds.dedupe import DuplicateIndex, SeenTitle
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
 from bot.feeds.incremental import split_items
@@ -35,10 +37,34 @@ from bot.feeds.policy import WatchPolicy
 log = logging.getLogger(__name__)
 
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+_T = TypeVar("_T")
 
 
 class RefreshStore(FeedStore, StoryStore, Protocol):
     """What refreshing a feed reads and writes: the feed's state, its stories, alerts."""
+
+
+@runtime_checkable
+class SeenTitleStore(Protocol):
+    """A store that reads back only what the duplicate index needs, a page at a time."""
+
+    def titles_seen_since(self, since: datetime) -> AsyncIterator[list[SeenTitle]]: ...
+
+
+async def _in_thread(func: Callable[[], _T]) -> _T:
+    """`func()` in a worker thread, awaited to its end even if the caller is cancelled.
+
+    The caller holds a lock around it: released while the thread still ran, the next
+    holder would use the duplicate index at the same time.
+    """
+    work = asyncio.ensure_future(asyncio.to_thread(func))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([work])
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +127,13 @@ class FeedRefresher:
         # recorded, and the story id it gave (None: no story). In memory only: after a
         # restart the first poll of each feed parses the whole document.
         self._items: dict[int, dict[bytes, str | None]] = {}
+
+    async def load_duplicates(self, pages: AsyncIterator[Iterable[SeenTitle]]) -> None:
+        """Rebuild the duplicate index from stored stories, a page at a time, each in a
+        worker thread (100,000 stories take seconds of CPU)."""
+        async with self._record_lock:
+            async for page in pages:
+                await _in_thread(partial(self.duplicates.load, page))
 
     async def refresh(self, feed: Feed) -> Refreshed:
         """Fetch, parse, find new stories, match, queue alerts; what to save is returned
@@ -236,8 +269,9 @@ class FeedRefresher:
             users = set(await self.store.feed_channels(feed.id))
             alerts = [a for a in alerts if a.channel in users]
         async with self._record_lock:
-            self.duplicates.prune(now)
-            copies = [c for s in new if (c := self.duplicates.check_and_add(s, now)) is not None]
+            # In a worker thread, under the lock (the index is one caller's at a time): a
+            # big feed's stories take a while to check, and chat commands must not wait.
+            copies = await _in_thread(partial(self.duplicates.check_all, new, now)) if new else []
             queued = await self.store.record_refresh(
                 feed.id,
                 new,

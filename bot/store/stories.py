@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -128,6 +128,35 @@ class SqliteStories:
             if copy is None or not await _fold_into_earlier(conn, alert.channel, copy):
                 queued += await insert_alerts(conn, [alert], stamp)
         return queued
+
+    async def titles_seen_since(
+        self, since: datetime, *, page: int = 1000
+    ) -> AsyncIterator[list[tuple[int, str, str, str, str, datetime]]]:
+        """(feed_id, story_id, title, link, source, first seen) of the stories first seen
+        at or after `since`, oldest first, `page` rows at a time.
+
+        What the duplicate index is rebuilt from at start: only its columns (not the
+        summaries), a page per read so the connection is free in between, and never the
+        whole window at once (a day of a large install is 100,000 stories).
+        """
+        after: tuple[str, int] = (to_db_time(since), -(2**63))
+        while True:
+            async with (
+                self.db.reading() as conn,
+                conn.execute(
+                    "SELECT feed_id, story_id, title, link, source, first_seen_at, rowid"
+                    " FROM stories WHERE (first_seen_at, rowid) > (?, ?)"
+                    " ORDER BY first_seen_at, rowid LIMIT ?",
+                    (*after, page),
+                ) as cur,
+            ):
+                rows = list(await cur.fetchall())
+            if not rows:
+                return
+            after = (rows[-1][5], rows[-1][6])
+            yield [(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5])) for r in rows]
+            if len(rows) < page:
+                return
 
     async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:
         async with (
