@@ -5,6 +5,10 @@ dedupes by nonce the way Discord does with `enforce_nonce`. Each message takes t
 moment to create, so kills land while requests are in flight: the fake may post a message
 whose send the bot never records, which is exactly the case the in-flight marking, the
 look at the channel's recent messages before a resend, and the per-alert nonce exist for.
+
+The fake's latency and the moment of each kill come from two generators derived from one
+seed, printed with a failure; `NEWSBOT_FAULT_SEED=<seed> pytest tests/test_fault_injection.py`
+replays the same draws (the timing of the bot itself still varies from run to run).
 """
 
 from __future__ import annotations
