@@ -15,6 +15,9 @@ from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import FeedParseError, parse_feed
 
+# One encoder for every line: json.dumps with an option builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
 
 class MatchUsageError(Exception):
     """A bad query or an unreadable source: exit 2 with this message."""
@@ -95,15 +98,23 @@ async def run_match(
                 story = normalise_entry(entry, feed_id=0, source=name, now=now)
                 if story is None:
                     continue
-                for m in matcher.match(story.title, story.summary):
-                    record = {
-                        "query": m.query,
+                matches = matcher.match(story.title, story.summary)
+                if not matches:
+                    continue
+                # The story's fields once, whatever the number of queries it matches: a
+                # story can match thousands. Same text as json.dumps of the whole record.
+                about = _encode(
+                    {
                         "title": story.title,
                         "link": story.link,
                         "published": story.published.isoformat(),
                         "source": story.source,
-                        "matched": list(m.matched),
                     }
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                )[1:-1]
+                for m in matches:
+                    out.write(
+                        f'{{"query": {_encode(m.query)}, {about}, '
+                        f'"matched": {_encode(list(m.matched))}}}\n'
+                    )
     out.flush()
     return 0

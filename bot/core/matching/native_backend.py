@@ -90,9 +90,10 @@ class NativeBackend:
     def add_term(self, tid: int, word: Word) -> None:
         if word.mode == "prefix":
             self._index.add_prefix(tid, word.norm)
-        elif word.mode == "word" and inflects(word.norm):
-            add = self._index.add_word  # _keys, inlined: this runs for every new word
-            for form in sorted(plain_forms(word.norm)):
+        elif word.mode == "word" and word.norm.isascii() and word.norm.isalpha():
+            # _keys, inlined (inflect.inflects too): this runs for every new word.
+            add = self._index.add_word
+            for form in plain_forms(word.norm):
                 add(tid, form, True)
         else:
             self._index.add_word(tid, word.norm, False)

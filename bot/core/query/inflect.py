@@ -68,19 +68,20 @@ def inflects(word: str) -> bool:
     return word.isascii() and word.isalpha()
 
 
-def plain_forms(word: str) -> set[str]:
+def plain_forms(word: str) -> list[str]:
     """The forms of an inflecting `word` without their possessives, each of which is a form
     too (`form's`). Not cached: an index asks once per distinct word, for each new word of
-    each query it adds, so the plural rules are written out here rather than looped over."""
-    forms = {word, word + "s"}
+    each query it adds, so the plural rules are written out here rather than looped over.
+
+    No form comes twice: the word's plurals end in `s`, its adjectives in `n` (and are
+    longer than the word), and their plurals add `s` to each adjective, which differ."""
+    forms = [word, word + "s"]
     if word.endswith(_ES_AFTER):
-        forms.add(word + "es")
+        forms.append(word + "es")
     elif len(word) > 1 and word[-1] == "y" and word[-2] not in _VOWELS:
-        forms.add(word[:-1] + "ies")
+        forms.append(word[:-1] + "ies")
     for adjective in _adjectives(word):
-        # Every adjective ends in `n`: its only plural is `+s`.
-        forms.add(adjective)
-        forms.add(adjective + "s")
+        forms += (adjective, adjective + "s")  # every adjective ends in `n`: only `+s`
     return forms
 
 
