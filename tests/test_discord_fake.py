@@ -202,6 +202,16 @@ async def test_a_guild_the_bot_left_answers_missing_access_until_it_rejoins(
 # -- interactions -----------------------------------------------------------------------------
 
 
+async def test_no_command_comes_from_a_deleted_or_foreign_channel(wire: Wire) -> None:
+    await wire.fake.delete_channel(GUILD, CHANNEL)
+    with pytest.raises(AssertionError, match="no channel"):
+        await wire.fake.slash("/news list", guild_id=GUILD, channel_id=CHANNEL, wait=False)
+    with pytest.raises(AssertionError, match="no channel"):
+        await wire.fake.slash(
+            "/news list", guild_id="800000000000000009", channel_id=OTHER_CHANNEL, wait=False
+        )
+
+
 async def interaction(fake: FakeDiscord) -> Interaction:
     """An INTERACTION_CREATE nobody answers yet (no bot is connected)."""
     return await fake.slash("/news list", guild_id=GUILD, channel_id=CHANNEL, wait=False)

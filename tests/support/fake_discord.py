@@ -407,6 +407,9 @@ class FakeDiscord:
         message: dict[str, Any] | None = None,
         app_permissions: int = MEMBER_PERMISSIONS,
     ) -> tuple[dict[str, Any], Interaction]:
+        if self._channel_guild.get(channel_id) != guild_id or channel_id in self._deleted_channels:
+            # Nobody can type a command in a channel that does not exist (or not there).
+            raise AssertionError(f"no channel {channel_id} in guild {guild_id} to interact in")
         interaction = Interaction(id=snowflake(), token=f"tok-{snowflake()}", sent_at=0.0)
         payload: dict[str, Any] = {
             "id": interaction.id,
