@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from bot.adapters.slack.blocks import render
 from bot.adapters.slack.home import home_view
 from bot.adapters.slack.mrkdwn import units
 from bot.core.digest import build_digest
@@ -124,3 +125,10 @@ async def test_a_crowd_asking_to_be_mentioned_is_pinged_in_sections_of_its_own(
     assert all(f"<@{user}>" in shown for user in crowd)
     assert blocks[0]["text"]["text"].startswith("*<https://news.example/lavrov-1|")  # type: ignore[index]
     assert blocks[-1]["type"] == "actions"  # the rest of the layout is all there
+
+
+def test_a_digest_with_nothing_for_its_closing_line_leaves_the_line_out() -> None:
+    digest = slack_alert(kind="digest", source="", topics=(), summary="• One story")
+    blocks = render(digest).blocks
+    assert block_problems(blocks) == []
+    assert [b["type"] for b in blocks] == ["section", "section"]

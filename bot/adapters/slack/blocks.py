@@ -220,7 +220,9 @@ def _digest(alert: Alert) -> list[Block]:
             render = lambda s: mrkdwn.emphasise(s, alert.matched)  # noqa: E731
             blocks.append(_section(mrkdwn.fit_rendered(line, render, mrkdwn.SECTION_LIMIT)))
     info = [mrkdwn.escaped(alert.source, SOURCE_LIMIT), _topics_line(alert)]
-    blocks.append(_context(*info))
+    context = _context(*info)
+    if context["elements"]:  # Slack refuses a context block without elements
+        blocks.append(context)
     return blocks
 
 
