@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from bot.core.matching.native_backend import AVAILABLE as NATIVE_AVAILABLE
 from bot.core.matching.native_backend import NativeBackend
@@ -27,7 +27,7 @@ from bot.core.matching.python_backend import PyBackend
 from bot.core.matching.shapes import Shape, Shapes
 from bot.core.models import Match
 from bot.core.query import Query, parse_query
-from bot.core.query.ast import Node, Word, WordMode, canonical
+from bot.core.query.ast import Node, Word, canonical
 
 __all__ = ["NATIVE_AVAILABLE", "Backend", "Matcher"]
 
@@ -45,6 +45,9 @@ class Backend(Protocol):
     def add_entry(
         self, eid: int, compiled: Compiled, subscribers: tuple[int | str, ...]
     ) -> None: ...
+    def add_terms(self, terms: list[tuple[int, Word]]) -> None:
+        """`add_term` for each (term id, word): many new words at once."""
+
     def add_shaped(
         self,
         eid: int,
@@ -99,6 +102,18 @@ class _Ids:
 
     def give_back(self, n: int) -> None:
         self._free.append(n)
+
+
+class _Staged:
+    """What add_many has read and not yet handed to the backend."""
+
+    __slots__ = ("entries", "ids", "terms")
+
+    def __init__(self) -> None:
+        self.terms: list[int] = []  # new term ids, their words in Matcher._terms
+        # by key: [shape, term ids, words as written, subscribers (id, text, id, text...)]
+        self.entries: dict[str, list[Any]] = {}
+        self.ids: set[int] = set()  # the subscriptions staged
 
 
 class Matcher:
@@ -156,25 +171,38 @@ class Matcher:
         """`add` each (subscription id, query text) in one pass: a start-up's or `newsbot
         match`'s whole list. A bad query raises QueryError; those before it stay added.
 
+        Queries of a known shape are staged, then their new words go to the backend in
+        one call (the word forms made rule by rule over all of them), then their entries;
+        anything else is added on its own, after what was staged before it.
+
         The cyclic garbage collector waits until the end: each add leaves a few tracked
         objects (an entry, words, tuples), and the collector's passes over a heap growing
         by 100,000 of them cost a third of the build; the index holds no reference cycles.
         """
         collecting = gc.isenabled()
         gc.disable()
+        staged = _Staged()
         try:
             shape_of = self._shapes.of
             by_subscription = self._by_subscription
             for subscription_id, query in queries:
                 text = query.strip()
                 shaped = shape_of(text)
-                if shaped is None or subscription_id in by_subscription:
+                if (
+                    shaped is None
+                    or subscription_id in by_subscription
+                    or (subscription_id in staged.ids)
+                ):
+                    self._flush(staged)
                     self.add(subscription_id, text)
                 else:
-                    self._add_shaped(subscription_id, text, *shaped)
+                    self._stage(staged, subscription_id, text, *shaped)
         finally:
-            if collecting:
-                gc.enable()
+            try:
+                self._flush(staged)
+            finally:
+                if collecting:
+                    gc.enable()
 
     def remove(self, subscription_id: int) -> None:
         entry = self._by_subscription.pop(subscription_id, None)
@@ -197,47 +225,69 @@ class Matcher:
     def _add_shaped(
         self, subscription_id: int, text: str, shape: Shape, written: list[str]
     ) -> None:
-        # An ASCII word's normal form is its lower case (bot.core.query.text).
+        staged = _Staged()
+        self._stage(staged, subscription_id, text, shape, written)
+        self._flush(staged)
+
+    def _stage(
+        self, staged: _Staged, subscription_id: int, text: str, shape: Shape, written: list[str]
+    ) -> None:
+        """_add_shaped, but new words and entries wait in `staged` for _flush."""
         norms = " ".join(written).lower().split()
         key = shape.key(norms)
+        staged.ids.add(subscription_id)
         entry = self._entries.get(key)
         if entry is not None:
             entry.subscribers += (subscription_id, text)
             self._backend.set_subscribers(entry.eid, entry.subscribers)
-        else:
-            # Inlined _term_id for the words met before: a build meets most words this way.
-            known = self._term_ids
-            tids: list[int] = []
-            try:
-                for slot, literal, mode in shape.occurrences:
-                    word = (norms[slot] if slot >= 0 else literal, mode)
-                    tid = known.get(word)
-                    tids.append(self._term_id(*word) if tid is None else tid)
-            except BaseException:
-                self._release_unused(tuple(set(tids)))
-                raise
-            terms = (tids[0],) if len(tids) == 1 else tuple(set(tids))
-            refs = self._term_refs
-            for tid in terms:
-                refs[tid] += 1
-            cover = shape.cover(tids, self._weight)
-            entry = _Entry(key, self._entry_ids.take(), terms)
-            entry.subscribers = (subscription_id, text)
-            try:
-                self._backend.add_shaped(
-                    entry.eid,
-                    shape,
-                    tids,
-                    cover,
-                    shape.displays(written),
-                    entry.subscribers,
-                    self._terms.__getitem__,
-                )
-            except BaseException:
-                self._forget(entry)
-                raise
-            self._entries[key] = entry
-        self._by_subscription[subscription_id] = entry
+            self._by_subscription[subscription_id] = entry
+            return
+        waiting = staged.entries.get(key)
+        if waiting is not None:
+            waiting[3] += (subscription_id, text)
+            return
+        known = self._term_ids
+        tids: list[int] = []
+        for slot, literal, mode in shape.occurrences:
+            word = (norms[slot] if slot >= 0 else literal, mode)
+            tid = known.get(word)
+            if tid is None:  # a new term, known to the backend at _flush
+                tid = known[word] = self._term_id_pool.take()
+                self._terms[tid] = Word(*word)
+                self._term_refs[tid] = 0
+                staged.terms.append(tid)
+            tids.append(tid)
+        staged.entries[key] = [shape, tids, written, (subscription_id, text)]
+
+    def _flush(self, staged: _Staged) -> None:
+        """Hand what `staged` holds to the backend: the new terms at once, then each entry."""
+        new_terms, staged.terms = staged.terms, []
+        waiting, staged.entries = staged.entries, {}
+        staged.ids.clear()
+        if new_terms:
+            self._backend.add_terms([(tid, self._terms[tid]) for tid in new_terms])
+        refs, entries, by_subscription = self._term_refs, self._entries, self._by_subscription
+        add, weight, word_of = self._backend.add_shaped, self._weight, self._terms.__getitem__
+        try:
+            for key, (shape, tids, written, subscribers) in waiting.items():
+                terms = (tids[0],) if len(tids) == 1 else tuple(set(tids))
+                for tid in terms:
+                    refs[tid] += 1
+                entry = _Entry(key, self._entry_ids.take(), terms)
+                entry.subscribers = subscribers
+                cover = shape.cover(tids, weight)
+                try:
+                    add(
+                        entry.eid, shape, tids, cover, shape.displays(written), subscribers, word_of
+                    )
+                except BaseException:
+                    self._forget(entry)
+                    raise
+                entries[key] = entry
+                for subscription_id in subscribers[::2]:
+                    by_subscription[subscription_id] = entry
+        finally:
+            self._release_unused(tuple(new_terms))  # those of an entry the backend refused
 
     def _new_entry(self, key: str, node: Node, subscriber: tuple[int, str]) -> _Entry:
         used: list[int] = []
@@ -283,19 +333,14 @@ class Matcher:
         self._release_unused(entry.terms)
 
     def _acquire(self, word: Word) -> int:
-        tid = self._term_id(word.norm, word.mode, word)
-        self._term_refs[tid] += 1
-        return tid
-
-    def _term_id(self, norm: str, mode: WordMode, word: Word | None = None) -> int:
-        """The term id of (norm, mode), made (with no reference yet) if it is new."""
-        tid = self._term_ids.get((norm, mode))
+        tid = self._term_ids.get((word.norm, word.mode))
         if tid is None:
             tid = self._term_id_pool.take()
-            self._term_ids[norm, mode] = tid
-            self._terms[tid] = word = word or Word(norm, mode)
+            self._term_ids[word.norm, word.mode] = tid
+            self._terms[tid] = word
             self._term_refs[tid] = 0
             self._backend.add_term(tid, word)
+        self._term_refs[tid] += 1
         return tid
 
     def _release_unused(self, tids: tuple[int, ...]) -> None:

@@ -10,7 +10,9 @@ and builds the Match objects itself. A story costs `tokenize()` plus one call.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from itertools import repeat
 
 from bot.core.matching.plan import (
     AllPlan,
@@ -26,7 +28,7 @@ from bot.core.matching.shapes import ATOM_BASE, NativeShape, Shape
 from bot.core.matching.spans import StorySpans
 from bot.core.models import Match
 from bot.core.query.ast import Word
-from bot.core.query.inflect import inflects, plain_forms
+from bot.core.query.inflect import inflects, plain_forms, plain_forms_of
 from bot.core.query.text import tokenize
 
 try:
@@ -97,6 +99,20 @@ class NativeBackend:
                 add(tid, form, True)
         else:
             self._index.add_word(tid, word.norm, False)
+
+    def add_terms(self, terms: list[tuple[int, Word]]) -> None:
+        tids: list[int] = []
+        norms: list[str] = []
+        for tid, word in terms:
+            if word.mode == "word" and word.norm.isascii() and word.norm.isalpha():
+                tids.append(tid)
+                norms.append(word.norm)
+            else:
+                self.add_term(tid, word)
+        which, forms = plain_forms_of(norms)
+        # One C call per form, but no Python bytecode between them (a map drained by a
+        # deque): this is most of what a new word costs.
+        deque(map(self._index.add_word, [tids[i] for i in which], forms, repeat(True)), 0)
 
     def remove_term(self, tid: int, word: Word) -> None:
         if word.mode == "prefix":

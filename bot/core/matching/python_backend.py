@@ -59,6 +59,10 @@ class PyBackend:
             index.setdefault(word.norm, []).append(tid)
         self._token_cache.clear()  # a word may now satisfy a new term
 
+    def add_terms(self, terms: list[tuple[int, Word]]) -> None:
+        for tid, word in terms:
+            self.add_term(tid, word)
+
     def remove_term(self, tid: int, word: Word) -> None:
         index = {"prefix": self._by_prefix, "word": self._by_word}.get(word.mode, self._by_exact)
         bucket = index[word.norm]
