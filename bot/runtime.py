@@ -37,6 +37,10 @@ class Adapter(Protocol):
 
     async def start(self, deps: CommandDeps) -> None: ...
 
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set; raise when the platform connection is lost for good."""
+        ...
+
     async def stop(self) -> None: ...
 
 
@@ -188,7 +192,12 @@ async def run_bot(
                 loop.add_signal_handler(sig, stop.set)
     try:
         await _start_adapters(app)
-        return await supervise({"watcher": app.watcher.run, "dispatcher": app.dispatcher.run}, stop)
+        loops: dict[str, Callable[[asyncio.Event], Awaitable[None]]] = {
+            "watcher": app.watcher.run,
+            "dispatcher": app.dispatcher.run,
+        }
+        loops.update({f"{a.platform} adapter": a.run for a in app.adapters})
+        return await supervise(loops, stop)
     finally:
         await app.close()
 

@@ -47,3 +47,28 @@ async def test_newsbot_run_serves_discord_from_the_environment(
     # View Channel, Send Messages, Embed Links, Read Message History; no more
     assert "permissions=84992" in log
     assert "fake-token" not in log
+
+
+async def test_a_gateway_lost_for_good_ends_the_process_with_1_and_one_traceback(
+    tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/world.rss", rss())
+    env = discord_settings_env(fake_discord, tmp_path, [url])
+    proc = await start_newsbot(env, tmp_path)
+    try:
+        await fake_discord.wait_until_connected()
+        # The token is reset while the bot runs: no reconnect can help, so the process
+        # must end (for its supervisor to restart it) rather than serve nothing.
+        await fake_discord.end_sessions(4004, "Authentication failed.")
+    finally:
+        async with asyncio.timeout(30):
+            _, stderr = await proc.communicate()
+    log = stderr.decode()
+    assert proc.returncode == 1, log
+    # Logged once, with the traceback of what ended it. (discord.py may log a traceback
+    # of its own when its ready-delay task outlives the closed client; that one is not ours.)
+    assert log.count("the discord adapter loop failed") == 1, log
+    assert (
+        log.count("discord.errors.ConnectionClosed: Shard ID None WebSocket closed with 4004") == 1
+    )
+    assert "fake-token" not in log

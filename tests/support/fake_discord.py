@@ -987,6 +987,13 @@ class FakeDiscord:
         for ws in list(self._sockets):
             await ws.close(code=4000, message=b"fake: reconnect")
 
+    async def end_sessions(self, code: int, reason: str) -> None:
+        """Close every gateway session with a close code the client must not reconnect
+        after, as Discord does (4004 "Authentication failed.": the token was reset while
+        the bot ran)."""
+        for ws in list(self._sockets):
+            await ws.close(code=code, message=reason.encode())
+
     async def stop(self) -> None:
         for ws in list(self._sockets):
             await ws.close()

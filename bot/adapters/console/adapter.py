@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import TextIO
 
+from bot.adapters.background import run_until_stopped
 from bot.adapters.console.render import render_alert
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.models import Alert, Channel
@@ -44,6 +45,11 @@ class ConsoleAdapter:
 
     async def start(self, deps: CommandDeps) -> None:
         self._task = asyncio.create_task(self._serve(deps), name="console-commands")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until stop. Commands end with stdin (the bot goes on polling and delivering);
+        the command loop failing is raised."""
+        await run_until_stopped(stop, self._task)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -19,6 +19,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.adapters.background import run_until_stopped
 from bot.adapters.discord.buttons import UnsubscribeButton
 from bot.adapters.discord.commands import build_tree
 from bot.adapters.discord.lifecycle import Lifecycle
@@ -193,12 +194,14 @@ class DiscordAdapter:
             log.error("command sync failed: %s", exc)
 
     async def _connect(self) -> None:
-        try:
-            await self.client.connect(reconnect=True)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the Discord gateway connection stopped")
+        # discord.py reconnects by itself after the gateway drops; what comes out of
+        # connect() is final (a refused token or intents, a closed client).
+        await self.client.connect(reconnect=True)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until stop; a gateway connection that ends for good is raised, not logged and
+        forgotten: a process that can no longer hear Discord must exit and be restarted."""
+        await run_until_stopped(stop, self._task, must_outlive="the Discord gateway connection")
 
     async def stop(self) -> None:
         await self.client.close()

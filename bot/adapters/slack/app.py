@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.background import run_until_stopped
 from bot.adapters.slack.client import api_url, web_client
 from bot.adapters.slack.commands import CommandContext, register_commands
 from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
@@ -158,6 +159,12 @@ class SlackAdapter:
                 EVENTS_PATH,
                 name,
             )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until stop. The SDK keeps Socket Mode connected on its own; a background
+        connect that fails is raised. Slack refusing the tokens stops only the Slack side
+        (logged at start), by design: the other platforms keep running."""
+        await run_until_stopped(stop, self._connecting)
 
     async def stop(self) -> None:
         if self._connecting is not None:
