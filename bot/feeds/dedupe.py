@@ -181,7 +181,8 @@ class DuplicateIndex:
             group = self._groups.get(earlier)
             if group is None:
                 group = self._groups[earlier] = [self._key(earlier)]
-            copy = StoryCopy(story_id, source, tuple(group))
+            me = (feed_id, story_id)
+            copy = StoryCopy(story_id, source, tuple(k for k in group if k != me))
         if again:  # seen again (a retried refresh): the first entry stays
             return copy
         entry = self._entries.add(feed_id, story_id, sys.intern(source), seen, hashes)
@@ -226,10 +227,12 @@ class DuplicateIndex:
         mine = frozenset(hashes)
         size = len(mine)
         # Jaccard >= t needs t·|x| <= |y| <= |x|/t: sizes outside that are never compared;
-        # and at least t·max(|x|, |y|) words in common, so as many sketch bits.
+        # and at least t·|x| words in common, so (see `sketch`) as many sketch bits less
+        # the words of x that share a bit.
         low = self.threshold * size - 1e-9
         high = size / self.threshold + 1e-9
-        bits, common = sketch(hashes), math.ceil(self.threshold * size - 1e-9)
+        bits = sketch(hashes)
+        common = math.ceil(self.threshold * size - 1e-9) - (size - bits.bit_count())
         budget = self.compare_cap
         compared: set[int] = set()
         # The whole-title key first: an identical title is the likeliest copy.

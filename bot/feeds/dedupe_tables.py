@@ -21,11 +21,13 @@ _COMPACT_AT = 4096
 
 
 def sketch(word_hashes: Iterable[int]) -> int:
-    """32 bits, one set per word (of 32-bit word hashes): two titles share at most
-    popcount(a & b) words.
+    """32 bits, one set per word (of 32-bit word hashes).
 
-    Checked before comparing two titles: most titles that share a common word share
-    little else, and this rules them out for the price of an AND.
+    A word of title x whose bit is not in title y's sketch is not in y; so x (n words,
+    sketch a) and y (sketch b) share at most popcount(a & b) + n - popcount(a) words
+    (the last term: x's own words that share a bit). Checked before comparing two
+    titles: most titles that share a common word share little else, and this rules
+    them out for the price of an AND.
     """
     bits = 0
     for h in word_hashes:
