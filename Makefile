@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck imports pytest bench run clean
+.PHONY: demo test lint format typecheck imports pytest sanitize bench run clean
 
 $(STAMP): pyproject.toml bot/core/matching/_matchcore.c
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/newsbot run
 
-test: lint typecheck imports pytest
+test: lint typecheck imports pytest sanitize
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks
@@ -37,6 +37,11 @@ imports: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The compiled matcher core under AddressSanitizer and UBSan, with a differential fuzz run
+# (about a minute and a half; skipped with a message where there is no gcc, except in CI).
+sanitize: $(STAMP)
+	.ci/sanitize-core $(BIN)/python
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

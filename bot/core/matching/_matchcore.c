@@ -1,19 +1,26 @@
 /* The matcher's per-story work in C: find which indexed terms a story's words hold, which
  * queries those terms make candidates, evaluate the candidates' boolean plans, and build the
- * Match objects. bot/core/matcher_native.py owns everything else (parsing, term and entry
- * ids, compiling plans); bot/core/matcher_py.py is the same matcher in pure Python, used
- * where this module could not be built and as the reference the tests hold it to.
+ * Match objects. native_backend.py (beside this file) owns everything else (parsing, term
+ * and entry ids, compiling plans); python_backend.py is the same matcher in pure Python,
+ * used where this module could not be built and as the reference the tests hold it to.
  *
  * Why C: at 100,000 subscriptions a story holds ~22 candidate queries and ~10 matches; in
  * CPython each evaluation and Match cost about a microsecond, which alone broke the aim of
  * keeping 0.7 of the throughput at 100 subscriptions (benchmarks/README.md, session 2).
  *
- * Atoms (as in matcher_plan.py): term t found anywhere is atom 2t, found in the title 2t+1.
+ * Atoms (as in plan.py): term t found anywhere is atom 2t, found in the title 2t+1.
  * Plans arrive as flat int programs, one node = [op, size, ...]:
  *   ATOM   [0, 3, atom]
  *   PHRASE [1, 4 + n, title_only, n, atom_1 .. atom_n]   (anywhere-atoms, in order)
  *   AND    [2, size, child ...]     OR [3, size, child ...]     NOT [4, size, child]
  * Memory comes from PyMem_Raw*, so tracemalloc (the benchmark's memory figure) sees it.
+ *
+ * Everything here is reachable from text strangers write (feed stories, chat queries), and
+ * the raw Index API from any code in the process. So: lookups cost the same whatever words
+ * are chosen (a keyed hash, see below), a hash never decides a match (key bytes are
+ * compared), every method refuses to run while another of the same index is running (a
+ * finaliser or __index__ run by a method could otherwise call back and free what it is
+ * using), arguments are of the exact types expected, and programs nest at most MAX_DEPTH.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,9 +37,13 @@
 #define OP_OR 3
 #define OP_NOT 4
 #define NONE UINT32_MAX
-#define HEAD_MAX 4   /* prefixes are filed under their first (up to) 4 bytes */
+#define HEAD_BITS 18
+#define MAX_DEPTH 256  /* program nesting; a 200-character query nests far less */
 #define MAX_LEAVES 62
 #define AHEAD 12     /* words looked up ahead of use (prefetch distance) */
+/* Finding a word's slot is little work once the bytes are compared in a pass of their own:
+ * 12 words ahead were too few to hide a miss (the slot read took 29% of match, measured) */
+#define SLOTS_AHEAD 32
 
 /* -- big arrays on 2 MB pages ----------------------------------------------------------
  * A story's lookups land on random slots and terms of arrays of up to ~16 MB; on 4 KB pages
@@ -111,51 +122,111 @@ static void vec_free(Vec *a) {
     memset(a, 0, sizeof(*a));
 }
 
-/* -- hashing: FNV-1a over the UTF-8 bytes, then a finaliser for the table's low bits ---- */
+/* -- hashing: keyed, so that no one can choose words that collide ------------------------
+ * Story words and query words come from strangers. With a fixed hash anyone can compute
+ * offline words that share a slot (or a whole 64-bit hash), and then one workspace's quota
+ * of such words makes every lookup near them walk one long run of slots. So the hash is
+ * keyed with random numbers drawn once per process (os.urandom at import):
+ *   poly(w) = sum of (byte_i + 1) * r^(n - i) modulo the prime 2^61 - 1, r secret,
+ * then a keyed 64-bit mixer. For two different words of up to n bytes the polynomial
+ * difference is non-zero (no byte maps to 0), so they share poly() for at most n of the
+ * 2^61 values of r: whoever does not know r cannot pick colliding words. It is also
+ * computed a byte at a time, so one pass over a story word yields the hash of every prefix
+ * of it (prefix terms are looked up by the word's own prefixes) and of its stem before a
+ * final 's. Equal hashes never decide a match: the table compares the key bytes. */
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define P61 ((1ULL << 61) - 1)
 #define EMPTY 0
 #define DELETED 1
 
-static inline uint64_t finish(uint64_t h) {
+static uint64_t hash_r = 0x1234567ULL << 20, hash_k;  /* drawn in PyInit__matchcore */
+
+/* One byte more: h * r + byte + 1, reduced lazily. With h < 2^62 + 2^10 and r < 2^60 the
+ * result stays below that bound, so the 128-bit product never overflows. */
+static inline uint64_t hash_step(uint64_t h, unsigned char b) {
+    unsigned __int128 m = (unsigned __int128)h * hash_r;
+    return ((uint64_t)m & P61) + (uint64_t)(m >> 61) + (uint64_t)b + 1;
+}
+
+/* The table hash of a running poly(): fully reduced, then keyed and mixed so the low bits
+ * (the slot) and the high bits (the tag kept in the slot) both depend on every bit. */
+static inline uint64_t hash_finish(uint64_t h) {
+    h = (h & P61) + (h >> 61);
+    if (h >= P61) h -= P61;
+    h ^= hash_k;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
-    return h < 2 ? h + 2 : h;  /* 0 and 1 mark empty and deleted slots */
+    return h;
 }
 
-static uint64_t hash_bytes(const char *s, Py_ssize_t len) {
-    uint64_t h = FNV_OFFSET;
-    for (Py_ssize_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-    return finish(h);
+/* poly() of the bytes, reduced lazily: the same bytes always give the same value. */
+static uint64_t hash_raw(const char *s, size_t len) {
+    uint64_t h = 0;
+    for (size_t i = 0; i < len; i++) h = hash_step(h, (unsigned char)s[i]);
+    return h;
+}
+
+static uint64_t hash_bytes(const char *s, size_t len) { return hash_finish(hash_raw(s, len)); }
+
+static inline uint32_t tag_of(uint64_t hash) {
+    uint32_t tag = (uint32_t)(hash >> 32);
+    return tag < 2 ? tag + 2 : tag;  /* 0 and 1 mark empty and deleted slots */
 }
 
 /* -- a table from keys to postings (u32 each) ---------------------------------------------
- * Keys are known only by their 64-bit hash: no key bytes are stored, so a lookup reads one
- * 16-byte slot and, for the usual single posting, nothing else. Two different words share
- * a hash with odds of about n / 2^64 per lookup (n: keys in the table): at 1,000,000 keys,
- * one wrong term in 10^13 story words, and then only an extra term, which a hostile feed
- * gains nothing from (it can write the subscribed word itself). Prefix terms are checked
- * byte for byte (see scan). Open addressing, linear probing, load <= 3/4. */
+ * Open addressing, linear probing, load <= 3/4. A slot is 16 bytes, four a cache line: the
+ * tag (32 bits of the key's hash), where the key's bytes are, and the postings. The bytes
+ * live in one arena, each key as its length then its bytes (no allocation per key: one
+ * record each cost 280 MB at 100,000 subscriptions; 32-byte slots holding short keys
+ * inline cost 16 MB more and a third more time per story, measured, from cache misses).
+ * A story's lookups read the slots first and compare the bytes in a later pass, their
+ * cache misses prefetched meanwhile (see scan). */
 
 typedef struct {
-    uint64_t hash;  /* EMPTY, DELETED or a key's hash */
+    uint32_t tag;   /* EMPTY, DELETED or tag_of(the key's hash) */
+    uint32_t key;   /* offset of the key in the arena */
     uint32_t data;  /* n == 1: the posting; else an index into the table's lists */
     uint32_t n;
 } Slot;
+
+_Static_assert(sizeof(Slot) == 16, "four slots a cache line");
 
 typedef struct {
     Slot *slots;
     void *slots_raw;
     size_t mask;  /* capacity - 1 */
     size_t used, deleted;
+    char *arena;  /* the keys: a length (1 byte, or 255 and 4 bytes), then the bytes */
+    uint32_t alen, acap, agarbage;  /* agarbage: bytes of removed keys, dropped at rebuild */
     Vec *lists;
     uint32_t nlists, caplists;
     Vec free_lists;
+    uint64_t lookups, probes, compares;  /* counted for probe_stats() */
 } Table;
+
+#define MAX_KEY (1U << 30)
+
+static inline uint32_t record_size(uint32_t len) { return len + (len < 255 ? 1 : 5); }
+
+/* The key at arena offset `off`; its length in *len. */
+static inline const char *key_at(const Table *t, uint32_t off, uint32_t *len) {
+    const unsigned char *a = (const unsigned char *)t->arena + off;
+    if (a[0] < 255) {
+        *len = a[0];
+        return (const char *)a + 1;
+    }
+    memcpy(len, a + 1, sizeof(*len));
+    return (const char *)a + 5;
+}
+
+static inline int key_is(const Table *t, const Slot *sl, const char *s, uint32_t len) {
+    uint32_t klen;
+    const char *k = key_at(t, sl->key, &klen);
+    return klen == len && memcmp(k, s, len) == 0;
+}
 
 static int table_init(Table *t) {
     memset(t, 0, sizeof(*t));
@@ -169,15 +240,37 @@ static void table_free(Table *t) {
     for (uint32_t i = 0; i < t->nlists; i++) vec_free(&t->lists[i]);
     PyMem_RawFree(t->lists);
     PyMem_RawFree(t->slots_raw);
+    PyMem_RawFree(t->arena);
     vec_free(&t->free_lists);
     memset(t, 0, sizeof(*t));
 }
 
-static inline Slot *table_find(const Table *t, uint64_t hash) {
+/* The first slot from the key's home on whose tag it agrees, or NULL at an empty slot: the
+ * key's slot unless another key there has the same tag (odds ~2^-32 a slot; the hash is
+ * keyed, so no one can choose such keys). The caller compares the bytes. */
+static inline Slot *table_find_tag(Table *t, uint64_t hash) {
+    const uint32_t tag = tag_of(hash);
+    t->lookups++;
     for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        Slot *s = &t->slots[i];
-        if (s->hash == hash) return s;
-        if (s->hash == EMPTY) return NULL;
+        Slot *sl = &t->slots[i];
+        t->probes++;
+        if (sl->tag == tag) return sl;
+        if (sl->tag == EMPTY) return NULL;
+    }
+}
+
+/* The slot holding key s[0..len) (whose hash is `hash`), or NULL: bytes compared. */
+static Slot *table_find(Table *t, uint64_t hash, const char *s, uint32_t len) {
+    const uint32_t tag = tag_of(hash);
+    t->lookups++;
+    for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+        Slot *sl = &t->slots[i];
+        t->probes++;
+        if (sl->tag == tag) {
+            t->compares++;
+            if (key_is(t, sl, s, len)) return sl;
+        }
+        if (sl->tag == EMPTY) return NULL;
     }
 }
 
@@ -185,27 +278,85 @@ static inline const uint32_t *postings(const Table *t, const Slot *s) {
     return s->n == 1 ? &s->data : vec_citems(&t->lists[s->data]);
 }
 
-static int table_resize(Table *t, size_t cap) {
+/* The longest distance of a key from its home slot: what the worst lookup walks. */
+static size_t table_longest_run(const Table *t) {
+    size_t longest = 0;
+    for (size_t i = 0; i <= t->mask; i++) {
+        const Slot *s = &t->slots[i];
+        if (s->tag < 2) continue;
+        uint32_t len;
+        const char *k = key_at(t, s->key, &len);
+        size_t d = (i - (hash_bytes(k, len) & t->mask)) & t->mask;
+        if (d > longest) longest = d;
+    }
+    return longest;
+}
+
+/* Rehash every key into `cap` slots, and the keys into a new arena without the bytes of
+ * removed ones. */
+static int table_rebuild(Table *t, size_t cap) {
     void *raw;
     Slot *slots = big_calloc(cap * sizeof(Slot), &raw);
     if (!slots) { PyErr_NoMemory(); return -1; }
+    uint32_t need = t->alen - t->agarbage, alen = 0;
+    char *arena = NULL;
+    if (need && !(arena = PyMem_RawMalloc(need))) {
+        PyMem_RawFree(raw);
+        PyErr_NoMemory();
+        return -1;
+    }
     for (size_t i = 0; i <= t->mask; i++) {
         Slot s = t->slots[i];
-        if (s.hash < 2) continue;
-        size_t j = s.hash & (cap - 1);
-        while (slots[j].hash != EMPTY) j = (j + 1) & (cap - 1);
+        if (s.tag < 2) continue;
+        uint32_t len;
+        const char *key = key_at(t, s.key, &len);
+        size_t j = hash_bytes(key, len) & (cap - 1);
+        while (slots[j].tag != EMPTY) j = (j + 1) & (cap - 1);
+        uint32_t size = record_size(len);
+        memcpy(arena + alen, t->arena + s.key, size);
+        s.key = alen;
+        alen += size;
         slots[j] = s;
     }
     PyMem_RawFree(t->slots_raw);
+    PyMem_RawFree(t->arena);
     t->slots = slots;
     t->slots_raw = raw;
     t->mask = cap - 1;
     t->deleted = 0;
+    t->arena = arena;
+    t->alen = t->acap = alen;
+    t->agarbage = 0;
     return 0;
 }
 
-static int table_add(Table *t, uint64_t hash, uint32_t posting) {
-    Slot *s = table_find(t, hash);
+/* Append a key to the arena; its offset in *off. */
+static int arena_put(Table *t, const char *key, uint32_t len, uint32_t *off) {
+    uint32_t size = record_size(len);
+    if ((uint64_t)t->alen + size > t->acap) {
+        uint64_t cap = t->acap ? t->acap : 4096;
+        while (cap < (uint64_t)t->alen + size) cap *= 2;
+        if (cap > UINT32_MAX) { PyErr_SetString(PyExc_MemoryError, "matcher key arena full"); return -1; }
+        char *a = PyMem_RawRealloc(t->arena, (size_t)cap);
+        if (!a) { PyErr_NoMemory(); return -1; }
+        t->arena = a;
+        t->acap = (uint32_t)cap;
+    }
+    unsigned char *a = (unsigned char *)t->arena + t->alen;
+    if (len < 255) {
+        a[0] = (unsigned char)len;
+    } else {
+        a[0] = 255;
+        memcpy(a + 1, &len, sizeof(len));
+    }
+    memcpy(a + size - len, key, len);
+    *off = t->alen;
+    t->alen += size;
+    return 0;
+}
+
+static int table_add(Table *t, uint64_t hash, const char *key, uint32_t len, uint32_t posting) {
+    Slot *s = table_find(t, hash, key, len);
     if (s && s->n == 1) {
         uint32_t li;
         if (t->free_lists.n) {
@@ -235,34 +386,43 @@ static int table_add(Table *t, uint64_t hash, uint32_t posting) {
         s->n++;
         return 0;
     }
+    if (len >= MAX_KEY) { PyErr_SetString(PyExc_ValueError, "key too long"); return -1; }
     size_t cap = t->mask + 1;
     if ((t->used + t->deleted + 1) * 4 > cap * 3) {
         /* over 3/4 full (deleted slots count): rebuild at most 3/5 full */
         size_t want = cap;
         while ((t->used + 1) * 5 > want * 3) want *= 2;
-        if (table_resize(t, want) < 0) return -1;
+        if (table_rebuild(t, want) < 0) return -1;
+    } else if (t->agarbage > 65536 && t->agarbage > t->alen / 2) {
+        if (table_rebuild(t, cap) < 0) return -1;  /* most of the arena is removed keys */
     }
+    uint32_t off;
+    if (arena_put(t, key, len, &off) < 0) return -1;
     size_t i = hash & t->mask;
-    while (t->slots[i].hash >= 2) i = (i + 1) & t->mask;
-    if (t->slots[i].hash == DELETED) t->deleted--;
-    t->slots[i] = (Slot){hash, posting, 1};
+    while (t->slots[i].tag >= 2) i = (i + 1) & t->mask;
+    if (t->slots[i].tag == DELETED) t->deleted--;
+    t->slots[i] = (Slot){tag_of(hash), off, posting, 1};
     t->used++;
     return 0;
 }
 
-static void table_remove(Table *t, uint64_t hash, uint32_t posting) {
-    Slot *s = table_find(t, hash);
-    if (!s) return;
+/* Returns whether the key's last posting went (the key with it). */
+static int table_remove(Table *t, uint64_t hash, const char *key, uint32_t len, uint32_t posting) {
+    Slot *s = table_find(t, hash, key, len);
+    if (!s) return 0;
     if (s->n == 1) {
-        if (s->data != posting) return;
-        s->hash = DELETED;
+        if (s->data != posting) return 0;
+        uint32_t klen;
+        (void)key_at(t, s->key, &klen);
+        t->agarbage += record_size(klen);
+        s->tag = DELETED;
         s->n = 0;
         t->used--;
         t->deleted++;
-        return;
+        return 1;
     }
     Vec *l = &t->lists[s->data];
-    if (!vec_remove(l, posting)) return;
+    if (!vec_remove(l, posting)) return 0;
     s->n--;
     if (s->n == 1) {
         uint32_t li = s->data;
@@ -270,6 +430,7 @@ static void table_remove(Table *t, uint64_t hash, uint32_t posting) {
         vec_free(l);
         if (vec_push(&t->free_lists, li) < 0) PyErr_Clear();  /* the list is only not reused */
     }
+    return 0;
 }
 
 /* -- the index ------------------------------------------------------------------------ */
@@ -301,7 +462,7 @@ typedef struct {
     uint32_t stamp_any, stamp_title;  /* the story number when last found anywhere / in the title */
     uint32_t occ;                     /* its last hit in the current story */
     uint32_t prefix_len;
-    char *prefix;                     /* prefix terms: the prefix, checked byte for byte */
+    char *prefix;                     /* prefix terms: the prefix, to remove it by */
     Vec cover[2];                     /* entries filed under atom 2t (anywhere), 2t + 1 (title) */
     char pad_[8];                     /* 64 bytes: one cache line each, never two */
 } Term;
@@ -318,11 +479,17 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     Table words;  /* forms of word terms and exact words -> (term id << 1 | takes 's) */
-    Table heads;  /* first min(len, HEAD_MAX) bytes of prefixes -> prefix term ids */
-    uint32_t head_uses[HEAD_MAX + 1];
-    /* One bit per value of a head hash's top 16 bits (8 KB, stays in L1): most words start
-     * with no indexed prefix's head, and this answers that without probing the table. */
-    uint64_t head_bits[1024];
+    Table prefixes;  /* prefix terms' prefixes -> their term ids */
+    /* A story word is looked up by each of its own prefixes whose length some prefix term
+     * has: plen_uses[L] counts the prefix terms of L bytes, up to the longest, maxplen. */
+    uint32_t *plen_uses;
+    uint32_t plcap, maxplen;
+    /* One bit per value of HEAD_BITS bits of a prefix's hash (32 KB): most prefixes of
+     * story words are no term's, and this answers that without probing the table (at 8,000
+     * prefix terms 3% of the tests pass; with 8 KB, 12% did, ~80 probes a story). The counts
+     * behind the bits let a removal clear its bit without a rescan. */
+    uint64_t head_bits[(1U << HEAD_BITS) / 64];
+    uint32_t *head_count;  /* one per bit */
     Term *terms;
     void *terms_raw;
     uint32_t tcap;
@@ -331,8 +498,12 @@ typedef struct {
     uint32_t *stamp_entry;
     uint32_t ecap;
     uint32_t story;
-    int busy;  /* inside match: see ready() */
+    int busy;  /* inside a method: see ready() */
     /* per story scratch */
+    struct Probe_ *probes;  /* prefixes of story words whose bit is set */
+    uint32_t nprobes, capprobes;
+    struct Look_ *looks;    /* slots found by tag, their key bytes yet to compare */
+    uint32_t nlooks, caplooks;
     Hit *hits;
     uint32_t nhits, caphits;
     uint32_t *tok;  /* hits of word q: [tok[q], tok[q + 1]) */
@@ -397,14 +568,20 @@ static int ensure_entry(Index *ix, uint32_t eid) {
     return 0;
 }
 
+/* The __slots__ member `name` of exactly `type`, whose objects the core fills in place. A
+ * descriptor borrowed from another class (`Small.x = Big.x`) would have the core write at
+ * Big's offset inside a smaller Small object: refused, as is anything but a plain slot. */
 static PyMemberDef *member_of(PyTypeObject *type, const char *name) {
     PyObject *d = PyObject_GetAttrString((PyObject *)type, name);
     if (!d) return NULL;
     PyMemberDef *def = NULL;
-    if (Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX)
-        def = ((PyMemberDescrObject *)d)->d_member;
-    else
-        PyErr_Format(PyExc_TypeError, "%s.%s is not a __slots__ member", type->tp_name, name);
+    if (Py_IS_TYPE(d, &PyMemberDescr_Type) && PyDescr_TYPE(d) == type) {
+        PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+        if (m->type == T_OBJECT_EX && !(m->flags & READONLY) && m->offset >= (Py_ssize_t)sizeof(PyObject) &&
+            m->offset + (Py_ssize_t)sizeof(PyObject *) <= type->tp_basicsize)
+            def = m;
+    }
+    if (!def) PyErr_Format(PyExc_TypeError, "%s.%s is not a __slots__ member of that class", type->tp_name, name);
     Py_DECREF(d);
     return def;
 }
@@ -414,42 +591,49 @@ static int Index_init(Index *ix, PyObject *args, PyObject *kwds) {
     PyObject *mt, *st;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyType_Type, &mt, &PyType_Type, &st))
         return -1;
-    if (ix->match_type) {
+    if (ix->match_type || ix->busy) {
         PyErr_SetString(PyExc_RuntimeError, "Index is already initialised");
         return -1;
     }
-    if (table_init(&ix->words) < 0 || table_init(&ix->heads) < 0) return -1;
-    ix->match_type = (PyTypeObject *)Py_NewRef(mt);
-    ix->spans_type = (PyTypeObject *)Py_NewRef(st);
-    if (!(ix->m_id = member_of(ix->match_type, "subscription_id")) ||
-        !(ix->m_query = member_of(ix->match_type, "query")) ||
-        !(ix->m_matched = member_of(ix->match_type, "matched")) ||
-        !(ix->m_spans = member_of(ix->match_type, "spans")) ||
-        !(ix->s_story = member_of(ix->spans_type, "_story")) ||
-        !(ix->s_leaves = member_of(ix->spans_type, "_leaves")) ||
-        !(ix->s_mask = member_of(ix->spans_type, "_mask")) ||
-        !(ix->s_spans = member_of(ix->spans_type, "_spans"))) {
-        Py_CLEAR(ix->match_type);  /* not ready: every method refuses */
-        Py_CLEAR(ix->spans_type);
+    if ((!ix->words.slots && table_init(&ix->words) < 0) || (!ix->prefixes.slots && table_init(&ix->prefixes) < 0))
+        return -1;
+    if (!ix->head_count && !(ix->head_count = PyMem_RawCalloc(1U << HEAD_BITS, sizeof(uint32_t)))) {
+        PyErr_NoMemory();
         return -1;
     }
+    /* Looking the members up may run code (a metaclass's __getattribute__): it finds the
+     * index busy, and not ready until every member is known. */
+    ix->busy = 1;
+    PyTypeObject *m = (PyTypeObject *)mt, *sp = (PyTypeObject *)st;
+    int ok = (ix->m_id = member_of(m, "subscription_id")) && (ix->m_query = member_of(m, "query")) &&
+             (ix->m_matched = member_of(m, "matched")) && (ix->m_spans = member_of(m, "spans")) &&
+             (ix->s_story = member_of(sp, "_story")) && (ix->s_leaves = member_of(sp, "_leaves")) &&
+             (ix->s_mask = member_of(sp, "_mask")) && (ix->s_spans = member_of(sp, "_spans"));
+    ix->busy = 0;
+    if (!ok) return -1;  /* not ready: every method refuses */
+    ix->match_type = (PyTypeObject *)Py_NewRef(mt);
+    ix->spans_type = (PyTypeObject *)Py_NewRef(st);
     return 0;
 }
 
+/* Free an entry. Its Python objects go last, once the entry is empty: dropping them may
+ * run any finaliser (which finds the index busy). */
 static void entry_clear(Entry *e) {
-    PyMem_RawFree(e->prog);
-    PyMem_RawFree(e->leaves);
-    PyMem_RawFree(e->cover);
-    PyMem_RawFree(e->ids);
-    Py_CLEAR(e->subs);
-    Py_CLEAR(e->words);
-    Py_CLEAR(e->displays);
+    Entry old = *e;
     memset(e, 0, sizeof(*e));
+    PyMem_RawFree(old.prog);
+    PyMem_RawFree(old.leaves);
+    PyMem_RawFree(old.cover);
+    PyMem_RawFree(old.ids);
+    Py_XDECREF(old.subs);
+    Py_XDECREF(old.words);
+    Py_XDECREF(old.displays);
 }
 
 static void Index_dealloc(Index *ix) {
+    ix->busy = 1;
     table_free(&ix->words);
-    table_free(&ix->heads);
+    table_free(&ix->prefixes);
     for (uint32_t i = 0; i < ix->tcap; i++) {
         PyMem_RawFree(ix->terms[i].prefix);
         vec_free(&ix->terms[i].cover[0]);
@@ -459,6 +643,10 @@ static void Index_dealloc(Index *ix) {
     for (uint32_t i = 0; i < ix->ecap; i++) entry_clear(&ix->entries[i]);
     PyMem_RawFree(ix->entries_raw);
     PyMem_RawFree(ix->stamp_entry);
+    PyMem_RawFree(ix->plen_uses);
+    PyMem_RawFree(ix->head_count);
+    PyMem_RawFree(ix->probes);
+    PyMem_RawFree(ix->looks);
     PyMem_RawFree(ix->hits);
     PyMem_RawFree(ix->tok);
     PyMem_RawFree(ix->words_buf);
@@ -470,32 +658,54 @@ static void Index_dealloc(Index *ix) {
     Py_TYPE(ix)->tp_free((PyObject *)ix);
 }
 
-/* Every method starts here. `busy`: match() allocates Python objects, which may run the
- * garbage collector and so any finaliser; one that called back into this index would
- * reallocate the scratch arrays and entries the outer match() is reading. */
-static inline int head_bit(const Index *ix, uint64_t hash) {
-    uint32_t b = (uint32_t)(hash >> 48);
+/* The filter's bit for a prefix, from its running hash_raw() value: one multiply, where
+ * hash_finish would cost one per byte of every story word. */
+static inline uint32_t head_bit_of(uint64_t raw) { return (uint32_t)((raw * 0x9e3779b97f4a7c15ULL) >> (64 - HEAD_BITS)); }
+
+static inline int head_bit(const Index *ix, uint64_t raw) {
+    uint32_t b = head_bit_of(raw);
     return (int)(ix->head_bits[b >> 6] >> (b & 63) & 1);
 }
 
-static void set_head_bit(Index *ix, uint64_t hash) {
-    uint32_t b = (uint32_t)(hash >> 48);
-    ix->head_bits[b >> 6] |= 1ULL << (b & 63);
+static void count_head(Index *ix, uint64_t raw, int delta) {
+    uint32_t b = head_bit_of(raw);
+    ix->head_count[b] += (uint32_t)delta;
+    if (ix->head_count[b]) ix->head_bits[b >> 6] |= 1ULL << (b & 63);
+    else ix->head_bits[b >> 6] &= ~(1ULL << (b & 63));
 }
 
+/* Every method starts here, and sets `busy` until it returns. A method may run Python code
+ * it does not control: match() allocates objects (so the garbage collector, so any
+ * finaliser), removals drop references (finalisers again). Such code calling back into
+ * this index would reallocate or free the arrays and entries the outer call is using. */
 static int ready(Index *ix) {
     if (!ix->match_type) {
         PyErr_SetString(PyExc_RuntimeError, "Index.__init__ did not complete");
         return 0;
     }
     if (ix->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "the matcher index was called from inside its own match()");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the matcher index was called from inside its own match() or another of its methods");
         return 0;
     }
     return 1;
 }
 
+/* The methods' bodies, each run by a wrapper that holds `busy` around it. */
+#define GUARDED(name)                                                 \
+    static PyObject *name##_body(Index *ix, PyObject *arg);           \
+    static PyObject *name(Index *ix, PyObject *arg) {                 \
+        if (!ready(ix)) return NULL;                                  \
+        ix->busy = 1;                                                 \
+        PyObject *result = name##_body(ix, arg);                      \
+        ix->busy = 0;                                                 \
+        return result;                                                \
+    }                                                                 \
+    static PyObject *name##_body(Index *ix, PyObject *arg)
+
+/* Ids are exact ints (an int subclass or an object with __index__ would run code). */
 static int parse_tid(PyObject *o, uint32_t *tid) {
+    if (!PyLong_CheckExact(o)) { PyErr_SetString(PyExc_TypeError, "ids must be int"); return -1; }
     unsigned long v = PyLong_AsUnsignedLong(o);
     if (v == (unsigned long)-1 && PyErr_Occurred()) return -1;
     if (v >= (1UL << 30)) { PyErr_SetString(PyExc_OverflowError, "id too large"); return -1; }
@@ -503,101 +713,125 @@ static int parse_tid(PyObject *o, uint32_t *tid) {
     return 0;
 }
 
+/* (tid, str[, bool]) arguments, exact types; the str as UTF-8. */
+static int parse_key(PyObject *args, int with_flag, uint32_t *tid, const char **s, uint32_t *len, int *flag) {
+    Py_ssize_t n = with_flag ? 3 : 2;
+    if (!PyTuple_CheckExact(args) || PyTuple_GET_SIZE(args) != n) {
+        PyErr_Format(PyExc_TypeError, "expected %zd arguments", n);
+        return -1;
+    }
+    PyObject *k = PyTuple_GET_ITEM(args, 1);
+    if (parse_tid(PyTuple_GET_ITEM(args, 0), tid) < 0) return -1;
+    if (!PyUnicode_CheckExact(k)) { PyErr_SetString(PyExc_TypeError, "keys must be str"); return -1; }
+    Py_ssize_t l;
+    if (!(*s = PyUnicode_AsUTF8AndSize(k, &l))) return -1;
+    if (l >= (1L << 30)) { PyErr_SetString(PyExc_ValueError, "key too long"); return -1; }
+    *len = (uint32_t)l;
+    if (with_flag) {
+        PyObject *f = PyTuple_GET_ITEM(args, 2);
+        if (!PyBool_Check(f)) { PyErr_SetString(PyExc_TypeError, "possessive must be a bool"); return -1; }
+        *flag = f == Py_True;
+    }
+    return 0;
+}
+
 /* add_word(tid, form, possessive): a story word equal to `form` holds term `tid`; with
  * `possessive`, so does `form` + "'s". Folding the possessive into a flag halves the keys. */
-static PyObject *Index_add_word(Index *ix, PyObject *args) {
-    PyObject *tido;
+GUARDED(Index_add_word) {
     const char *s;
-    Py_ssize_t len;
+    uint32_t len, tid;
     int possessive;
-    uint32_t tid;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "Os#p", &tido, &s, &len, &possessive) || parse_tid(tido, &tid) < 0)
-        return NULL;
-    if (ensure_term(ix, tid) < 0 || table_add(&ix->words, hash_bytes(s, len), tid << 1 | (uint32_t)possessive) < 0)
+    if (parse_key(arg, 1, &tid, &s, &len, &possessive) < 0) return NULL;
+    if (ensure_term(ix, tid) < 0 || table_add(&ix->words, hash_bytes(s, len), s, len, tid << 1 | (uint32_t)possessive) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
 
-static PyObject *Index_remove_word(Index *ix, PyObject *args) {
-    PyObject *tido;
+GUARDED(Index_remove_word) {
     const char *s;
-    Py_ssize_t len;
+    uint32_t len, tid;
     int possessive;
-    uint32_t tid;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "Os#p", &tido, &s, &len, &possessive) || parse_tid(tido, &tid) < 0)
-        return NULL;
-    table_remove(&ix->words, hash_bytes(s, len), tid << 1 | (uint32_t)possessive);
+    if (parse_key(arg, 1, &tid, &s, &len, &possessive) < 0) return NULL;
+    table_remove(&ix->words, hash_bytes(s, len), s, len, tid << 1 | (uint32_t)possessive);
     Py_RETURN_NONE;
 }
 
-/* add_prefix(tid, prefix): a story word starting with `prefix` holds term `tid`. */
-static PyObject *Index_add_prefix(Index *ix, PyObject *args) {
-    PyObject *tido;
+/* add_prefix(tid, prefix): a story word starting with `prefix` holds term `tid`. Filed under
+ * the whole prefix: a story word is looked up by its own prefixes of the lengths in use, so
+ * its cost does not grow with how many prefixes share its first bytes. */
+GUARDED(Index_add_prefix) {
     const char *s;
-    Py_ssize_t len;
-    uint32_t tid;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "Os#", &tido, &s, &len) || parse_tid(tido, &tid) < 0) return NULL;
+    uint32_t len, tid;
+    if (parse_key(arg, 0, &tid, &s, &len, NULL) < 0) return NULL;
     if (len == 0) { PyErr_SetString(PyExc_ValueError, "empty prefix"); return NULL; }
     if (ensure_term(ix, tid) < 0) return NULL;
-    Term *t = &ix->terms[tid];
-    if (t->prefix) { PyErr_SetString(PyExc_ValueError, "term id already a prefix"); return NULL; }
-    char *copy = PyMem_RawMalloc((size_t)len);
+    if (ix->terms[tid].prefix) { PyErr_SetString(PyExc_ValueError, "term id already a prefix"); return NULL; }
+    if (len >= ix->plcap) {
+        uint32_t cap = capacity_for(ix->plcap, len);
+        if (grow_u32(&ix->plen_uses, ix->plcap, cap) < 0) return NULL;
+        ix->plcap = cap;
+    }
+    char *copy = PyMem_RawMalloc(len);
     if (!copy) return PyErr_NoMemory();
-    Py_ssize_t head = len < HEAD_MAX ? len : HEAD_MAX;
-    uint64_t hash = hash_bytes(s, head);
-    if (table_add(&ix->heads, hash, tid) < 0) { PyMem_RawFree(copy); return NULL; }
-    set_head_bit(ix, hash);
-    memcpy(copy, s, (size_t)len);
+    uint64_t raw = hash_raw(s, len);
+    if (table_add(&ix->prefixes, hash_finish(raw), s, len, tid) < 0) { PyMem_RawFree(copy); return NULL; }
+    count_head(ix, raw, 1);
+    memcpy(copy, s, len);
+    Term *t = &ix->terms[tid];
     t->prefix = copy;
-    t->prefix_len = (uint32_t)len;
-    ix->head_uses[head]++;
+    t->prefix_len = len;
+    ix->plen_uses[len]++;
+    if (len > ix->maxplen) ix->maxplen = len;
     Py_RETURN_NONE;
 }
 
-static PyObject *Index_remove_prefix(Index *ix, PyObject *tido) {
+GUARDED(Index_remove_prefix) {
     uint32_t tid;
-    if (!ready(ix) || parse_tid(tido, &tid) < 0) return NULL;
+    if (parse_tid(arg, &tid) < 0) return NULL;
     if (tid >= ix->tcap || !ix->terms[tid].prefix) Py_RETURN_NONE;
     Term *t = &ix->terms[tid];
-    uint32_t head = t->prefix_len < HEAD_MAX ? t->prefix_len : HEAD_MAX;
-    table_remove(&ix->heads, hash_bytes(t->prefix, head), tid);
-    /* bits are shared by heads: rebuild them from the heads left (prefixes change rarely) */
-    memset(ix->head_bits, 0, sizeof(ix->head_bits));
-    for (size_t i = 0; i <= ix->heads.mask; i++)
-        if (ix->heads.slots[i].hash >= 2) set_head_bit(ix, ix->heads.slots[i].hash);
-    ix->head_uses[head]--;
+    uint64_t raw = hash_raw(t->prefix, t->prefix_len);
+    table_remove(&ix->prefixes, hash_finish(raw), t->prefix, t->prefix_len, tid);
+    count_head(ix, raw, -1);
+    ix->plen_uses[t->prefix_len]--;
+    while (ix->maxplen && !ix->plen_uses[ix->maxplen]) ix->maxplen--;
     PyMem_RawFree(t->prefix);
     t->prefix = NULL;
     t->prefix_len = 0;
     Py_RETURN_NONE;
 }
 
-/* Copy a sequence of ints into a fresh int32 array; checks nothing about its shape. */
+/* Copy a list or tuple of exact ints into a fresh int32 array; checks nothing about its
+ * shape. Exact types: any other sequence, or an int-like item, would run Python code. */
 static int32_t *ints_of(PyObject *o, uint32_t *n) {
-    PyObject *seq = PySequence_Fast(o, "expected a sequence of int");
-    if (!seq) return NULL;
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    if (!PyList_CheckExact(o) && !PyTuple_CheckExact(o)) {
+        PyErr_SetString(PyExc_TypeError, "expected a list or tuple of int");
+        return NULL;
+    }
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(o);
+    if (len >= (1L << 30)) { PyErr_SetString(PyExc_ValueError, "too many ints"); return NULL; }
     int32_t *out = PyMem_RawMalloc((size_t)(len ? len : 1) * sizeof(int32_t));
-    if (!out) { Py_DECREF(seq); PyErr_NoMemory(); return NULL; }
+    if (!out) { PyErr_NoMemory(); return NULL; }
     for (Py_ssize_t i = 0; i < len; i++) {
-        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
-        if (v == -1 && PyErr_Occurred()) { PyMem_RawFree(out); Py_DECREF(seq); return NULL; }
-        if (v < 0 || v >= (1L << 31)) {
+        PyObject *item = PySequence_Fast_GET_ITEM(o, i);
+        int overflow = 0;
+        long v = PyLong_CheckExact(item) ? PyLong_AsLongAndOverflow(item, &overflow) : -1;
+        if (!PyLong_CheckExact(item) || overflow || v < 0 || v >= (1L << 31)) {
             PyErr_SetString(PyExc_ValueError, "program values must be small non-negative ints");
             PyMem_RawFree(out);
-            Py_DECREF(seq);
             return NULL;
         }
         out[i] = (int32_t)v;
     }
     *n = (uint32_t)len;
-    Py_DECREF(seq);
     return out;
 }
 
-/* Every node within [p, end) well formed and every atom's term known: a malformed program
- * must be refused here, not read past its end while matching. */
-static int check_nodes(Index *ix, const int32_t *p, const int32_t *end) {
+/* Every node within [p, end) well formed, nested at most MAX_DEPTH deep, and every atom's
+ * term known: a malformed program must be refused here, not read past its end (or recurse
+ * off the C stack) while matching. */
+static int check_nodes(Index *ix, const int32_t *p, const int32_t *end, int depth) {
+    if (depth > MAX_DEPTH) return 0;
     while (p < end) {
         if (end - p < 2 || p[1] < 2 || p[1] > end - p) return 0;
         const int32_t *q = p + p[1];
@@ -606,16 +840,18 @@ static int check_nodes(Index *ix, const int32_t *p, const int32_t *end) {
             if (p[1] != 3 || (uint32_t)(p[2] >> 1) >= ix->tcap) return 0;
             break;
         case OP_PHRASE:
-            if (p[1] < 4 || p[3] < 1 || p[1] != 4 + p[3]) return 0;
+            /* p[1] - 4, not 4 + p[3]: any p[3] up to 2^31 - 1 may arrive */
+            if (p[1] < 5 || p[3] < 1 || p[3] != p[1] - 4) return 0;
             for (int32_t j = 0; j < p[3]; j++)
                 if ((p[4 + j] & 1) || (uint32_t)(p[4 + j] >> 1) >= ix->tcap) return 0;
             break;
         case OP_AND:
         case OP_OR:
-            if (!check_nodes(ix, p + 2, q)) return 0;
+            if (!check_nodes(ix, p + 2, q, depth + 1)) return 0;
             break;
         case OP_NOT:
-            if (p[1] < 3 || !check_nodes(ix, p + 2, q) || p + 2 + p[2 + 1] != q) return 0;
+            /* exactly one child, filling the node */
+            if (p[1] < 4 || !check_nodes(ix, p + 2, q, depth + 1) || p[3] != p[1] - 2) return 0;
             break;
         default:
             return 0;
@@ -628,7 +864,7 @@ static int check_nodes(Index *ix, const int32_t *p, const int32_t *end) {
 static int32_t *program_of(Index *ix, PyObject *o, uint32_t *n, uint32_t *nodes) {
     int32_t *prog = ints_of(o, n);
     if (!prog) return NULL;
-    if (!check_nodes(ix, prog, prog + *n)) {
+    if (!check_nodes(ix, prog, prog + *n, 0)) {
         PyMem_RawFree(prog);
         PyErr_SetString(PyExc_ValueError, "malformed matcher program");
         return NULL;
@@ -641,7 +877,7 @@ static int32_t *program_of(Index *ix, PyObject *o, uint32_t *n, uint32_t *nodes)
     return prog;
 }
 
-/* The ids of a flat (id, query, id, query...) tuple, checked: ints and strs, pairs, some. */
+/* The ids of a flat (id, query, id, query...) tuple, checked: exact ints and strs, pairs. */
 static long long *ids_of(PyObject *subs) {
     Py_ssize_t n = PyTuple_GET_SIZE(subs);
     if (n == 0 || n % 2) {
@@ -652,9 +888,10 @@ static long long *ids_of(PyObject *subs) {
     if (!ids) { PyErr_NoMemory(); return NULL; }
     for (Py_ssize_t k = 0; k < n / 2; k++) {
         PyObject *id = PyTuple_GET_ITEM(subs, 2 * k);
-        ids[k] = PyLong_Check(id) ? PyLong_AsLongLong(id) : -1;
-        if ((ids[k] == -1 && PyErr_Occurred()) || !PyLong_Check(id) || !PyUnicode_Check(PyTuple_GET_ITEM(subs, 2 * k + 1))) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "subscribers: (int id, str query) pairs");
+        int overflow = 0;
+        ids[k] = PyLong_CheckExact(id) ? PyLong_AsLongLongAndOverflow(id, &overflow) : -1;
+        if (!PyLong_CheckExact(id) || overflow || !PyUnicode_CheckExact(PyTuple_GET_ITEM(subs, 2 * k + 1))) {
+            PyErr_SetString(PyExc_TypeError, "subscribers: (int id, str query) pairs, ids within 64 bits");
             PyMem_RawFree(ids);
             return NULL;
         }
@@ -662,15 +899,25 @@ static long long *ids_of(PyObject *subs) {
     return ids;
 }
 
+static int all_str(PyObject *tuple) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++)
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(tuple, i))) return 0;
+    return 1;
+}
+
 /* add_entry(eid, cover, program, leaves, subscribers, words, displays)
  * program None: a single word; leaves None: `words` is what every match reports. */
-static PyObject *Index_add_entry(Index *ix, PyObject *args) {
+GUARDED(Index_add_entry) {
     PyObject *eido, *covero, *progo, *leaveso, *subs, *words, *displays;
     uint32_t eid, n;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "OOOOO!OO!", &eido, &covero, &progo, &leaveso,
-                                        &PyTuple_Type, &subs, &words, &PyTuple_Type, &displays) ||
+    if (!PyArg_ParseTuple(arg, "OOOOOOO", &eido, &covero, &progo, &leaveso, &subs, &words, &displays) ||
         parse_tid(eido, &eid) < 0)
         return NULL;
+    if (!PyTuple_CheckExact(subs) || !PyTuple_CheckExact(displays) || !all_str(displays) ||
+        (words != Py_None && (!PyTuple_CheckExact(words) || !all_str(words)))) {
+        PyErr_SetString(PyExc_TypeError, "subscribers, words and displays: tuples (of str)");
+        return NULL;
+    }
     if (ensure_entry(ix, eid) < 0) return NULL;
     if (ix->entries[eid].subs) { PyErr_SetString(PyExc_ValueError, "entry id in use"); return NULL; }
     Entry e;
@@ -695,7 +942,7 @@ static PyObject *Index_add_entry(Index *ix, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "one display per leaf, at most 62 leaves");
             goto fail;
         }
-    } else if (!PyTuple_Check(words)) {
+    } else if (words == Py_None) {
         PyErr_SetString(PyExc_TypeError, "words must be a tuple when leaves is None");
         goto fail;
     }
@@ -715,23 +962,26 @@ fail:
     return NULL;
 }
 
-static PyObject *Index_set_subscribers(Index *ix, PyObject *args) {
+GUARDED(Index_set_subscribers) {
     PyObject *eido, *subs;
     uint32_t eid;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "OO!", &eido, &PyTuple_Type, &subs) || parse_tid(eido, &eid) < 0)
-        return NULL;
+    if (!PyArg_ParseTuple(arg, "OO", &eido, &subs) || parse_tid(eido, &eid) < 0) return NULL;
+    if (!PyTuple_CheckExact(subs)) { PyErr_SetString(PyExc_TypeError, "subscribers must be a tuple"); return NULL; }
     if (eid >= ix->ecap || !ix->entries[eid].subs) { PyErr_SetString(PyExc_KeyError, "no such entry"); return NULL; }
     long long *ids = ids_of(subs);
     if (!ids) return NULL;
-    PyMem_RawFree(ix->entries[eid].ids);
-    ix->entries[eid].ids = ids;
-    Py_SETREF(ix->entries[eid].subs, Py_NewRef(subs));
+    Entry *e = &ix->entries[eid];
+    PyMem_RawFree(e->ids);
+    e->ids = ids;
+    PyObject *old = e->subs;
+    e->subs = Py_NewRef(subs);
+    Py_DECREF(old);  /* last: may run a finaliser */
     Py_RETURN_NONE;
 }
 
-static PyObject *Index_remove_entry(Index *ix, PyObject *eido) {
+GUARDED(Index_remove_entry) {
     uint32_t eid;
-    if (!ready(ix) || parse_tid(eido, &eid) < 0) return NULL;
+    if (parse_tid(arg, &eid) < 0) return NULL;
     if (eid >= ix->ecap || !ix->entries[eid].subs) Py_RETURN_NONE;
     Entry *e = &ix->entries[eid];
     for (uint32_t i = 0; i < e->ncover; i++) vec_remove(&ix->terms[e->cover[i] >> 1].cover[e->cover[i] & 1], eid);
@@ -814,7 +1064,64 @@ typedef struct Word_ {
     uint32_t len;
     int possessive;
     uint64_t hash, stem;
+    uint32_t probes;  /* its prefixes to look up end at ix->probes[probes] */
 } Word;
+
+/* A prefix of a story word that may be a prefix term's (its bit is set). */
+typedef struct Probe_ {
+    uint64_t hash;
+    uint32_t len;
+} Probe;
+
+static int push_probe(Index *ix, uint64_t hash, uint32_t len) {
+    if (ix->nprobes == ix->capprobes) {
+        uint32_t cap = ix->capprobes ? ix->capprobes * 2 : 256;
+        Probe *p = PyMem_RawRealloc(ix->probes, (size_t)cap * sizeof(Probe));
+        if (!p) { PyErr_NoMemory(); return -1; }
+        ix->probes = p;
+        ix->capprobes = cap;
+    }
+    ix->probes[ix->nprobes++] = (Probe){hash, len};
+    return 0;
+}
+
+/* A slot a story word's tag led to: a word (kind 0), the stem of a possessive (1, whose
+ * postings count only with their possessive flag), or a prefix of the word (2). */
+typedef struct Look_ {
+    const Slot *slot;
+    uint64_t hash;
+    uint32_t q, len;
+    int kind;
+} Look;
+
+static int push_look(Index *ix, const Table *t, const Slot *slot, uint64_t hash, uint32_t q, uint32_t len, int kind) {
+    if (ix->nlooks == ix->caplooks) {
+        uint32_t cap = ix->caplooks ? ix->caplooks * 2 : 256;
+        Look *l = PyMem_RawRealloc(ix->looks, (size_t)cap * sizeof(Look));
+        if (!l) { PyErr_NoMemory(); return -1; }
+        ix->looks = l;
+        ix->caplooks = cap;
+    }
+    ix->looks[ix->nlooks++] = (Look){slot, hash, q, len, kind};
+    __builtin_prefetch(t->arena + slot->key);  /* compared in the next pass */
+    return 0;
+}
+
+static int push_hits(Index *ix, const Table *t, const Slot *slot, uint32_t q, int possessive_only, int shift) {
+    if (reserve_hits(ix, slot->n) < 0) return -1;
+    const uint32_t *p = postings(t, slot);
+    for (uint32_t k = 0; k < slot->n; k++)
+        if (!possessive_only || (p[k] & 1)) ix->hits[ix->nhits++] = (Hit){p[k] >> shift, q, NONE};
+    return 0;
+}
+
+/* A lookup's first slots: its home's cache line, and the next when the home is its second
+ * half (a lookup reads ~2 slots on average at the table's load). */
+static inline void prefetch_slots(const Slot *slots, uint64_t hash, size_t mask) {
+    size_t i = hash & mask;
+    __builtin_prefetch(&slots[i]);
+    if (i & 1) __builtin_prefetch(&slots[(i + 1) & mask]);
+}
 
 /* The words of a story, in three passes, so that the cache misses of each pass (a random
  * slot in a table of up to ~1M slots, then a random term) are all in flight at once
@@ -829,66 +1136,71 @@ static int scan(Index *ix, PyObject *title, PyObject *summary) {
         ix->capwords = total;
     }
     Word *words = ix->words_buf;
-    /* 1: hash every word (and its stem before a final 's) */
+    const uint32_t maxplen = ix->prefixes.used ? ix->maxplen : 0;
+    ix->nprobes = 0;
+    /* 1: hash every word, its stem before a final 's, and its prefixes of the lengths some
+     * prefix term has (one pass: the hash is computed a byte at a time) */
     for (uint32_t q = 0; q < total; q++) {
         PyObject *w = q < (uint32_t)nt ? PyList_GET_ITEM(title, q) : PyList_GET_ITEM(summary, q - nt);
-        if (!PyUnicode_Check(w)) { PyErr_SetString(PyExc_TypeError, "words must be str"); return -1; }
+        if (!PyUnicode_CheckExact(w)) { PyErr_SetString(PyExc_TypeError, "words must be str"); return -1; }
         Py_ssize_t len;
         const char *s = PyUnicode_AsUTF8AndSize(w, &len);
         if (!s) return -1;
-        if (len >= (Py_ssize_t)UINT32_MAX) { PyErr_SetString(PyExc_ValueError, "word too long"); return -1; }
+        if (len >= (1L << 30)) { PyErr_SetString(PyExc_ValueError, "word too long"); return -1; }
         Word *wd = &words[q];
         wd->s = s;
         wd->len = (uint32_t)len;
         wd->possessive = len > 2 && s[len - 2] == '\'' && s[len - 1] == 's';
-        uint64_t h = FNV_OFFSET, stem = 0;
-        for (Py_ssize_t k = 0; k < len; k++) {
-            if (k == len - 2) stem = h;
-            h = (h ^ (unsigned char)s[k]) * FNV_PRIME;
+        uint64_t h = 0, stem = 0;
+        for (uint32_t k = 0; k < wd->len; k++) {
+            if (k + 2 == wd->len) stem = h;
+            h = hash_step(h, (unsigned char)s[k]);
+            if (k < maxplen && ix->plen_uses[k + 1] && head_bit(ix, h) &&
+                push_probe(ix, hash_finish(h), k + 1) < 0)
+                return -1;
         }
-        wd->hash = finish(h);
-        wd->stem = wd->possessive ? finish(stem) : 0;
+        wd->probes = ix->nprobes;
+        wd->hash = hash_finish(h);
+        wd->stem = wd->possessive ? hash_finish(stem) : 0;
     }
-    /* 2: look every word up, the slots of the words AHEAD on prefetched; hits in word order */
-    const int any_prefix = ix->heads.used > 0;
-    const Slot *slots = ix->words.slots;
-    const size_t mask = ix->words.mask;
-    ix->nhits = 0;
-    for (uint32_t q = 0; q < total && q < AHEAD; q++) __builtin_prefetch(&slots[words[q].hash & mask]);
+    /* 2: find every word's slot by its tag, the slots of the words AHEAD on prefetched */
+    Table *table = &ix->words, *prefixes = &ix->prefixes;
+    const Slot *slots = table->slots;
+    const size_t mask = table->mask;
+    ix->nlooks = 0;
+    for (uint32_t q = 0; q < total && q < SLOTS_AHEAD; q++) prefetch_slots(slots, words[q].hash, mask);
+    uint32_t probe = 0;
     for (uint32_t q = 0; q < total; q++) {
         const Word *wd = &words[q];
-        if (q + AHEAD < total) {
-            __builtin_prefetch(&slots[words[q + AHEAD].hash & mask]);
-            if (words[q + AHEAD].possessive) __builtin_prefetch(&slots[words[q + AHEAD].stem & mask]);
+        if (q + SLOTS_AHEAD < total) {
+            prefetch_slots(slots, words[q + SLOTS_AHEAD].hash, mask);
+            if (words[q + SLOTS_AHEAD].possessive) prefetch_slots(slots, words[q + SLOTS_AHEAD].stem, mask);
         }
+        const Slot *slot = table_find_tag(table, wd->hash);
+        if (slot && push_look(ix, table, slot, wd->hash, q, wd->len, 0) < 0) return -1;
+        if (wd->possessive && (slot = table_find_tag(table, wd->stem)) &&
+            push_look(ix, table, slot, wd->stem, q, wd->len - 2, 1) < 0)
+            return -1;
+        for (; probe < wd->probes; probe++) {
+            const Probe *pr = &ix->probes[probe];
+            if ((slot = table_find_tag(prefixes, pr->hash)) && push_look(ix, prefixes, slot, pr->hash, q, pr->len, 2) < 0)
+                return -1;
+        }
+    }
+    /* 2b: compare the key bytes (prefetched in pass 2); hits in word order */
+    ix->nhits = 0;
+    uint32_t k = 0;
+    for (uint32_t q = 0; q < total; q++) {
         ix->tok[q] = ix->nhits;
-        const Slot *slot = table_find(&ix->words, wd->hash);
-        if (slot) {
-            if (reserve_hits(ix, slot->n) < 0) return -1;
-            const uint32_t *p = postings(&ix->words, slot);
-            for (uint32_t k = 0; k < slot->n; k++) ix->hits[ix->nhits++] = (Hit){p[k] >> 1, q, NONE};
-        }
-        if (wd->possessive && (slot = table_find(&ix->words, wd->stem))) {
-            if (reserve_hits(ix, slot->n) < 0) return -1;
-            const uint32_t *p = postings(&ix->words, slot);
-            for (uint32_t k = 0; k < slot->n; k++) {
-                if (p[k] & 1) ix->hits[ix->nhits++] = (Hit){p[k] >> 1, q, NONE};
-            }
-        }
-        if (!any_prefix) continue;
-        uint64_t h = FNV_OFFSET;
-        for (uint32_t L = 1; L <= HEAD_MAX && L <= wd->len; L++) {
-            h = (h ^ (unsigned char)wd->s[L - 1]) * FNV_PRIME;
-            if (!ix->head_uses[L]) continue;
-            uint64_t hh = finish(h);
-            if (!head_bit(ix, hh) || !(slot = table_find(&ix->heads, hh))) continue;
-            if (reserve_hits(ix, slot->n) < 0) return -1;
-            const uint32_t *p = postings(&ix->heads, slot);
-            for (uint32_t k = 0; k < slot->n; k++) {
-                const Term *t = &ix->terms[p[k]];
-                if (t->prefix_len <= wd->len && memcmp(t->prefix, wd->s, t->prefix_len) == 0)
-                    ix->hits[ix->nhits++] = (Hit){p[k], q, NONE};
-            }
+        for (; k < ix->nlooks && ix->looks[k].q == q; k++) {
+            const Look *l = &ix->looks[k];
+            Table *t = l->kind == 2 ? prefixes : table;
+            const Slot *slot = l->slot;
+            t->compares++;
+            /* another key with the same tag came first: walk on, comparing bytes */
+            if (!key_is(t, slot, words[q].s, l->len) && !(slot = table_find(t, l->hash, words[q].s, l->len)))
+                continue;
+            if (push_hits(ix, t, slot, q, l->kind == 1, l->kind == 2 ? 0 : 1) < 0) return -1;
         }
     }
     ix->tok[total] = ix->nhits;
@@ -972,14 +1284,14 @@ static PyObject *new_match(Index *ix, PyObject *id, PyObject *query, PyObject *w
  * The words are tokenize()'s normal forms; `story` is what the spans objects receive. */
 static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyObject *story);
 
-static PyObject *Index_match(Index *ix, PyObject *args) {
+GUARDED(Index_match) {
     PyObject *title, *summary, *story;
-    if (!ready(ix) || !PyArg_ParseTuple(args, "O!O!O", &PyList_Type, &title, &PyList_Type, &summary, &story))
+    if (!PyArg_ParseTuple(arg, "OOO", &title, &summary, &story)) return NULL;
+    if (!PyList_CheckExact(title) || !PyList_CheckExact(summary)) {
+        PyErr_SetString(PyExc_TypeError, "title and summary words: lists of str");
         return NULL;
-    ix->busy = 1;
-    PyObject *result = match_story(ix, title, summary, story);
-    ix->busy = 0;
-    return result;
+    }
+    return match_story(ix, title, summary, story);
 }
 
 static PyObject *match_story(Index *ix, PyObject *title, PyObject *summary, PyObject *story) {
@@ -1098,19 +1410,36 @@ done:
 }
 
 /* For tests: move the story counter, to see stamps survive its wrap at 2^32. */
-static PyObject *Index_set_story_counter(Index *ix, PyObject *arg) {
+GUARDED(Index_set_story_counter) {
+    if (!PyLong_CheckExact(arg)) { PyErr_SetString(PyExc_TypeError, "counter must be int"); return NULL; }
     unsigned long v = PyLong_AsUnsignedLong(arg);
     if (v == (unsigned long)-1 && PyErr_Occurred()) return NULL;
-    if (!ready(ix)) return NULL;
     if (v > UINT32_MAX) { PyErr_SetString(PyExc_OverflowError, "counter is 32 bits"); return NULL; }
     ix->story = (uint32_t)v;
     Py_RETURN_NONE;
 }
 
-static PyObject *Index_sizes(Index *ix, PyObject *Py_UNUSED(ignored)) {
-    return Py_BuildValue("{s:n,s:n,s:n,s:I,s:I}", "word_keys", (Py_ssize_t)ix->words.used, "word_slots",
-                         (Py_ssize_t)(ix->words.mask + 1), "prefix_heads", (Py_ssize_t)ix->heads.used,
-                         "term_capacity", ix->tcap, "entry_capacity", ix->ecap);
+GUARDED(Index_sizes) {
+    return Py_BuildValue("{s:n,s:n,s:n,s:I,s:I,s:I}", "word_keys", (Py_ssize_t)ix->words.used, "word_slots",
+                         (Py_ssize_t)(ix->words.mask + 1), "prefix_heads", (Py_ssize_t)ix->prefixes.used,
+                         "key_bytes", ix->words.alen + ix->prefixes.alen, "term_capacity", ix->tcap,
+                         "entry_capacity", ix->ecap);
+}
+
+/* What lookups have cost since the last call (table probes, key comparisons), and the
+ * longest distance of any key from its home slot now: what tests bound to show that
+ * chosen words cannot make lookups walk long runs or compare against many keys. */
+GUARDED(Index_probe_stats) {
+    PyObject *r = Py_BuildValue(
+        "{s:K,s:K,s:K,s:K,s:K,s:K,s:n,s:n}", "word_lookups", (unsigned long long)ix->words.lookups,
+        "word_probes", (unsigned long long)ix->words.probes, "word_compares", (unsigned long long)ix->words.compares,
+        "prefix_lookups", (unsigned long long)ix->prefixes.lookups, "prefix_probes",
+        (unsigned long long)ix->prefixes.probes, "prefix_compares", (unsigned long long)ix->prefixes.compares,
+        "word_longest_run", (Py_ssize_t)table_longest_run(&ix->words), "prefix_longest_run",
+        (Py_ssize_t)table_longest_run(&ix->prefixes));
+    ix->words.lookups = ix->words.probes = ix->words.compares = 0;
+    ix->prefixes.lookups = ix->prefixes.probes = ix->prefixes.compares = 0;
+    return r;
 }
 
 static PyMethodDef Index_methods[] = {
@@ -1124,6 +1453,7 @@ static PyMethodDef Index_methods[] = {
     {"remove_entry", (PyCFunction)Index_remove_entry, METH_O, "remove_entry(eid)"},
     {"match", (PyCFunction)Index_match, METH_VARARGS, "match(title_words, summary_words, story)"},
     {"sizes", (PyCFunction)Index_sizes, METH_NOARGS, "counts of the index's tables"},
+    {"probe_stats", (PyCFunction)Index_probe_stats, METH_NOARGS, "lookup costs since the last call; longest runs"},
     {"_set_story_counter", (PyCFunction)Index_set_story_counter, METH_O, "for tests: the wrap at 2^32"},
     {NULL, NULL, 0, NULL},
 };
@@ -1132,7 +1462,7 @@ static PyTypeObject IndexType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "bot.core.matching._matchcore.Index",
     .tp_basicsize = sizeof(Index),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The compiled matcher index (see bot/core/matcher_native.py).",
+    .tp_doc = "The compiled matcher index (see native_backend.py beside this module).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Index_init,
     .tp_dealloc = (destructor)Index_dealloc,
@@ -1143,8 +1473,29 @@ static struct PyModuleDef matchcore_module = {
     PyModuleDef_HEAD_INIT, "_matchcore", "The matcher's compiled per-story core.", -1, NULL,
 };
 
+/* The hash keys (see hashing above), from os.urandom: new in every process. */
+static int draw_hash_key(void) {
+    PyObject *os = PyImport_ImportModule("os");
+    if (!os) return -1;
+    PyObject *b = PyObject_CallMethod(os, "urandom", "i", 16);
+    Py_DECREF(os);
+    if (!b) return -1;
+    if (!PyBytes_CheckExact(b) || PyBytes_GET_SIZE(b) != 16) {
+        Py_DECREF(b);
+        PyErr_SetString(PyExc_RuntimeError, "os.urandom gave no key");
+        return -1;
+    }
+    uint64_t k[2];
+    memcpy(k, PyBytes_AS_STRING(b), sizeof(k));
+    Py_DECREF(b);
+    /* r in [2^32, 2^60): away from tiny values, and below 2^60 for hash_step's bound */
+    hash_r = (1ULL << 32) + k[0] % ((1ULL << 60) - (1ULL << 32));
+    hash_k = k[1];
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__matchcore(void) {
-    if (PyType_Ready(&IndexType) < 0) return NULL;
+    if (draw_hash_key() < 0 || PyType_Ready(&IndexType) < 0) return NULL;
     PyObject *m = PyModule_Create(&matchcore_module);
     if (!m) return NULL;
     if (PyModule_AddObjectRef(m, "Index", (PyObject *)&IndexType) < 0) { Py_DECREF(m); return NULL; }

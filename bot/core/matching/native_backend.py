@@ -3,9 +3,12 @@
 Same contract as `python_backend` (see `matcher.Backend`). Python keeps what happens once
 per subscription: parsing, term and entry ids, covers and plans (compiled by `plan`, then
 flattened here into int programs). The C index keeps what
-happens once per story word: every form of every indexed word in one hash table, prefixes
-filed under their first bytes, the entries filed under each cover atom, and the programs,
-and builds the Match objects itself. A story costs `tokenize()` plus one call.
+happens once per story word: every form of every indexed word in one hash table (keyed per
+process, key bytes compared), prefixes in another (a story word is looked up by its own
+prefixes), the entries filed under each cover atom, and the programs, and builds the Match
+objects itself. A story costs `tokenize()` plus one call. The core accepts arguments of the
+exact types passed here only (tuple, list, int, str), and refuses calls made while one of
+its methods runs.
 """
 
 from __future__ import annotations
