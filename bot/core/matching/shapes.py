@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Final
 
 from bot.core.matching.plan import (
@@ -98,7 +99,10 @@ class Shape:
         for term in terms_of(node, positive_only=True):
             mine = tuple(occurrences[number[id(w)]][0] for w in term.words)
             formats.append((_format(term.display), tuple(s for s in mine if s >= 0)))
-        self.display_formats = tuple(formats)
+        # itemgetter of one slot gives the word itself, which `%` takes as its one argument.
+        self.display_formats = tuple(
+            (fmt, itemgetter(*slots) if slots else _nothing) for fmt, slots in formats
+        )
         self.compiled = compile_query(node, lambda w: ATOM_BASE + number[id(w)], _no_weight)
         self.cover_tree = _cover_tree(node, number)
         self.cover_terms = _cover_terms(node, number)
@@ -114,7 +118,7 @@ class Shape:
     def displays(self, written: list[str]) -> tuple[str, ...]:
         if self.single is not None and self.single[1]:
             return (written[0],)
-        return tuple(fmt % tuple(written[s] for s in slots) for fmt, slots in self.display_formats)
+        return tuple([fmt % words(written) for fmt, words in self.display_formats])
 
     def cover(self, tids: list[int], weight: Callable[[int], float]) -> tuple[int, ...]:
         """The query's cover: `tids[i]` is the term id of occurrence i."""
@@ -172,6 +176,10 @@ def _shape(shape_text: str) -> Shape | None:
 def _format(text: str) -> str:
     """`text` as a %-format whose %s are its cut-out words, in order."""
     return "%s".join(piece.replace("%", "%%") for piece in text.split(SLOT))
+
+
+def _nothing(written: list[str]) -> tuple[()]:
+    return ()
 
 
 def _no_weight(atom: int) -> float:
