@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+from bot.core.models import Channel
 from bot.core.ports import FetchState, Store
 from tests.store_contract.builders import DESK, NEWS, alert, at, failed, ok
 
@@ -184,3 +186,15 @@ async def test_an_operator_feed_stays_when_its_last_channel_detaches(store: Stor
     assert await store.detach_feed(feed.id, NEWS) == 0
     assert await store.get_feed(feed.id) == operator
     assert await store.feed_channels(feed.id) == []
+
+
+async def test_the_last_channels_detaching_at_once_leave_no_feed_behind(store: Store) -> None:
+    channels = [Channel("console", "local", f"c{n}") for n in range(6)]
+    for channel in channels:
+        feed, _ = await store.attach_feed(URL, channel, added_by="ana")
+    # Several connections open already (where the backend has a pool), so the detaches
+    # really run side by side.
+    await asyncio.gather(*(store.feed_channels(feed.id) for _ in channels))
+    left = await asyncio.gather(*(store.detach_feed(feed.id, c) for c in channels))
+    assert sorted(n for n in left if n is not None) == [0, 1, 2, 3, 4, 5]
+    assert await store.get_feed(feed.id) is None

@@ -176,7 +176,9 @@ class PgFeeds:
                 added_by,
                 now,
             )
-            row = await conn.fetchrow("SELECT * FROM feeds WHERE url = $1", url)
+            # Locked until commit: a detach of the feed's last channel at the same moment
+            # waits, and so cannot delete the feed under this new attachment.
+            row = await conn.fetchrow("SELECT * FROM feeds WHERE url = $1 FOR UPDATE", url)
             assert row is not None
             status = await conn.execute(
                 "INSERT INTO feed_channels"
@@ -193,6 +195,9 @@ class PgFeeds:
 
     async def detach_feed(self, feed_id: int, channel: Channel) -> int | None:
         async with self.db.transaction() as conn:
+            # One attach or detach of a feed at a time (SQLite has one writer at all): two
+            # channels detaching at once would each count the other and leave it polled.
+            await conn.execute("SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
             status = await conn.execute(
                 "DELETE FROM feed_channels WHERE feed_id = $1 AND platform = $2"
                 " AND workspace = $3 AND channel = $4",
