@@ -58,6 +58,9 @@ class BrokenAdapter:
     async def start(self, deps: CommandDeps) -> None:
         raise ConnectionRefusedError("connection refused")
 
+    async def run(self, stop: asyncio.Event) -> None:
+        raise AssertionError("a platform that never started is not run")
+
     async def stop(self) -> None:
         self.stopped = True
 
