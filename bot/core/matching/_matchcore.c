@@ -177,29 +177,31 @@ static inline uint32_t tag_of(uint64_t hash) {
 }
 
 /* -- a table from keys to postings (u32 each) ---------------------------------------------
- * Open addressing, linear probing, load <= 3/4. A slot is 16 bytes, four a cache line: the
- * tag (32 bits of the key's hash), where the key's bytes are, and the postings. The bytes
- * live in one arena, each key as its length then its bytes (no allocation per key: one
- * record each cost 280 MB at 100,000 subscriptions; 32-byte slots holding short keys
- * inline cost 16 MB more and a third more time per story, measured, from cache misses).
- * A story's lookups read the slots first and compare the bytes in a later pass, their
- * cache misses prefetched meanwhile (see scan). */
+ * Open addressing, linear probing, load <= 3/4. A slot is 8 bytes, eight a cache line: the
+ * tag (32 bits of the key's hash) and where the key's record is in one arena: its postings
+ * (one u32: the posting, or LIST and an index into the table's lists), its length (1 byte,
+ * or 255 and 4 bytes), its bytes. No allocation per key (one each cost 280 MB at 100,000
+ * subscriptions). Most story words are in no table, and their lookups read only the slots:
+ * at 580,000 keys 8 MB of them, where 16-byte slots (postings inline) and the key bytes
+ * apart cost 24 MB and ~15 us more a story than the old hash-only table, measured, the
+ * extra all cache misses. A story's lookups find the slots by tag first and read the
+ * records (bytes compared, postings) in a later pass, prefetched meanwhile (see scan). */
 
 typedef struct {
-    uint32_t tag;   /* EMPTY, DELETED or tag_of(the key's hash) */
-    uint32_t key;   /* offset of the key in the arena */
-    uint32_t data;  /* n == 1: the posting; else an index into the table's lists */
-    uint32_t n;
+    uint32_t tag;  /* EMPTY, DELETED or tag_of(the key's hash) */
+    uint32_t rec;  /* offset of the key's record in the arena */
 } Slot;
 
-_Static_assert(sizeof(Slot) == 16, "four slots a cache line");
+_Static_assert(sizeof(Slot) == 8, "eight slots a cache line");
+
+#define LIST 0x80000000u  /* postings are < 2^31: term ids < 2^30, shifted once at most */
 
 typedef struct {
     Slot *slots;
     void *slots_raw;
     size_t mask;  /* capacity - 1 */
     size_t used, deleted;
-    char *arena;  /* the keys: a length (1 byte, or 255 and 4 bytes), then the bytes */
+    char *arena;  /* the keys' records */
     uint32_t alen, acap, agarbage;  /* agarbage: bytes of removed keys, dropped at rebuild */
     Vec *lists;
     uint32_t nlists, caplists;
@@ -209,11 +211,19 @@ typedef struct {
 
 #define MAX_KEY (1U << 30)
 
-static inline uint32_t record_size(uint32_t len) { return len + (len < 255 ? 1 : 5); }
+static inline uint32_t record_size(uint32_t len) { return 4 + len + (len < 255 ? 1 : 5); }
 
-/* The key at arena offset `off`; its length in *len. */
-static inline const char *key_at(const Table *t, uint32_t off, uint32_t *len) {
-    const unsigned char *a = (const unsigned char *)t->arena + off;
+static inline uint32_t rec_data(const Table *t, uint32_t rec) {
+    uint32_t v;
+    memcpy(&v, t->arena + rec, sizeof(v));
+    return v;
+}
+
+static inline void set_rec_data(Table *t, uint32_t rec, uint32_t v) { memcpy(t->arena + rec, &v, sizeof(v)); }
+
+/* The key of the record at `rec`; its length in *len. */
+static inline const char *key_at(const Table *t, uint32_t rec, uint32_t *len) {
+    const unsigned char *a = (const unsigned char *)t->arena + rec + 4;
     if (a[0] < 255) {
         *len = a[0];
         return (const char *)a + 1;
@@ -224,7 +234,7 @@ static inline const char *key_at(const Table *t, uint32_t off, uint32_t *len) {
 
 static inline int key_is(const Table *t, const Slot *sl, const char *s, uint32_t len) {
     uint32_t klen;
-    const char *k = key_at(t, sl->key, &klen);
+    const char *k = key_at(t, sl->rec, &klen);
     return klen == len && memcmp(k, s, len) == 0;
 }
 
@@ -274,8 +284,17 @@ static Slot *table_find(Table *t, uint64_t hash, const char *s, uint32_t len) {
     }
 }
 
-static inline const uint32_t *postings(const Table *t, const Slot *s) {
-    return s->n == 1 ? &s->data : vec_citems(&t->lists[s->data]);
+/* The postings of a key: *n of them; `one` holds a single one. */
+static inline const uint32_t *postings(const Table *t, const Slot *s, uint32_t *n, uint32_t *one) {
+    uint32_t data = rec_data(t, s->rec);
+    if (!(data & LIST)) {
+        *one = data;
+        *n = 1;
+        return one;
+    }
+    const Vec *l = &t->lists[data & ~LIST];
+    *n = l->n;
+    return vec_citems(l);
 }
 
 /* The longest distance of a key from its home slot: what the worst lookup walks. */
@@ -285,7 +304,7 @@ static size_t table_longest_run(const Table *t) {
         const Slot *s = &t->slots[i];
         if (s->tag < 2) continue;
         uint32_t len;
-        const char *k = key_at(t, s->key, &len);
+        const char *k = key_at(t, s->rec, &len);
         size_t d = (i - (hash_bytes(k, len) & t->mask)) & t->mask;
         if (d > longest) longest = d;
     }
@@ -309,12 +328,12 @@ static int table_rebuild(Table *t, size_t cap) {
         Slot s = t->slots[i];
         if (s.tag < 2) continue;
         uint32_t len;
-        const char *key = key_at(t, s.key, &len);
+        const char *key = key_at(t, s.rec, &len);
         size_t j = hash_bytes(key, len) & (cap - 1);
         while (slots[j].tag != EMPTY) j = (j + 1) & (cap - 1);
         uint32_t size = record_size(len);
-        memcpy(arena + alen, t->arena + s.key, size);
-        s.key = alen;
+        memcpy(arena + alen, t->arena + s.rec, size);
+        s.rec = alen;
         alen += size;
         slots[j] = s;
     }
@@ -330,8 +349,8 @@ static int table_rebuild(Table *t, size_t cap) {
     return 0;
 }
 
-/* Append a key to the arena; its offset in *off. */
-static int arena_put(Table *t, const char *key, uint32_t len, uint32_t *off) {
+/* Append a key's record to the arena; its offset in *off. */
+static int arena_put(Table *t, const char *key, uint32_t len, uint32_t posting, uint32_t *off) {
     uint32_t size = record_size(len);
     if ((uint64_t)t->alen + size > t->acap) {
         uint64_t cap = t->acap ? t->acap : 4096;
@@ -343,13 +362,15 @@ static int arena_put(Table *t, const char *key, uint32_t len, uint32_t *off) {
         t->acap = (uint32_t)cap;
     }
     unsigned char *a = (unsigned char *)t->arena + t->alen;
+    memcpy(a, &posting, sizeof(posting));
+    a += 4;
     if (len < 255) {
         a[0] = (unsigned char)len;
     } else {
         a[0] = 255;
         memcpy(a + 1, &len, sizeof(len));
     }
-    memcpy(a + size - len, key, len);
+    memcpy(a + size - 4 - len, key, len);
     *off = t->alen;
     t->alen += size;
     return 0;
@@ -357,7 +378,9 @@ static int arena_put(Table *t, const char *key, uint32_t len, uint32_t *off) {
 
 static int table_add(Table *t, uint64_t hash, const char *key, uint32_t len, uint32_t posting) {
     Slot *s = table_find(t, hash, key, len);
-    if (s && s->n == 1) {
+    if (s) {
+        uint32_t data = rec_data(t, s->rec);
+        if (data & LIST) return vec_push(&t->lists[data & ~LIST], posting);
         uint32_t li;
         if (t->free_lists.n) {
             li = vec_items(&t->free_lists)[--t->free_lists.n];
@@ -372,18 +395,12 @@ static int table_add(Table *t, uint64_t hash, const char *key, uint32_t len, uin
             }
             li = t->nlists++;
         }
-        if (vec_push(&t->lists[li], s->data) < 0 || vec_push(&t->lists[li], posting) < 0) {
+        if (vec_push(&t->lists[li], data) < 0 || vec_push(&t->lists[li], posting) < 0) {
             vec_free(&t->lists[li]);
             vec_push(&t->free_lists, li);
             return -1;
         }
-        s->data = li;
-        s->n = 2;
-        return 0;
-    }
-    if (s) {
-        if (vec_push(&t->lists[s->data], posting) < 0) return -1;
-        s->n++;
+        set_rec_data(t, s->rec, LIST | li);
         return 0;
     }
     if (len >= MAX_KEY) { PyErr_SetString(PyExc_ValueError, "key too long"); return -1; }
@@ -397,11 +414,11 @@ static int table_add(Table *t, uint64_t hash, const char *key, uint32_t len, uin
         if (table_rebuild(t, cap) < 0) return -1;  /* most of the arena is removed keys */
     }
     uint32_t off;
-    if (arena_put(t, key, len, &off) < 0) return -1;
+    if (arena_put(t, key, len, posting, &off) < 0) return -1;
     size_t i = hash & t->mask;
     while (t->slots[i].tag >= 2) i = (i + 1) & t->mask;
     if (t->slots[i].tag == DELETED) t->deleted--;
-    t->slots[i] = (Slot){tag_of(hash), off, posting, 1};
+    t->slots[i] = (Slot){tag_of(hash), off};
     t->used++;
     return 0;
 }
@@ -410,25 +427,21 @@ static int table_add(Table *t, uint64_t hash, const char *key, uint32_t len, uin
 static int table_remove(Table *t, uint64_t hash, const char *key, uint32_t len, uint32_t posting) {
     Slot *s = table_find(t, hash, key, len);
     if (!s) return 0;
-    if (s->n == 1) {
-        if (s->data != posting) return 0;
-        uint32_t klen;
-        (void)key_at(t, s->key, &klen);
-        t->agarbage += record_size(klen);
+    uint32_t data = rec_data(t, s->rec);
+    if (!(data & LIST)) {
+        if (data != posting) return 0;
+        t->agarbage += record_size(len);
         s->tag = DELETED;
-        s->n = 0;
         t->used--;
         t->deleted++;
         return 1;
     }
-    Vec *l = &t->lists[s->data];
+    Vec *l = &t->lists[data & ~LIST];
     if (!vec_remove(l, posting)) return 0;
-    s->n--;
-    if (s->n == 1) {
-        uint32_t li = s->data;
-        s->data = vec_items(l)[0];
+    if (l->n == 1) {
+        set_rec_data(t, s->rec, vec_items(l)[0]);
         vec_free(l);
-        if (vec_push(&t->free_lists, li) < 0) PyErr_Clear();  /* the list is only not reused */
+        if (vec_push(&t->free_lists, data & ~LIST) < 0) PyErr_Clear();  /* the list is only not reused */
     }
     return 0;
 }
@@ -1103,24 +1116,25 @@ static int push_look(Index *ix, const Table *t, const Slot *slot, uint64_t hash,
         ix->caplooks = cap;
     }
     ix->looks[ix->nlooks++] = (Look){slot, hash, q, len, kind};
-    __builtin_prefetch(t->arena + slot->key);  /* compared in the next pass */
+    __builtin_prefetch(t->arena + slot->rec);  /* read in the next pass */
     return 0;
 }
 
 static int push_hits(Index *ix, const Table *t, const Slot *slot, uint32_t q, int possessive_only, int shift) {
-    if (reserve_hits(ix, slot->n) < 0) return -1;
-    const uint32_t *p = postings(t, slot);
-    for (uint32_t k = 0; k < slot->n; k++)
+    uint32_t n, one;
+    const uint32_t *p = postings(t, slot, &n, &one);
+    if (reserve_hits(ix, n) < 0) return -1;
+    for (uint32_t k = 0; k < n; k++)
         if (!possessive_only || (p[k] & 1)) ix->hits[ix->nhits++] = (Hit){p[k] >> shift, q, NONE};
     return 0;
 }
 
-/* A lookup's first slots: its home's cache line, and the next when the home is its second
- * half (a lookup reads ~2 slots on average at the table's load). */
+/* A lookup's first slots: its home's cache line, and the next when the home ends it (a
+ * lookup reads ~2 slots on average at the table's load). */
 static inline void prefetch_slots(const Slot *slots, uint64_t hash, size_t mask) {
     size_t i = hash & mask;
     __builtin_prefetch(&slots[i]);
-    if (i & 1) __builtin_prefetch(&slots[(i + 1) & mask]);
+    if ((i & 7) == 7) __builtin_prefetch(&slots[(i + 1) & mask]);
 }
 
 /* The words of a story, in three passes, so that the cache misses of each pass (a random
