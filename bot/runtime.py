@@ -24,7 +24,7 @@ from bot.feeds.feed_list import FeedListError, read_feed_list
 from bot.feeds.fetch import Fetcher
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, watch_policy
-from bot.store import UnsupportedDatabaseUrl, open_store
+from bot.store import StoreUnavailable, UnsupportedDatabaseUrl, open_store
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ async def build_app(
         store = await open_store(settings.database_url)
     except UnsupportedDatabaseUrl as exc:
         raise ConfigError(f"invalid setting DATABASE_URL: {exc}") from None
+    except StoreUnavailable as exc:
+        raise StartupError(str(exc)) from None
     try:
         urls = list(feed_urls) if feed_urls is not None else _operator_feeds(settings)
         for url in urls:

@@ -111,3 +111,19 @@ async def test_no_platform_started_is_a_startup_error(tmp_path: Path) -> None:
             await _start_adapters(app)
     finally:
         await app.close()
+
+
+async def test_a_database_server_that_does_not_answer_exits_1_with_one_line(
+    tmp_path: Path,
+) -> None:
+    port = closed_port()
+    env = {"DATABASE_URL": f"postgresql://newsbot:s3cret@127.0.0.1:{port}/newsbot"}
+    proc = await start_newsbot(env, tmp_path)
+    async with asyncio.timeout(60):
+        _, stderr = await proc.communicate()
+    log = stderr.decode()
+    assert proc.returncode == 1, log
+    last = log.strip().splitlines()[-1]
+    assert last.startswith("newsbot: cannot open PostgreSQL at"), log
+    assert "Traceback" not in log
+    assert "s3cret" not in log
