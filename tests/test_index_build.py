@@ -7,17 +7,25 @@ answer every story alike, through adds, removes and shared entries, on both back
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cli import match as match_command
+from bot.cli.demo import sample_feeds
+from bot.cli.match import run_match
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.matching.matcher import Matcher
 from bot.core.matching.shapes import Shapes
+from bot.core.matching.waiting import WaitingQueries
 from bot.core.models import Channel, Match, Subscription
-from bot.core.query import Query, QueryError, parse_query
+from bot.core.query import Query, QueryError, parse_query, tokenize
+from bot.core.query.inflect import inflects, word_forms
 from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 from tests.support.reference_matcher import reference_matches
 
@@ -201,3 +209,105 @@ def test_subscription_index_built_at_once_matches_one_added_at_a_time() -> None:
         assert answers(at_once.matcher, title, summary) == answers(
             one_by_one.matcher, title, summary
         )
+
+
+# -- newsbot match: queries wait out of the index until a feed could match them -----------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(query_text, min_size=1, max_size=12), st.lists(story_text, min_size=1, max_size=4))
+def test_every_form_of_a_query_word_begins_with_its_start(
+    texts: list[str], words: list[str]
+) -> None:
+    # What WaitingQueries relies on: a word matching a query word begins with its start.
+    for text in texts + words:
+        for token in tokenize(text):
+            for form in word_forms(token):
+                assert form.startswith(token[:-1] if inflects(token) else token)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(query_text, min_size=1, max_size=12),
+    st.lists(st.lists(st.tuples(story_text, story_text), max_size=3), min_size=1, max_size=3),
+)
+@pytest.mark.parametrize("native", MATCHER_BACKENDS, ids=BACKEND_IDS)
+def test_waiting_queries_are_indexed_before_a_story_could_match_them(
+    native: bool, texts: list[str], feeds: list[list[tuple[str, str]]]
+) -> None:
+    good = [t for t in texts if parsed_or_none(t) is not None]
+    full, lazy = Matcher(native=native), Matcher(native=native)
+    full.add_many(enumerate(good))
+    waiting = WaitingQueries()
+    for i, text in enumerate(good):
+        waiting.add(i, text)
+    for stories in feeds:
+        lazy.add_many(waiting.ready_for(w for t, s in stories for w in tokenize(t) + tokenize(s)))
+        for title, summary in stories:
+            assert answers(lazy, title, summary) == answers(full, title, summary)
+    lazy.add_many(waiting.take_all())
+    assert len(waiting) == 0
+    assert lazy.distinct_queries == full.distinct_queries
+
+
+@pytest.mark.parametrize(
+    ("query", "story"),
+    [
+        ("Italy", "Italians"),  # the adjective drops the word's last letter
+        ("Mexico", "Mexican's"),
+        ("policy", "policies"),
+        ("Russia", "Russians'"),
+        ("title:Canada", "Canadian"),
+        ('"grain deal" -Turkey', "the grain deals"),
+        ("=NATO", "NATO"),
+        ("Ukr*", "Ukrainian"),
+        ("COVID-19", "covid 19"),
+        ("Café", "cafe"),  # not a shape: indexed at the first feed, whatever it holds
+    ],
+)
+def test_a_query_is_ready_for_a_story_it_matches(query: str, story: str) -> None:
+    waiting = WaitingQueries()
+    waiting.add(7, query)
+    waiting.add(8, "Zanzibar")
+    assert waiting.ready_for(tokenize(story)) == [(7, query)]
+    matcher = Matcher()
+    matcher.add_many([(7, query)])
+    assert [m.subscription_id for m in matcher.match(story, "")] == [7]
+    assert waiting.take_all() == [(8, "Zanzibar")]
+
+
+def test_waiting_refuses_a_bad_query_as_the_parser_does() -> None:
+    waiting = WaitingQueries()
+    with pytest.raises(QueryError, match="prefix"):
+        waiting.add(1, "ab*")
+    with pytest.raises(QueryError):
+        waiting.add(2, "Café OR")  # the full parser's path: not a shape
+
+
+def _queries_from(feeds: list[str], path: Path) -> Path:
+    """A subscriptions file of words, ORs and prefixes taken from the feeds' own text."""
+    words = sorted({w for f in feeds for w in re.findall(r"[A-Za-z]{5,}", Path(f).read_text())})
+    queries = [
+        *words[::7],
+        *(f"{a} OR {b}" for a, b in zip(words[1::11], words[2::11], strict=False)),
+    ]
+    queries += [f"{w[:4]}*" for w in words[3::13]] + ["Café", "Russia's"]
+    path.write_text("\n".join(queries), encoding="utf-8")
+    return path
+
+
+async def test_match_command_prints_what_a_full_index_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feeds = sample_feeds()
+    subs = _queries_from(feeds, tmp_path / "subs.txt")
+
+    async def run() -> str:
+        out = io.StringIO()
+        assert await run_match(["NATO"], feeds, out, subscription_files=[subs]) == 0
+        return out.getvalue()
+
+    lazy = await run()
+    monkeypatch.setattr(match_command, "CHECKED_FEEDS", 0)  # every query indexed at once
+    assert lazy == await run()
+    assert lazy.count("\n") > 20  # the feeds do match many of the queries

@@ -5,16 +5,20 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from bot.core.matching.matcher import Matcher
-from bot.core.query import QueryError, parse_query
+from bot.core.matching.waiting import WaitingQueries
+from bot.core.models import Story
+from bot.core.query import QueryError, tokenize
 from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import FeedParseError, parse_feed
+
+CHECKED_FEEDS = 3  # feeds whose stories choose the queries to index; then all are
 
 # One encoder for every line: json.dumps with an option builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False).encode
@@ -36,6 +40,12 @@ def _queries_of(path: Path) -> list[tuple[int, str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise MatchUsageError(f"cannot read subscriptions {path}: {exc}") from None
     return [(n, query) for n, line in enumerate(lines, 1) if (query := line.strip())]
+
+
+def _words_of(stories: Iterable[Story]) -> Iterator[str]:
+    for story in stories:
+        yield from tokenize(story.title)
+        yield from tokenize(story.summary)
 
 
 def _where(i: int, given: Sequence[str], files: list[tuple[Path, list[int]]]) -> str:
@@ -69,25 +79,21 @@ async def run_match(
         files.append((path, [n for n, _ in lines]))
     if not texts:
         raise MatchUsageError("give at least one --query or a --subscriptions file")
+    # Every query is checked now; each is indexed once a feed has a story that could match
+    # it (bot.core.matching.waiting), and after a few feeds all the rest are, as a
+    # per-feed check of 100,000 waiting queries would soon cost more than indexing them.
+    waiting = WaitingQueries()
+    for i, text in enumerate(texts):
+        try:
+            waiting.add(i, text)
+        except QueryError as exc:
+            where = _where(i, queries, files)
+            raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
     # One index over all of them: a file of 100,000 lines costs what a few do per story.
     matcher = Matcher()
-    try:
-        matcher.add_many(enumerate(texts))
-    except QueryError:
-        # add_many stops at the first bad query; every one before it was good.
-        for i, text in enumerate(texts):
-            try:
-                parse_query(text)
-            except QueryError as exc:
-                where = _where(i, queries, files)
-                raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
-        raise
-    # The index lives as long as this process: out of the collector's sight, its million
-    # objects are not walked again by every full collection while the feeds are parsed.
-    gc.freeze()
     now = datetime.now(UTC)
     async with Fetcher() as fetcher:
-        for source in sources:
+        for n, source in enumerate(sources):
             try:
                 if source == "-":
                     parsed = parse_feed((stdin or sys.stdin.buffer).read())
@@ -98,8 +104,19 @@ async def run_match(
             except (FetchError, FeedParseError) as exc:
                 raise MatchUsageError(f"cannot read {source}: {exc}") from None
             name = parsed.title or source
-            for entry in parsed.entries:
-                story = normalise_entry(entry, feed_id=0, source=name, now=now)
+            stories = [
+                normalise_entry(entry, feed_id=0, source=name, now=now) for entry in parsed.entries
+            ]
+            if waiting:
+                matcher.add_many(
+                    waiting.take_all()
+                    if n + 1 >= CHECKED_FEEDS
+                    else waiting.ready_for(_words_of(s for s in stories if s is not None))
+                )
+                # The index lives as long as this process: out of the collector's sight, its
+                # objects are not walked by every full collection while feeds are parsed.
+                gc.freeze()
+            for story in stories:
                 if story is None:
                     continue
                 matches = matcher.match(story.title, story.summary)

@@ -74,6 +74,7 @@ class Shape:
         "key_format",
         "native",
         "occurrences",
+        "positive",
         "prefix_slots",
         "single",
         "slots",
@@ -91,6 +92,10 @@ class Shape:
             else:
                 occurrences.append((-1, w.norm, w.mode))
         self.occurrences = tuple(occurrences)
+        # The occurrences in positive terms: a story that matches holds one of them.
+        self.positive = tuple(
+            number[id(w)] for t in terms_of(node, positive_only=True) for w in t.words
+        )
         self.slots = slots
         self.prefix_slots = tuple(s for s, _, mode in occurrences if s >= 0 and mode == "prefix")
         self.key_format = _format(canonical(node))
