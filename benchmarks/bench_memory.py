@@ -12,7 +12,7 @@ Prints peak (VmHWM) and settled (VmRSS) memory of both, and what the window cost
 story. Building the database takes a minute or two; `--dir D` keeps it in D for the next
 run (rebuilt if absent).
 
-    .venv/bin/python benchmarks/bench_memory.py [--dir /tmp/newsbot-mem]
+    .venv/bin/python benchmarks/bench_memory.py [--dir DIR]
 """
 
 from __future__ import annotations
