@@ -286,8 +286,10 @@ class Matcher:
                 entries[key] = entry
                 for subscription_id in subscribers[::2]:
                     by_subscription[subscription_id] = entry
-        finally:
-            self._release_unused(tuple(new_terms))  # those of an entry the backend refused
+        except BaseException:
+            # Every new term belongs to a staged entry: those of the entries not added go.
+            self._release_unused(tuple(new_terms))
+            raise
 
     def _new_entry(self, key: str, node: Node, subscriber: tuple[int, str]) -> _Entry:
         used: list[int] = []
