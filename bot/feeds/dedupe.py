@@ -247,8 +247,8 @@ class DuplicateIndex:
                 compared.add(entry)
                 budget -= 1
                 self.comparisons += 1
-                common = len(mine.intersection(entries.words(entry)))
-                similar = common / (size + entries.word_count(entry) - common) >= self.threshold
+                shared = len(mine.intersection(entries.words(entry)))
+                similar = shared / (size + entries.word_count(entry) - shared) >= self.threshold
                 if not similar:
                     continue
                 if self._is(entry, feed_id, story_id):
