@@ -28,11 +28,6 @@ class MatchUsageError(Exception):
     """A bad query or an unreadable source: exit 2 with this message."""
 
 
-def read_subscriptions(path: Path) -> list[tuple[str, str]]:
-    """(where, query) for each non-blank line of a subscriptions file: one query per line."""
-    return [(f"{path}:{n}", query) for n, query in _queries_of(path)]
-
-
 def _queries_of(path: Path) -> list[tuple[int, str]]:
     """(line number, query) for each non-blank line; the query is the line, trimmed."""
     try:

@@ -284,8 +284,11 @@ class Matcher:
                     self._forget(entry)
                     raise
                 entries[key] = entry
-                for subscription_id in subscribers[::2]:
-                    by_subscription[subscription_id] = entry
+                if len(subscribers) == 2:  # most queries: one subscriber
+                    by_subscription[subscribers[0]] = entry
+                else:
+                    for subscription_id in subscribers[::2]:
+                        by_subscription[subscription_id] = entry
         except BaseException:
             # Every new term belongs to a staged entry: those of the entries not added go.
             self._release_unused(tuple(new_terms))

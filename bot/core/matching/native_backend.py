@@ -162,7 +162,7 @@ class NativeBackend:
         if leaves is not None:
             leaves = _renamed(leaves, leaf_atoms, tids)
         else:
-            words = tuple(dict.fromkeys(displays))
+            words = displays if len(displays) == 1 else tuple(dict.fromkeys(displays))
             displays = ()
         self._index.add_entry(eid, cover, program, leaves, subscribers, words, displays)
 

@@ -55,10 +55,10 @@ _PLAIN: Final = re.compile(  # one group: split() returns the words between the 
 # The cover of a shape, as a tree to evaluate with the query's words (see Shape.cover):
 # (0, occurrences, title) a term; (1,) a NOT; (2, children) an OR; (3, children) an AND.
 CoverTree = tuple[object, ...]
-# The compiled core's form of a shape (bot.core.matching.native_backend): its program and
-# its leaves as ints, each with the indices of the atoms in it; filled on first use.
 CoverTermList = tuple[tuple[tuple[int, ...], int], ...]  # (occurrences, title) of each term
 CoverTerms = tuple[bool, CoverTermList]  # (an OR?, its terms)
+# The compiled core's form of a shape (bot.core.matching.native_backend): its program and
+# its leaves as ints, each with the indices of the atoms in it; filled on first use.
 NativeShape = tuple[list[int] | None, tuple[int, ...], list[int] | None, tuple[int, ...]]
 
 
