@@ -43,16 +43,20 @@ class Postings:
     postings are read past). Entry numbers must be added in increasing order, so the
     postings of forgotten entries are always a prefix. Each posting keeps its entry's
     sketch, so a lookup rules most entries out without looking them up.
+
+    Postings are numbered from 1 (0 ends a chain) in 32 bits, as are entry numbers: one
+    process would have to index a billion stories (decades of a large install) before an
+    append overflowed, and that raises OverflowError, never a wrong answer.
     """
 
     def __init__(self) -> None:
         self._key = array("q")
-        self._entry = array("q")
-        self._next = array("q")
+        self._entry = array("I")
+        self._next = array("I")
         self._sketch = array("I")
-        self._base = 0  # the number of the posting in column position 0
-        self._first = 0  # the oldest posting still live
-        self._heads = array("q", [-1]) * 1024
+        self._base = 1  # the number of the posting in column position 0
+        self._first = 1  # the oldest posting still live
+        self._heads = array("I", [0]) * 1024
         self._mask = len(self._heads) - 1
         self.reads = 0  # postings read by `find` so far (tests and benchmarks read it)
 
@@ -101,7 +105,7 @@ class Postings:
 
     def _grow(self) -> None:
         """Twice the slots, so chains stay about one posting long; relink live postings."""
-        heads = array("q", [-1]) * (len(self._heads) * 2)
+        heads = array("I", [0]) * (len(self._heads) * 2)
         mask = len(heads) - 1
         keys, nexts, base = self._key, self._next, self._base
         for i in range(self._first - base, len(keys)):
