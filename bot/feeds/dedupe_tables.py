@@ -3,10 +3,10 @@
 A day of a large install holds 100,000 stories in the window. As Python objects (a frozenset
 of word strings, a dict per index key, a datetime per story) that cost over 3 KB a story;
 here a story is a few machine words in `array`s plus its id's bytes, and an index posting
-is a 64-bit key and three 32-bit integers. Stories and postings are numbered in the order they were added
-and leave from the front (the oldest first), so forgetting them is moving a number, and
-the space is given back by cutting the front off each column now and then (C-level
-`del column[:n]`), never by rebuilding anything in Python.
+is a 64-bit key and three 32-bit integers. Stories and postings are numbered in the order
+they were added and leave from the front (the oldest first), so forgetting them is moving
+a number, and the space is given back by cutting the front off each column now and then
+(C-level `del column[:n]`), never by rebuilding anything in Python.
 """
 
 from __future__ import annotations
