@@ -11,13 +11,9 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 from bot.core.models import Story
 from bot.feeds.dedupe import BUCKET_CAP, COMPARE_CAP, DuplicateIndex, jaccard, title_words
-from bot.feeds.refresh import RefreshStore, SeenTitleStore
-from bot.feeds.watcher import Watcher
-from bot.store import SqliteStore
 from tests.support.feed_server import FeedServer
 from tests.support.rss import Item, rss_doc
 from tests.support.watch import running_bot
@@ -206,44 +202,3 @@ async def test_a_hostile_feed_of_10000_templated_items_does_not_hold_up_chat_com
         # Each item read at most BUCKET_CAP postings per key (its link, the long word,
         # its whole title), whatever the 9,999 others.
         assert duplicates.postings_read <= 10_000 * 3 * BUCKET_CAP
-
-
-class WholeStoriesOnly:
-    """The SQLite store as a store would be that cannot read titles back a page at a time."""
-
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> object:
-        if name == "titles_seen_since":
-            raise AttributeError(name)
-        return getattr(self._store, name)
-
-
-async def test_a_store_that_only_gives_whole_stories_back_rebuilds_the_index_too(
-    tmp_path: Path, feed_server: FeedServer
-) -> None:
-    title = "NATO leaders agree new Ukraine aid package at Vilnius summit"
-    url = feed_server.serve("/a.rss", rss_doc(Item(title, "https://a.example/1", "a-1")))
-    async with running_bot(tmp_path) as bot:
-        await bot.operator_feed(url)
-        await bot.poll()
-    async with running_bot(tmp_path) as bot:
-        store = WholeStoriesOnly(bot.store)
-        assert not isinstance(store, SeenTitleStore)
-        watcher = Watcher(
-            store=cast(RefreshStore, store),
-            index=bot.index,
-            fetcher=bot.watcher.refresher.fetcher,
-            clock=bot.clock,
-            policy=bot.watcher.policy,
-        )
-        await watcher.poll_once()  # nothing is due yet; the index is rebuilt first
-        duplicates = watcher.refresher.duplicates
-        assert len(duplicates) == 1
-        copy = duplicates.check_and_add(
-            Story(2, "b-1", title + " - live", "https://b.example/1", "", START, "Outlet B"),
-            bot.clock.now(),
-        )
-        assert copy is not None
-        assert copy.earlier == ((1, "a-1"),)

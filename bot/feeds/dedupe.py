@@ -36,13 +36,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.models import Story
-from bot.core.ports import StoryCopy
+from bot.core.ports import SeenTitle, StoryCopy
 from bot.feeds.dedupe_tables import Entries, Postings, sketch
 
 _WORD = re.compile(r"\w+")
 StoryKey = tuple[int, str]  # (feed_id, story_id)
-# (feed_id, story_id, title, link, source, first seen): a stored story as the index needs it
-SeenTitle = tuple[int, str, str, str, str, datetime]
 
 # Postings read per key, newest first. 64 covers every story of a busy word within a few
 # hours of a large install; the per-key list of a template is longer than that.

@@ -19,13 +19,13 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar
 
 from bot.core.clock import Clock
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Feed, Story
-from bot.core.ports import FeedStore, FetchState, StoryStore
-from bot.feeds.dedupe import DuplicateIndex, SeenTitle
+from bot.core.ports import FeedStore, FetchState, SeenTitle, StoryStore
+from bot.feeds.dedupe import DuplicateIndex
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
 from bot.feeds.incremental import split_items
@@ -42,13 +42,6 @@ _T = TypeVar("_T")
 
 class RefreshStore(FeedStore, StoryStore, Protocol):
     """What refreshing a feed reads and writes: the feed's state, its stories, alerts."""
-
-
-@runtime_checkable
-class SeenTitleStore(Protocol):
-    """A store that reads back only what the duplicate index needs, a page at a time."""
-
-    def titles_seen_since(self, since: datetime) -> AsyncIterator[list[SeenTitle]]: ...
 
 
 async def _in_thread(func: Callable[[], _T]) -> _T:

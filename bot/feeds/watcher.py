@@ -12,31 +12,21 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.core.clock import Clock
 from bot.core.matching.index import SubscriptionIndex
-from bot.core.models import Feed, Story
+from bot.core.models import Feed
 from bot.core.ports import FetchState
-from bot.feeds.dedupe import SeenTitle
 from bot.feeds.fetch import Fetcher
 from bot.feeds.policy import WatchPolicy, watch_policy
-from bot.feeds.refresh import FeedRefresher, Refreshed, RefreshStore, SeenTitleStore
+from bot.feeds.refresh import FeedRefresher, Refreshed, RefreshStore
 
 __all__ = ["WatchPolicy", "Watcher", "watch_policy"]
 
 log = logging.getLogger(__name__)
-
-
-async def _pages(stored: list[tuple[Story, datetime]]) -> AsyncIterator[list[SeenTitle]]:
-    for start in range(0, len(stored), 1000):
-        yield [
-            (s.feed_id, s.story_id, s.title, s.link, s.source, seen)
-            for s, seen in stored[start : start + 1000]
-        ]
 
 
 class Watcher:
@@ -139,11 +129,7 @@ class Watcher:
         if self._duplicates_loaded or not duplicates.enabled:
             return
         since = self.clock.now() - duplicates.window
-        if isinstance(self.store, SeenTitleStore):
-            pages = self.store.titles_seen_since(since)
-        else:  # a store that only gives whole stories back: the same, from memory
-            pages = _pages(await self.store.stories_seen_since(since))
-        await self.refresher.load_duplicates(pages)
+        await self.refresher.load_duplicates(self.store.titles_seen_since(since))
         self._duplicates_loaded = True
         log.info("duplicate index loaded: %d stories of the window", len(duplicates))
 

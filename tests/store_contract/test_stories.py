@@ -60,6 +60,24 @@ async def test_seen_stories_come_back_whole_and_in_time_order(store: Store) -> N
     assert await store.recent_stories(at(5)) == [s3, s2]
 
 
+async def test_titles_seen_since_come_back_a_page_at_a_time_in_time_order(store: Store) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    early = [story(a, f"e{n}") for n in range(5)]
+    late = [story(b, f"l{n}") for n in range(3)]
+    await store.record_refresh(a, early, [], at(0))
+    await store.record_refresh(b, late, [], at(10))
+    await store.record_refresh(a, early[:2], [], at(20))  # seen again: not new
+
+    pages = [page async for page in store.titles_seen_since(LONG_AGO)]
+    rows = [row for page in pages for row in page]
+    assert rows == [(s.feed_id, s.story_id, s.title, s.link, s.source, at(0)) for s in early] + [
+        (s.feed_id, s.story_id, s.title, s.link, s.source, at(10)) for s in late
+    ]
+    later = [row async for page in store.titles_seen_since(at(5)) for row in page]
+    assert [r[1] for r in later] == ["l0", "l1", "l2"]
+    assert [row async for page in store.titles_seen_since(at(11)) for row in page] == []
+
+
 async def test_a_copy_folds_into_the_earlier_alert_as_also_reported_by(store: Store) -> None:
     a, b, c = await _feed(store, "a"), await _feed(store, "b"), await _feed(store, "c")
     await store.record_refresh(a, [story(a, "a1")], [alert(NEWS, a, "a1")], at(0))

@@ -22,6 +22,7 @@ from bot.core.ports.records import (
     Delivery,
     FetchState,
     HeldChannel,
+    SeenTitle,
     StoryCopy,
 )
 from bot.core.ports.stores import (
@@ -54,6 +55,7 @@ __all__ = [
     "PermanentSendError",
     "ProbedFeed",
     "RateLimited",
+    "SeenTitle",
     "SendError",
     "SendResult",
     "Store",

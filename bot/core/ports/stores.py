@@ -9,7 +9,7 @@ them, what a backend (bot/store) implements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from bot.core.ports.records import (
     Delivery,
     FetchState,
     HeldChannel,
+    SeenTitle,
     StoryCopy,
 )
 
@@ -149,6 +150,12 @@ class StoryStore(Protocol):
 
     async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:
         """(story, first seen) for stories first seen at or after `since`, oldest first."""
+        ...
+
+    def titles_seen_since(self, since: datetime) -> AsyncIterator[list[SeenTitle]]:
+        """What the duplicate index needs of the stories first seen at or after `since`,
+        oldest first, a page at a time (an async generator), the connection free between
+        pages: a day of a large install is 100,000 stories, never read all at once."""
         ...
 
 
