@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, cast
 
-from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours, parse_time
+from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Channel
+from bot.store.channel_columns import digest_columns, quiet_columns, settings_from_row
 from bot.store.database import Database, to_db_time
 
 _CHANNEL = "platform = ? AND workspace = ? AND channel = ?"
@@ -24,19 +24,7 @@ class SqliteChannelSettings:
             ) as cur,
         ):
             row = await cur.fetchone()
-        if row is None:
-            return ChannelSettings()
-        digest = None
-        if row["digest"] is not None:
-            every = cast(Literal["hourly", "daily"], row["digest"])
-            at = parse_time(row["digest_at"]) if row["digest_at"] else None
-            digest = DigestSchedule(every, at, row["digest_zone"] or "UTC")
-        quiet = None
-        if row["quiet_start"] is not None:
-            quiet = QuietHours(
-                parse_time(row["quiet_start"]), parse_time(row["quiet_end"]), row["quiet_zone"]
-            )
-        return ChannelSettings(digest, quiet)
+        return settings_from_row(row)
 
     async def _upsert(self, channel: Channel, columns: dict[str, str | None], now: str) -> None:
         names = list(columns)
@@ -59,23 +47,7 @@ class SqliteChannelSettings:
     async def set_digest(
         self, channel: Channel, digest: DigestSchedule | None, now: datetime
     ) -> None:
-        await self._upsert(
-            channel,
-            {
-                "digest": digest.every if digest else None,
-                "digest_at": f"{digest.at:%H:%M}" if digest and digest.at else None,
-                "digest_zone": digest.zone if digest else None,
-            },
-            to_db_time(now),
-        )
+        await self._upsert(channel, digest_columns(digest), to_db_time(now))
 
     async def set_quiet(self, channel: Channel, quiet: QuietHours | None, now: datetime) -> None:
-        await self._upsert(
-            channel,
-            {
-                "quiet_start": f"{quiet.start:%H:%M}" if quiet else None,
-                "quiet_end": f"{quiet.end:%H:%M}" if quiet else None,
-                "quiet_zone": quiet.zone if quiet else None,
-            },
-            to_db_time(now),
-        )
+        await self._upsert(channel, quiet_columns(quiet), to_db_time(now))

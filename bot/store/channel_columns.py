@@ -1,0 +1,46 @@
+"""Channel settings as columns and back: the same on every backend (only the SQL differs)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, cast
+
+from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours, parse_time
+
+
+class Row(Protocol):
+    """A row read by column name: sqlite3.Row and asyncpg.Record both are."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def settings_from_row(row: Row | None) -> ChannelSettings:
+    """The settings a `channel_settings` row holds; the defaults where there is none."""
+    if row is None:
+        return ChannelSettings()
+    digest = None
+    if row["digest"] is not None:
+        every = cast(Literal["hourly", "daily"], row["digest"])
+        at = parse_time(row["digest_at"]) if row["digest_at"] else None
+        digest = DigestSchedule(every, at, row["digest_zone"] or "UTC")
+    quiet = None
+    if row["quiet_start"] is not None:
+        quiet = QuietHours(
+            parse_time(row["quiet_start"]), parse_time(row["quiet_end"]), row["quiet_zone"]
+        )
+    return ChannelSettings(digest, quiet)
+
+
+def digest_columns(digest: DigestSchedule | None) -> dict[str, str | None]:
+    return {
+        "digest": digest.every if digest else None,
+        "digest_at": f"{digest.at:%H:%M}" if digest and digest.at else None,
+        "digest_zone": digest.zone if digest else None,
+    }
+
+
+def quiet_columns(quiet: QuietHours | None) -> dict[str, str | None]:
+    return {
+        "quiet_start": f"{quiet.start:%H:%M}" if quiet else None,
+        "quiet_end": f"{quiet.end:%H:%M}" if quiet else None,
+        "quiet_zone": quiet.zone if quiet else None,
+    }
