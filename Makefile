@@ -30,7 +30,7 @@ format: $(STAMP)
 	$(BIN)/ruff format bot tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy bot
+	$(BIN)/mypy bot tests benchmarks
 
 imports: $(STAMP)
 	$(BIN)/lint-imports
