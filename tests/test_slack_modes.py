@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.adapters.slack import SlackAdapter, SlackOptions
@@ -222,11 +223,24 @@ async def test_slack_unreachable_at_start_does_not_stop_the_bot(tmp_path: Path) 
     )
     socket_mode = SlackAdapter(SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=dead))
     app = await build_app(settings, [http], feed_urls=[])
+    sdk = LogEvents("slack_bolt.newsbot")  # the app's logger, which the SDK is handed too
     try:
         await http.start(app.deps)
-        assert http.port is not None  # serving; it asks Slack who it is on the first request
+        assert http.port is not None
+        # Serving (it asks Slack who it is on the first request): an unsigned request is
+        # answered, refused as Slack's signing rules say.
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"http://127.0.0.1:{http.port}/slack/events", data=b"{}") as answer,
+        ):
+            assert answer.status == 401
         await socket_mode.start(app.deps)  # returns; the SDK keeps trying to connect
+        # Alive and still trying: the SDK's own connect loop, in the background, failed
+        # once more after start() returned and said it retries.
+        [failed, *_] = await sdk.wait("Failed to connect")
+        assert "Retrying" in failed.getMessage()
         assert not socket_mode.stopped.is_set()
     finally:
+        sdk.close()
         await socket_mode.stop()
         await app.close()
