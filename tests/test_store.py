@@ -88,3 +88,19 @@ async def test_open_store_opens_sqlite_by_url(tmp_path: Path) -> None:
     subs = await reopened.all_subscriptions()
     await reopened.close()
     assert [s.query for s in subs] == ["NATO"]
+
+
+async def test_a_whole_installs_subscriptions_share_what_repeats(tmp_path: Path) -> None:
+    # What keeps 100,000 subscriptions in memory affordable (benchmarks/bench_memory.py):
+    # one Channel object per channel, one string per creator, not one per row.
+    store = await open_store(f"sqlite:///{tmp_path / 'shared.db'}")
+    await store.add_subscriptions(CHAN, ["NATO", "Russia", "Ukraine"], "ana")
+    other = Channel("console", "local", "desk")
+    await store.add_subscriptions(other, ["Brussels"], "ana")
+    subs = await store.all_subscriptions()
+    await store.close()
+    news = [s for s in subs if s.channel == CHAN]
+    assert len(news) == 3
+    assert news[0].channel is news[1].channel is news[2].channel
+    assert len({id(s.channel) for s in subs}) == 2
+    assert len({id(s.created_by) for s in subs}) == 1

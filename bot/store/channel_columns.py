@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, cast
+from typing import Literal, cast
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours, parse_time
-
-
-class Row(Protocol):
-    """A row read by column name: sqlite3.Row and asyncpg.Record both are."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
+from bot.store.rows import Row
 
 
 def settings_from_row(row: Row | None) -> ChannelSettings:

@@ -9,20 +9,17 @@ import aiosqlite
 
 from bot.core.models import Channel, Subscription
 from bot.store.database import Database, from_db_time, to_db_time
+from bot.store.rows import Shared, subscription_from_row
 
 
-def _row_to_subscription(row: aiosqlite.Row) -> Subscription:
-    created = from_db_time(row["created_at"])
-    assert created is not None
-    return Subscription(
-        id=row["id"],
-        channel=Channel(row["platform"], row["workspace"], row["channel"]),
-        query=row["query"],
-        created_by=row["created_by"],
-        created_at=created,
-        mention=row["mention"],
-        paused_reason=row["paused_reason"],
-    )
+def _created_at(value: str) -> datetime:
+    created = from_db_time(value)
+    assert created is not None  # NOT NULL in the schema
+    return created
+
+
+def _row_to_subscription(row: aiosqlite.Row, shared: Shared | None = None) -> Subscription:
+    return subscription_from_row(row, _created_at, shared)
 
 
 class SqliteSubscriptions:
@@ -130,4 +127,5 @@ class SqliteSubscriptions:
             self.db.reading() as conn,
             conn.execute("SELECT * FROM subscriptions ORDER BY id") as cur,
         ):
-            return [_row_to_subscription(r) for r in await cur.fetchall()]
+            shared = Shared()
+            return [_row_to_subscription(r, shared) for r in await cur.fetchall()]

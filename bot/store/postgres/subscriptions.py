@@ -9,20 +9,17 @@ import asyncpg
 
 from bot.core.models import Channel, Subscription
 from bot.store.postgres.database import PgDatabase, changed
+from bot.store.rows import Shared, subscription_from_row
 
 _CHANNEL = "platform = $1 AND workspace = $2 AND channel = $3"
 
 
-def _row_to_subscription(row: asyncpg.Record) -> Subscription:
-    return Subscription(
-        id=row["id"],
-        channel=Channel(row["platform"], row["workspace"], row["channel"]),
-        query=row["query"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        mention=row["mention"],
-        paused_reason=row["paused_reason"],
-    )
+def _as_is(value: datetime) -> datetime:
+    return value  # timestamptz: asyncpg gives an aware datetime
+
+
+def _row_to_subscription(row: asyncpg.Record, shared: Shared | None = None) -> Subscription:
+    return subscription_from_row(row, _as_is, shared)
 
 
 class PgSubscriptions:
@@ -130,4 +127,5 @@ class PgSubscriptions:
     async def all_subscriptions(self) -> list[Subscription]:
         async with self.db.reading() as conn:
             rows = await conn.fetch("SELECT * FROM subscriptions ORDER BY id")
-        return [_row_to_subscription(r) for r in rows]
+        shared = Shared()
+        return [_row_to_subscription(r, shared) for r in rows]
