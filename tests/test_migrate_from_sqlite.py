@@ -6,9 +6,6 @@ answer, the PostgreSQL one answers after the copy, and what was sent is not sent
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -20,6 +17,7 @@ from bot.core.ports import FetchState, Store, StoryCopy
 from bot.store import open_store
 from tests.store_contract.backends import StoreUrls, pg_schema
 from tests.store_contract.builders import DESK, NEWS, SLACK, alert, at, failed, story
+from tests.support.process import newsbot_command
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
@@ -93,23 +91,6 @@ async def _snapshot(store: Store) -> dict[str, object]:
     }
 
 
-async def _newsbot(tmp_path: Path, database_url: str, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def test_an_install_moves_over_whole_and_sends_nothing_twice(
     pg: StoreUrls, tmp_path: Path
 ) -> None:
@@ -119,7 +100,7 @@ async def test_an_install_moves_over_whole_and_sends_nothing_twice(
     before = await _snapshot(source)
     await source.close()
 
-    code, out, err = await _newsbot(tmp_path, pg.url, "migrate", "--from", source_url)
+    code, out, err = await newsbot_command(tmp_path, pg.url, "migrate", "--from", source_url)
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         f"copied {source_url} into PostgreSQL in one transaction:",
@@ -163,7 +144,7 @@ async def test_a_target_in_use_is_refused_unless_forced(pg: StoreUrls, tmp_path:
     await target.add_subscriptions(SLACK, ["already here"], "cy")
     await target.close()
 
-    code, out, err = await _newsbot(tmp_path, pg.url, "migrate", "--from", source_url)
+    code, out, err = await newsbot_command(tmp_path, pg.url, "migrate", "--from", source_url)
     assert (code, out) == (1, "")
     assert err == (
         "newsbot migrate: the PostgreSQL database already has rows in subscriptions;"
@@ -175,7 +156,9 @@ async def test_a_target_in_use_is_refused_unless_forced(pg: StoreUrls, tmp_path:
     finally:
         await target.close()
 
-    code, _, err = await _newsbot(tmp_path, pg.url, "migrate", "--from", source_url, "--force")
+    code, _, err = await newsbot_command(
+        tmp_path, pg.url, "migrate", "--from", source_url, "--force"
+    )
     assert (code, err) == (0, "")
     target = await open_store(pg.url)
     try:
@@ -188,14 +171,14 @@ async def test_a_missing_source_or_a_sqlite_target_is_refused(
     pg: StoreUrls, tmp_path: Path
 ) -> None:
     missing = f"sqlite:///{tmp_path / 'nope.db'}"
-    code, out, err = await _newsbot(tmp_path, pg.url, "migrate", "--from", missing)
+    code, out, err = await newsbot_command(tmp_path, pg.url, "migrate", "--from", missing)
     assert (code, out, err) == (
         2,
         "",
         f"newsbot migrate: no SQLite database at {tmp_path}/nope.db\n",
     )
     assert not (tmp_path / "nope.db").exists()  # not created by looking
-    code, _, err = await _newsbot(
+    code, _, err = await newsbot_command(
         tmp_path, f"sqlite:///{tmp_path / 'other.db'}", "migrate", "--from", missing
     )
     assert code == 2

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from bot.store import StoreUnavailable, open_store
 from bot.store.database import load_migrations as sqlite_migrations
 from bot.store.postgres import database as pg_database
 from tests.store_contract.backends import StoreUrls, pg_schema, pg_server_url
+from tests.support.process import newsbot_command
 
 
 @pytest.fixture
@@ -82,35 +81,18 @@ async def test_an_unreachable_server_is_one_clear_error() -> None:
     assert "secret" not in str(info.value)
 
 
-async def _newsbot(tmp_path: Path, database_url: str, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def test_newsbot_migrate_applies_what_is_missing_and_exits(
     pg: StoreUrls, tmp_path: Path
 ) -> None:
     versions = ", ".join(f"{v:04d}" for v, _, _ in pg_database.load_migrations())
     last = f"{pg_database.load_migrations()[-1][0]:04d}"
-    assert await _newsbot(tmp_path, pg.url, "migrate") == (
+    assert await newsbot_command(tmp_path, pg.url, "migrate") == (
         0,
         f"postgresql: applied {versions}; schema version {last}\n",
         "",
     )
     assert await _recorded(pg) == [v for v, _, _ in pg_database.load_migrations()]
-    assert await _newsbot(tmp_path, pg.url, "migrate") == (
+    assert await newsbot_command(tmp_path, pg.url, "migrate") == (
         0,
         f"postgresql: up to date; schema version {last}\n",
         "",
@@ -122,12 +104,12 @@ async def test_newsbot_migrate_on_sqlite(tmp_path: Path) -> None:
     migrations = sqlite_migrations()
     versions = ", ".join(f"{v:04d}" for v, _, _ in migrations)
     last = f"{migrations[-1][0]:04d}"
-    assert await _newsbot(tmp_path, url, "migrate") == (
+    assert await newsbot_command(tmp_path, url, "migrate") == (
         0,
         f"sqlite: applied {versions}; schema version {last}\n",
         "",
     )
-    assert await _newsbot(tmp_path, url, "migrate") == (
+    assert await newsbot_command(tmp_path, url, "migrate") == (
         0,
         f"sqlite: up to date; schema version {last}\n",
         "",
@@ -135,7 +117,7 @@ async def test_newsbot_migrate_on_sqlite(tmp_path: Path) -> None:
 
 
 async def test_newsbot_migrate_without_a_server_fails_in_one_line(tmp_path: Path) -> None:
-    code, out, err = await _newsbot(
+    code, out, err = await newsbot_command(
         tmp_path, "postgresql://postgres@127.0.0.1:1/newsbot", "migrate"
     )
     assert (code, out) == (1, "")

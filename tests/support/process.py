@@ -35,6 +35,24 @@ async def start_newsbot(
     )
 
 
+async def newsbot_command(cwd: Path, database_url: str, *args: str) -> tuple[int, str, str]:
+    """Run one `newsbot ARGS` (migrate, say) to its end: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
 def query_db(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
     """Rows from the bot's SQLite database, opened read-only beside the running bot."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
