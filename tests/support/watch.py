@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +20,8 @@ from bot.feeds.netguard import AddressPolicy
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, WatchPolicy
 from bot.store import SqliteStore, open_sqlite
-from bot.store.outbox import _row_to_alert
 
+PLATFORMS = ("console", "discord", "slack")
 NEWSROOM = Channel("console", "local", "newsroom")
 DESK = Channel("console", "local", "desk")
 
@@ -82,11 +81,11 @@ class Bot:
         return await self.later(self.watcher.policy.poll_interval * 1.1 + 1)
 
     async def pending(self) -> list[Alert]:
-        async with (
-            self.store.db.reading() as conn,
-            conn.execute("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id") as cur,
-        ):
-            return [_row_to_alert(r) for r in await cur.fetchall()]
+        """Every pending alert, oldest first, through the store's contract (as if the
+        platforms could take them all now: retries waiting included)."""
+        later = self.clock.now() + timedelta(days=3650)
+        due = await self.store.due_deliveries(later, PLATFORMS, per_channel=10**6, limit=10**6)
+        return [d.alert for d in due]
 
     async def delivered(self, channel: Channel | None = None) -> list[Alert]:
         """What reaches the channels now: pending alerts, marked sent as they are read."""
@@ -105,16 +104,6 @@ class Bot:
         found = await self.store.get_feed(feed_id)
         assert found is not None
         return found
-
-    async def payload(self, alert_id: int) -> dict[str, object]:
-        async with (
-            self.store.db.reading() as conn,
-            conn.execute("SELECT payload FROM outbox WHERE id = ?", (alert_id,)) as cur,
-        ):
-            row = await cur.fetchone()
-        assert row is not None
-        loaded: dict[str, object] = json.loads(row[0])
-        return loaded
 
 
 @asynccontextmanager
