@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from bot.adapters.console.render import render_alert
 from bot.core.models import Story
-from bot.feeds.dedupe import DuplicateIndex, jaccard, title_words
+from bot.feeds.dedupe import DuplicateIndex, title_words
 from tests.support.feed_server import FeedServer
+from tests.support.reference_dedupe import jaccard
 from tests.support.rss import Item, rss_doc
 from tests.support.watch import DESK, NEWSROOM, Bot, running_bot
 

@@ -62,13 +62,6 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(_WORD.findall(unicodedata.normalize("NFKC", title).casefold()))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a and not b:
-        return 0.0
-    common = len(a & b)
-    return common / (len(a) + len(b) - common)
-
-
 class DuplicateIndex:
     """In memory, rebuilt at start from the stories of the last `window` (they persist).
 
