@@ -28,7 +28,8 @@ def build_alerts(
         sub = subscriptions.get(match.subscription_id)
         if sub is None or sub.paused_reason is not None:
             continue  # removed since the index was read, or paused: nobody to tell now
-        topics.setdefault(sub.channel, []).append(match.query)
+        # The subscription's own text: the matcher saw it without its `source:` terms.
+        topics.setdefault(sub.channel, []).append(sub.query)
         words.setdefault(sub.channel, []).extend(match.matched)
         if sub.mention:
             mentions.setdefault(sub.channel, []).append(sub.mention)

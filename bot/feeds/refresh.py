@@ -255,7 +255,7 @@ class FeedRefresher:
         candidates = new if feed.primed else self._newest(new, self.policy.backfill)
         # Oldest first: outbox ids set the delivery order within a channel.
         candidates.sort(key=lambda s: s.published)
-        alerts: list[Alert] = [a for s in candidates for a in self.index.alerts_for(s)]
+        alerts: list[Alert] = [a for s in candidates for a in self.index.alerts_for(s, feed.url)]
         if alerts and not feed.trusted:
             # A feed a channel added alerts that channel (and others that added it), not
             # every channel of every workspace the bot is in.

@@ -12,6 +12,8 @@ QUERY_HELP = """Queries (whole words, any case or accent, any script):
   Russia Ukraine        both (AND);  Russia OR Ukraine: either
   NATO -Turkey          NATO without Turkey (also NOT Turkey); ( ) group
   title:NATO            in the title only (also title:"a phrase", title:(a OR b))
+  NATO source:reuters   only from feeds whose title or host has it
+                        (source:"Moscow Times"; -source:tabloid.example leaves one out)
   Russia, NATO          commas make separate subscriptions
 At most 200 characters and 20 terms; a query needs a word to look for."""
 

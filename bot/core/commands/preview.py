@@ -25,7 +25,11 @@ async def preview(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     matcher = Matcher()
     matcher.add(0, query)
     stories = await deps.store.recent_stories(deps.clock.now() - PREVIEW_WINDOW)
-    caught = [(s, m[0]) for s in stories if (m := matcher.match(s.title, s.summary))]
+    caught = [
+        (s, m[0])
+        for s in stories
+        if (m := matcher.match(s.title, s.summary)) and query.sources.accepts(s.source, s.link)
+    ]
     if not caught:
         return Reply(
             f"`{query.text}` would have caught none of the {len(stories)} stories "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bot.core.query.ast import And, Field, Node, Not, Or, Term, Word, WordMode, terms_of
 from bot.core.query.errors import QueryError
 from bot.core.query.lexer import Token, lex
+from bot.core.query.sources import NO_SOURCES, SourceFilter, split_sources
 from bot.core.query.text import WORD_RE, normalise
 
 MAX_QUERY_LENGTH = 200
@@ -32,6 +33,7 @@ class Query:
     terms: tuple[str, ...]  # normal forms of the words it looks for (not those under NOT)
     words: tuple[str, ...]  # those terms as the user wrote them, for display
     node: Node  # the parsed structure the matcher evaluates
+    sources: SourceFilter = NO_SOURCES  # `source:` terms, applied after the words match
 
 
 def parse_query(text: str) -> Query:
@@ -42,7 +44,8 @@ def parse_query(text: str) -> Query:
         raise QueryError(
             f"the query is longer than {MAX_QUERY_LENGTH} characters", MAX_QUERY_LENGTH
         )
-    node = _Parser(lex(stripped)).parse()
+    split = split_sources(stripped)  # `source:` terms are a filter, not words (sources.py)
+    node = _Parser(lex(split.words)).parse()
     terms = terms_of(node)
     if len(terms) > MAX_TERMS:
         raise QueryError(f"the query has more than {MAX_TERMS} terms", terms[MAX_TERMS].position)
@@ -53,6 +56,7 @@ def parse_query(text: str) -> Query:
         terms=tuple(w.norm for t in positive for w in t.words),
         words=tuple(t.display for t in positive),
         node=node,
+        sources=split.sources,
     )
 
 
