@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from bot.cli.progress import progress
 from bot.core.matching.matcher import Matcher
 from bot.core.matching.waiting import WaitingQueries
 from bot.core.models import Story
@@ -78,59 +79,70 @@ async def run_match(
     # it (bot.core.matching.waiting), and after a few feeds all the rest are, as a
     # per-feed check of 100,000 waiting queries would soon cost more than indexing them.
     waiting = WaitingQueries()
-    for i, text in enumerate(texts):
-        try:
-            waiting.add(i, text)
-        except QueryError as exc:
-            where = _where(i, queries, files)
-            raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
+    with progress("checking queries", total=len(texts), unit="query") as bar:
+        for i, text in enumerate(texts):
+            try:
+                waiting.add(i, text)
+            except QueryError as exc:
+                where = _where(i, queries, files)
+                raise MatchUsageError(f"bad query {text!r} ({where}): {exc}") from None
+            if i % 1024 == 1023:  # a bar moved per query would cost more than the check
+                bar.advance(1024)
     # One index over all of them: a file of 100,000 lines costs what a few do per story.
     matcher = Matcher()
     now = datetime.now(UTC)
     async with Fetcher() as fetcher:
-        for n, source in enumerate(sources):
-            try:
-                if source == "-":
-                    parsed = parse_feed((stdin or sys.stdin.buffer).read())
-                else:
-                    # The response headers carry the charset; the URL resolves relative links.
-                    result = await fetcher.fetch(source)
-                    parsed = parse_feed(result.body, result.headers, base_url=result.url)
-            except (FetchError, FeedParseError) as exc:
-                raise MatchUsageError(f"cannot read {source}: {exc}") from None
-            name = parsed.title or source
-            stories = [
-                normalise_entry(entry, feed_id=0, source=name, now=now) for entry in parsed.entries
-            ]
-            if waiting:
-                matcher.add_many(
-                    waiting.take_all()
-                    if n + 1 >= CHECKED_FEEDS
-                    else waiting.ready_for(_words_of(s for s in stories if s is not None))
-                )
-                # The index lives as long as this process: out of the collector's sight, its
-                # objects are not walked by every full collection while feeds are parsed.
-                gc.freeze()
-            for story in stories:
-                if story is None:
-                    continue
-                matches = matcher.match(story.title, story.summary)
-                if not matches:
-                    continue
-                # The story's fields once, whatever the number of queries it matches: a
-                # story can match thousands. Same text as json.dumps of the whole record.
-                about = _encode(
-                    {
-                        "title": story.title,
-                        "link": story.link,
-                        "published": story.published.isoformat(),
-                        "source": story.source,
-                    }
-                )[1:-1]
-                for m in matches:
-                    out.write(
-                        f'{{"query": {_encode(m.query)}, {about}, '
-                        f'"matched": {_encode(list(m.matched))}}}\n'
+        # The bar (stderr, on a terminal only) counts feeds; results still go to `out`,
+        # above the bar when `out` is the same terminal.
+        with progress("matching feeds", total=len(sources), unit="feed") as bar:
+            results = bar.output(out)
+            for n, source in enumerate(sources):
+                bar.note(source)
+                try:
+                    if source == "-":
+                        parsed = parse_feed((stdin or sys.stdin.buffer).read())
+                    else:
+                        # The response headers carry the charset; the URL resolves relative links.
+                        result = await fetcher.fetch(source)
+                        parsed = parse_feed(result.body, result.headers, base_url=result.url)
+                except (FetchError, FeedParseError) as exc:
+                    raise MatchUsageError(f"cannot read {source}: {exc}") from None
+                name = parsed.title or source
+                stories = [
+                    normalise_entry(entry, feed_id=0, source=name, now=now)
+                    for entry in parsed.entries
+                ]
+                if waiting:
+                    matcher.add_many(
+                        waiting.take_all()
+                        if n + 1 >= CHECKED_FEEDS
+                        else waiting.ready_for(_words_of(s for s in stories if s is not None))
                     )
+                    # The index lives as long as this process: out of the collector's sight, its
+                    # objects are not walked by every full collection while feeds are parsed.
+                    gc.freeze()
+                for story in stories:
+                    if story is None:
+                        continue
+                    matches = matcher.match(story.title, story.summary)
+                    if not matches:
+                        continue
+                    # The story's fields once, whatever the number of queries it matches: a
+                    # story can match thousands. Same text as json.dumps of the whole record.
+                    about = _encode(
+                        {
+                            "title": story.title,
+                            "link": story.link,
+                            "published": story.published.isoformat(),
+                            "source": story.source,
+                        }
+                    )[1:-1]
+                    for m in matches:
+                        results.write(
+                            f'{{"query": {_encode(m.query)}, {about}, '
+                            f'"matched": {_encode(list(m.matched))}}}\n'
+                        )
+                bar.advance()
+            results.flush()
     out.flush()
     return 0
