@@ -47,6 +47,29 @@ class QuietHours:
 class ChannelSettings:
     digest: DigestSchedule | None = None
     quiet: QuietHours | None = None
+    snooze_until: datetime | None = None  # `/news snooze`: held until then (past: off)
+
+    def snoozed(self, now: datetime) -> bool:
+        return self.snooze_until is not None and now < self.snooze_until
+
+
+_SNOOZE = re.compile(r"^(\d{1,4})\s*([mhd])$", re.IGNORECASE)
+_SNOOZE_UNITS = {"m": 60, "h": 3600, "d": 86400}
+MAX_SNOOZE = timedelta(days=30)  # longer is an unsubscribe: say so rather than forget it
+
+
+def parse_snooze(args: str) -> timedelta | None:
+    """`30m`, `2h`, `1d` (a length) or `off` (None)."""
+    text = args.strip()
+    if text.casefold() == "off":
+        return None
+    m = _SNOOZE.match(text)
+    if m is None:
+        raise ScheduleError("Usage: /news snooze 30m | 2h | 1d | off")
+    length = timedelta(seconds=int(m.group(1)) * _SNOOZE_UNITS[m.group(2).casefold()])
+    if not timedelta(0) < length <= MAX_SNOOZE:
+        raise ScheduleError("a snooze lasts from 1 minute to 30 days (30d)")
+    return length
 
 
 def parse_time(text: str) -> time:

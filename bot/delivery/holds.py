@@ -1,7 +1,7 @@
 """When a channel's alerts wait, and how what waited goes out: bursts, digests, quiet hours.
 
-Quiet hours hold everything until they end; digest mode holds everything until the next
-digest time; a burst (more than N messages in the window) holds the rest until the
+Quiet hours and a snooze hold everything until they end; digest mode holds everything
+until the next digest time; a burst (more than N messages in the window) holds the rest until the
 window has room again. What was held goes out as digests of at most DIGEST_MAX_ITEMS
 stories; a single held alert goes out as itself (unless the channel asked for digests).
 Held alerts are rows in the outbox, so they survive restarts.
@@ -18,7 +18,7 @@ from bot.core.digest import DIGEST_MAX_ITEMS, build_digest
 from bot.core.models import Alert, Channel
 from bot.core.ports import HoldStore
 
-HoldReason = Literal["quiet", "digest", "burst"]
+HoldReason = Literal["quiet", "digest", "burst", "snooze"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ async def hold_reason(
     store: HoldStore, channel: Channel, settings: ChannelSettings, burst: BurstPolicy, now: datetime
 ) -> HoldReason | None:
     """Why an alert for `channel` must wait now; None if it may go."""
+    if settings.snoozed(now):
+        return "snooze"
     if settings.quiet is not None and quiet_until(settings.quiet, now) is not None:
         return "quiet"
     if settings.digest is not None:
@@ -52,13 +54,15 @@ async def release_due(
 ) -> int:
     """Fold or release `channel`'s held alerts if their time has come; alerts released."""
     reason = await hold_reason(store, channel, settings, burst, now)
-    if reason in ("quiet", "burst"):
+    if reason in ("quiet", "burst", "snooze"):
         return 0
     if reason == "digest":
         assert settings.digest is not None
         if next_digest(settings.digest, oldest_held_at) > now:
             return 0
         why = f"{settings.digest.describe()} digest"
+    elif settings.snooze_until is not None and settings.snooze_until > oldest_held_at:
+        why = "held while snoozed"
     elif settings.quiet is not None:
         why = "held during quiet hours"
     else:

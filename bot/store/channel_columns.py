@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal, cast
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours, parse_time
@@ -22,7 +23,10 @@ def settings_from_row(row: Row | None) -> ChannelSettings:
         quiet = QuietHours(
             parse_time(row["quiet_start"]), parse_time(row["quiet_end"]), row["quiet_zone"]
         )
-    return ChannelSettings(digest, quiet)
+    snooze = row["snooze_until"]
+    return ChannelSettings(
+        digest, quiet, snooze_until=datetime.fromisoformat(snooze) if snooze else None
+    )
 
 
 def digest_columns(digest: DigestSchedule | None) -> dict[str, str | None]:
@@ -31,6 +35,11 @@ def digest_columns(digest: DigestSchedule | None) -> dict[str, str | None]:
         "digest_at": f"{digest.at:%H:%M}" if digest and digest.at else None,
         "digest_zone": digest.zone if digest else None,
     }
+
+
+def snooze_columns(until: datetime | None) -> dict[str, str | None]:
+    """ISO text in UTC on every backend, like the table's other settings."""
+    return {"snooze_until": until.astimezone(UTC).isoformat() if until else None}
 
 
 def quiet_columns(quiet: QuietHours | None) -> dict[str, str | None]:

@@ -6,7 +6,12 @@ from datetime import datetime
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Channel
-from bot.store.channel_columns import digest_columns, quiet_columns, settings_from_row
+from bot.store.channel_columns import (
+    digest_columns,
+    quiet_columns,
+    settings_from_row,
+    snooze_columns,
+)
 from bot.store.database import Database, to_db_time
 
 _CHANNEL = "platform = ? AND workspace = ? AND channel = ?"
@@ -51,3 +56,6 @@ class SqliteChannelSettings:
 
     async def set_quiet(self, channel: Channel, quiet: QuietHours | None, now: datetime) -> None:
         await self._upsert(channel, quiet_columns(quiet), to_db_time(now))
+
+    async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
+        await self._upsert(channel, snooze_columns(until), to_db_time(now))

@@ -28,3 +28,18 @@ async def test_digest_and_quiet_hours_are_kept_apart_and_per_channel(store: Stor
     assert await store.channel_settings(NEWS) == ChannelSettings()
     await store.set_quiet(DESK, quiet, at(5))
     assert await store.channel_settings(DESK) == ChannelSettings(None, quiet)
+
+
+async def test_a_snooze_is_kept_to_the_microsecond_and_leaves_other_settings(
+    store: Store,
+) -> None:
+    quiet = QuietHours(time(22, 0), time(7, 15), "America/New_York")
+    await store.set_quiet(NEWS, quiet, at(0))
+    until = at(3600).replace(microsecond=123456)
+    await store.set_snooze(NEWS, until, at(1))
+    settings = await store.channel_settings(NEWS)
+    assert settings == ChannelSettings(None, quiet, until)
+    assert settings.snoozed(at(3599)) and not settings.snoozed(at(3601))
+    assert (await store.channel_settings(DESK)).snooze_until is None
+    await store.set_snooze(NEWS, None, at(2))
+    assert await store.channel_settings(NEWS) == ChannelSettings(None, quiet)

@@ -10,6 +10,7 @@ from bot.core.channel_settings import (
     next_digest,
     parse_digest,
     parse_quiet,
+    parse_snooze,
     quiet_until,
     zone,
 )
@@ -54,6 +55,30 @@ async def quiet(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     )
 
 
+@command("snooze", "snooze 30m | 2h | 1d | off", needs_manage=True)
+async def snooze(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+    """Hold alerts for a while and post them as one digest when it ends (off ends it now)."""
+    try:
+        length = parse_snooze(args)
+    except ScheduleError as exc:
+        return Reply(str(exc), ok=False)
+    now = deps.clock.now()
+    if length is None:
+        settings = await deps.store.channel_settings(inv.channel)
+        if not settings.snoozed(now):
+            return Reply("Not snoozed.")
+        # Ended now rather than cleared: what was held goes out as a "held while snoozed"
+        # digest at once (bot/delivery/holds.py tells snoozed holds by this time).
+        await deps.store.set_snooze(inv.channel, now, now)
+        return Reply("Snooze off: what was held goes out now as one digest.", ephemeral=False)
+    until = now + length
+    await deps.store.set_snooze(inv.channel, until, now)
+    return Reply(
+        f"Snoozed until {_when(until)}: alerts are held and posted as one digest then.",
+        ephemeral=False,
+    )
+
+
 @command("status", "status")
 async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     """Show this channel's pending alerts, last delivery, digest and quiet hours."""
@@ -84,6 +109,9 @@ async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     else:
         upcoming = _when(next_digest(settings.digest, now), settings.digest.zone)
         lines.append(f"digest: {settings.digest.describe()} (next {upcoming})")
+    if settings.snoozed(now):
+        assert settings.snooze_until is not None
+        lines.append(f"snoozed until {_when(settings.snooze_until)} (/news snooze off ends it)")
     if settings.quiet is None:
         lines.append("quiet hours: off")
     else:
@@ -115,6 +143,9 @@ def _count(n: int, noun: str) -> str:
 async def _release_text(inv: Invocation, deps: CommandDeps, now: datetime) -> str:
     """When the held alerts go out, as far as settings tell (a burst: when the window ends)."""
     settings = await deps.store.channel_settings(inv.channel)
+    if settings.snoozed(now):
+        assert settings.snooze_until is not None
+        return f" (until the snooze ends, {_when(settings.snooze_until)})"
     if settings.quiet is not None and (until := quiet_until(settings.quiet, now)) is not None:
         return f" (until quiet hours end, {_when(until, settings.quiet.zone)})"
     held = [h for h in await deps.store.held_channels() if h.channel == inv.channel]

@@ -248,6 +248,10 @@ class ChannelSettingsStore(Protocol):
         self, channel: Channel, quiet: QuietHours | None, now: datetime
     ) -> None: ...
 
+    async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
+        """Hold `channel`'s alerts until `until` (None: not snoozed)."""
+        ...
+
 
 class Store(
     SubscriptionStore,
