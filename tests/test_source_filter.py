@@ -135,7 +135,8 @@ async def test_a_subscription_with_a_source_gets_only_that_outlets_stories(
         assert alert.source == "Reuters World"
         assert alert.topics == ("NATO source:reuters", 'Ukraine -source:"daily rag"')
         preview = await bot.say("/news preview NATO -source:reuters")
-        assert "caught 1 of the" in preview and "The Daily Rag" in preview
+        assert "caught 1 of the" in preview
+        assert "The Daily Rag" in preview
 
 
 async def test_help_explains_source_terms(tmp_path: Path) -> None:
