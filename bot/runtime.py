@@ -103,6 +103,7 @@ async def build_app(
         clock=clock,
         policy=delivery_policy(settings),
         on_channel_paused=lambda channel, reason: set_channel_paused(index.by_id, channel, reason),
+        pacing=store,  # the budget every process on this database shares
     )
     watcher = Watcher(
         store=store,

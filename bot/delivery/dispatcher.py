@@ -28,6 +28,7 @@ from bot.core.ports import (
     OutboxStore,
     ParkStore,
     RateLimited,
+    SendPacing,
     SendResult,
 )
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT, DISCORD_TITLE_LIMIT, fit, summarise
@@ -80,13 +81,16 @@ class Dispatcher:
         clock: Clock,
         policy: DeliveryPolicy | None = None,
         on_channel_paused: Callable[[Channel, str], None] = lambda channel, reason: None,
+        pacing: SendPacing | None = None,
     ) -> None:
         self.store = store
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.policy = policy or DeliveryPolicy()
         self.on_channel_paused = on_channel_paused
-        self.pacer = Pacer(self.policy.channel_rates, self.policy.platform_rates)
+        # `pacing`: the budget shared with other processes (the store); None: this
+        # process's own (one sender).
+        self.pacer = Pacer(self.policy.channel_rates, self.policy.platform_rates, pacing)
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
 
@@ -157,13 +161,12 @@ class Dispatcher:
                     # Notices queued behind them still go; they are picked up next pass.
                     self._note_due(now)
                     return sent
-            wait = self.pacer.delay(channel, now)
+            # Check and take the slot in one step (atomic across processes), so channels
+            # sending side by side cannot all see room and overshoot the rate together.
+            wait = await self.pacer.reserve(channel, now)
             if wait > 0:
                 self._note_due(now + timedelta(seconds=wait))
                 return sent
-            # Reserve the slot before anything awaits, so channels sending side by side
-            # cannot all see room and overshoot the platform's rate together.
-            self.pacer.record(channel, now)
             outcome = await self._send(notifier, delivery, now)
             if outcome is Sent.WAIT:
                 return sent
@@ -206,7 +209,7 @@ class Dispatcher:
             return Sent.WAIT
         if decision.outcome == "rate_limited":
             whole = isinstance(exc, RateLimited) and exc.is_global
-            self.pacer.block(alert.channel, decision.retry_at, whole_platform=whole)
+            await self.pacer.block(alert.channel, decision.retry_at, whole_platform=whole)
             log.warning("rate limited until %s", decision.retry_at.isoformat(), extra=extra)
         else:
             log.warning(

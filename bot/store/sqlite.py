@@ -6,12 +6,18 @@ from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
 from bot.store.feeds import SqliteFeeds
 from bot.store.outbox import SqliteOutbox
+from bot.store.pacing import SqlitePacing
 from bot.store.stories import SqliteStories
 from bot.store.subscriptions import SqliteSubscriptions
 
 
 class SqliteStore(
-    SqliteSubscriptions, SqliteFeeds, SqliteStories, SqliteOutbox, SqliteChannelSettings
+    SqliteSubscriptions,
+    SqliteFeeds,
+    SqliteStories,
+    SqliteOutbox,
+    SqliteChannelSettings,
+    SqlitePacing,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

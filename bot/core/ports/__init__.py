@@ -16,6 +16,7 @@ from bot.core.ports.notify import (
     SendResult,
     TransientSendError,
 )
+from bot.core.ports.pacing import SendPacing
 from bot.core.ports.probe import FeedProbe, FeedRejected, ProbedFeed
 from bot.core.ports.records import (
     ChannelDeliveryStatus,
@@ -57,6 +58,7 @@ __all__ = [
     "RateLimited",
     "SeenTitle",
     "SendError",
+    "SendPacing",
     "SendResult",
     "Store",
     "StoryCopy",

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Alert, Channel, Feed, Story, Subscription
+from bot.core.ports.pacing import SendPacing
 from bot.core.ports.records import (
     ChannelDeliveryStatus,
     Delivery,
@@ -262,6 +263,7 @@ class Store(
     ParkStore,
     ChannelStatusStore,
     ChannelSettingsStore,
+    SendPacing,
     Protocol,
 ):
     """Every contract: what a storage backend implements."""

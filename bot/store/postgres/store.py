@@ -6,11 +6,14 @@ from bot.store.postgres.channels import PgChannelSettings
 from bot.store.postgres.database import PgDatabase
 from bot.store.postgres.feeds import PgFeeds
 from bot.store.postgres.outbox import PgOutbox
+from bot.store.postgres.pacing import PgPacing
 from bot.store.postgres.stories import PgStories
 from bot.store.postgres.subscriptions import PgSubscriptions
 
 
-class PostgresStore(PgSubscriptions, PgFeeds, PgStories, PgOutbox, PgChannelSettings):
+class PostgresStore(
+    PgSubscriptions, PgFeeds, PgStories, PgOutbox, PgChannelSettings, PgPacing
+):
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
 
