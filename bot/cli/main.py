@@ -34,6 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--force", action="store_true", help="with --from: replace what the target holds"
     )
+    feeds = sub.add_parser("feeds", help="the feed list in and out: OPML or one URL per line")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_import = feeds_sub.add_parser(
+        "import", help="add the feeds of an OPML file (or a list of URLs, one a line)"
+    )
+    feeds_import.add_argument("file", type=Path, metavar="FILE")
+    feeds_import.add_argument(
+        "--trusted",
+        action="store_true",
+        help="store the URLs as they are, unchecked (default: check each as /news feed add does)",
+    )
+    feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
     match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
     match.add_argument(
         "--query", action="append", default=[], metavar="Q", help="a subscription query"
@@ -93,6 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             except MigrateError as exc:
                 print(f"newsbot migrate: {exc}", file=sys.stderr)
+                return 1
+        if args.command == "feeds":
+            from bot.cli.feeds import FeedsCommandError, run_export, run_import
+
+            try:
+                if args.feeds_command == "export":
+                    return asyncio.run(run_export(settings, sys.stdout.buffer))
+                return asyncio.run(
+                    run_import(settings, args.file, sys.stdout, trusted=args.trusted)
+                )
+            except FeedsCommandError as exc:
+                print(f"newsbot feeds: {exc}", file=sys.stderr)
                 return 1
         if args.command == "match":
             from bot.cli.match import MatchUsageError, run_match

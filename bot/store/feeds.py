@@ -191,6 +191,43 @@ class SqliteFeeds:
             attached = cur.rowcount > 0
         return _row_to_feed(row), attached
 
+    async def import_feed(
+        self,
+        url: str,
+        *,
+        title: str | None,
+        operator: bool,
+        channels: Sequence[Channel],
+        added_by: str,
+    ) -> tuple[Feed, bool]:
+        stamp = to_db_time(datetime.now(UTC))
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO feeds (url, title, trusted, added_by, added_at, next_check_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
+                (url, title, int(operator), added_by, stamp, stamp),
+            )
+            created = cur.rowcount > 0
+            if not created:
+                await conn.execute(
+                    "UPDATE feeds SET title = COALESCE(title, ?), trusted = MAX(trusted, ?)"
+                    " WHERE url = ?",
+                    (title, int(operator), url),
+                )
+            async with conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as found:
+                row = await found.fetchone()
+            assert row is not None
+            await conn.executemany(
+                "INSERT OR IGNORE INTO feed_channels"
+                " (feed_id, platform, workspace, channel, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (row["id"], c.platform, c.workspace, c.channel, added_by, stamp)
+                    for c in channels
+                ],
+            )
+        return _row_to_feed(row), created
+
     async def detach_feed(self, feed_id: int, channel: Channel) -> int | None:
         async with self.db.transaction() as conn:
             cur = await conn.execute(

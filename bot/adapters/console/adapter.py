@@ -76,6 +76,8 @@ class ConsoleAdapter:
             try:
                 reply = await handle_command(text, inv, deps)
                 body = reply.text
+                if reply.attachment is not None:  # a file: its text follows the reply
+                    body += "\n" + reply.attachment.content.decode("utf-8", errors="replace")
             except Exception:  # one bad command never stops the bot
                 log.exception("command failed", extra={"channel": str(CONSOLE_CHANNEL)})
                 body = "Sorry, that command failed; the error is in the log."

@@ -42,10 +42,20 @@ class Invocation:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (`/news feed export`: the channel's feeds as OPML)."""
+
+    filename: str
+    content: bytes
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     ephemeral: bool = True  # only the person who asked sees it, where the platform allows
     ok: bool = True
+    attachment: Attachment | None = None
 
 
 class CommandStore(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.commands.base import CommandDeps, Invocation, Reply, command
+from bot.core.commands.base import Attachment, CommandDeps, Invocation, Reply, command
 from bot.core.models import Feed
+from bot.core.opml import OPML_MIME, OpmlFeed, write_opml
 from bot.core.ports import FeedRejected
 
-USAGE = "feed add <url> | feed remove <feed> | feed list | feed resume <feed>"
+USAGE = "feed add <url> | feed remove <feed> | feed list | feed resume <feed> | feed export"
 NEEDS_MANAGE = (
     "/news feed {sub} needs the Manage Channels permission (Discord) or a workspace admin "
     "(Slack); ask someone who has it."
@@ -23,6 +24,8 @@ async def feed(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     rest = rest.strip()
     if sub == "list":
         return await _list(inv, deps)
+    if sub == "export":
+        return await _export(inv, deps)
     handler = {"add": _add, "remove": _remove, "resume": _resume}.get(sub)
     if handler is None:
         return Reply(f"Usage: /news {USAGE}", ok=False)
@@ -73,6 +76,25 @@ async def _list(inv: Invocation, deps: CommandDeps) -> Reply:
             origin += ", this one included"
         lines.append(f"{_name(f)}  {f.url}  [{origin}]  {health(f)}")
     return Reply("\n".join(lines))
+
+
+async def _export(inv: Invocation, deps: CommandDeps) -> Reply:
+    """The feeds this channel gets stories from (the operator's and its own) as OPML."""
+    users = await deps.store.channels_by_feed()
+    mine = []
+    for f in await deps.store.list_feeds():
+        added = inv.channel in users.get(f.id, [])
+        if f.trusted or added:
+            channels = (inv.channel,) if added else ()
+            mine.append(OpmlFeed(f.url, f.title, operator=f.trusted, channels=channels))
+    if not mine:
+        return Reply("This channel has no feeds to export. Add one with /news feed add <url>")
+    # Other channels are none of this channel's business: the file names only this one.
+    document = write_opml(mine, title=f"newsbot feeds of {inv.channel}")
+    return Reply(
+        f"{len(mine)} feed(s) this channel gets stories from, as OPML (newsbot-feeds.opml).",
+        attachment=Attachment("newsbot-feeds.opml", document, OPML_MIME),
+    )
 
 
 async def _add(url: str, inv: Invocation, deps: CommandDeps) -> Reply:

@@ -93,6 +93,21 @@ class FeedStore(Protocol):
         """
         ...
 
+    async def import_feed(
+        self,
+        url: str,
+        *,
+        title: str | None,
+        operator: bool,
+        channels: Sequence[Channel],
+        added_by: str,
+    ) -> tuple[Feed, bool]:
+        """One entry of `newsbot feeds import`, all or nothing, in one transaction: add
+        the feed (or reuse the one with that URL: its title is kept when it has one,
+        and an operator feed stays one) and attach it to `channels`. Returns the feed
+        and whether it is new."""
+        ...
+
     async def detach_feed(self, feed_id: int, channel: Channel) -> int | None:
         """Stop `channel` using the feed; None if it did not. Deletes the feed when no
         channel uses it any more and it is not an operator feed; returns the users left."""

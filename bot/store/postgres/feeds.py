@@ -193,6 +193,45 @@ class PgFeeds:
             )
         return _row_to_feed(row), changed(status) > 0
 
+    async def import_feed(
+        self,
+        url: str,
+        *,
+        title: str | None,
+        operator: bool,
+        channels: Sequence[Channel],
+        added_by: str,
+    ) -> tuple[Feed, bool]:
+        now = datetime.now(UTC)
+        async with self.db.transaction() as conn:
+            inserted = await conn.fetchval(
+                "INSERT INTO feeds (url, title, trusted, added_by, added_at, next_check_at)"
+                " VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (url) DO NOTHING RETURNING id",
+                url,
+                title,
+                operator,
+                added_by,
+                now,
+            )
+            if inserted is None:
+                await conn.execute(
+                    "UPDATE feeds SET title = COALESCE(title, $1), trusted = trusted OR $2"
+                    " WHERE url = $3",
+                    title,
+                    operator,
+                    url,
+                )
+            # Locked until commit, as in attach_feed: a detach cannot delete it meanwhile.
+            row = await conn.fetchrow("SELECT * FROM feeds WHERE url = $1 FOR UPDATE", url)
+            assert row is not None
+            await conn.executemany(
+                "INSERT INTO feed_channels"
+                " (feed_id, platform, workspace, channel, added_by, added_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                [(row["id"], c.platform, c.workspace, c.channel, added_by, now) for c in channels],
+            )
+        return _row_to_feed(row), inserted is not None
+
     async def detach_feed(self, feed_id: int, channel: Channel) -> int | None:
         async with self.db.transaction() as conn:
             # One attach or detach of a feed at a time (SQLite has one writer at all): two
