@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.models import Channel, Subscription
+from bot.core.personal import dm_user
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class SubscriptionLimits:
     ) -> str | None:
         """Why adding `adding` subscriptions to `channel` is refused, or None if it fits."""
         in_channel = in_workspace = 0
+        # A person's DMs are no server's share (on Discord they belong to none).
+        personal = dm_user(channel) is not None
         for sub in everyone:
             where = sub.channel
             if where.platform == channel.platform and where.workspace == channel.workspace:
@@ -34,7 +37,7 @@ class SubscriptionLimits:
                 f"this channel has {in_channel} subscriptions and may have at most "
                 f"{self.per_channel}; remove some with /news unsubscribe <id>"
             )
-        if in_workspace + adding > self.per_workspace:
+        if not personal and in_workspace + adding > self.per_workspace:
             return (
                 f"this workspace has {in_workspace} subscriptions and may have at most "
                 f"{self.per_workspace}; remove some with /news unsubscribe <id>"

@@ -11,6 +11,7 @@ from bot.adapters.background import run_until_stopped
 from bot.adapters.console.render import render_alert
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.models import Alert, Channel
+from bot.core.personal import dm_user, personal_channel
 from bot.core.ports import SendResult
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ class ConsoleNotifier:
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
         # The console has no history to check: a crash mid-write may repeat one block.
-        self.out.write(render_alert(alert) + "\n")
+        user = dm_user(alert.channel)
+        to = f"── direct message to {user} ──\n" if user is not None else ""
+        self.out.write(to + render_alert(alert) + "\n")
         self.out.flush()
         return SendResult()
 
@@ -68,7 +71,12 @@ class ConsoleAdapter:
             loop.call_soon_threadsafe(lines.put_nowait, None)
 
         threading.Thread(target=pump, name="console-stdin", daemon=True).start()
-        inv = Invocation(channel=CONSOLE_CHANNEL, user=self.user, can_manage=True)
+        inv = Invocation(
+            channel=CONSOLE_CHANNEL,
+            user=self.user,
+            can_manage=True,
+            personal=personal_channel("console", CONSOLE_CHANNEL.workspace, self.user),
+        )
         while (line := await lines.get()) is not None:
             text = line.strip()
             if not text or text.startswith("#"):

@@ -39,6 +39,9 @@ class Invocation:
     # How a reply names a person, given their platform user id: the adapter's own way (a
     # Slack or Discord mention shows their name), so the core writes no platform markup.
     show_user: Callable[[str], str] = user_id_as_is
+    # The person's own direct messages as a channel (bot.core.personal), where the
+    # platform can send them; None where it cannot. Inside a DM it is also `channel`.
+    personal: Channel | None = None
 
 
 @dataclass(frozen=True, slots=True)

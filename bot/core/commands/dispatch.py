@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.commands.base import REGISTRY, CommandDeps, Invocation, Reply
+from bot.core.commands.personal import resume_personal
 
 PREFIX = "/news"
 
@@ -29,4 +32,6 @@ async def handle_command(text: str, inv: Invocation, deps: CommandDeps) -> Reply
             "admin (Slack); ask someone who has it.",
             ok=False,
         )
-    return await cmd.handler(args, inv, deps)
+    resumed = await resume_personal(inv, deps)
+    reply = await cmd.handler(args, inv, deps)
+    return replace(reply, text=f"{resumed}\n{reply.text}") if resumed else reply
