@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     newsbot_rate_slack_channel: str = "1/1.1"
     newsbot_rate_slack_global: str = "20/1"
 
+    # Enriched alerts (bot/delivery/enrich.py): the article's lead when the feed gives only
+    # a headline, and, with a model endpoint set, model summaries and translated titles.
+    newsbot_article_fetch: Literal["off", "auto"] = "auto"
+    newsbot_article_timeout: float = Field(5.0, gt=0, le=60)
+    newsbot_llm_url: str | None = None  # an OpenAI-compatible .../v1/chat/completions
+    newsbot_llm_model: str | None = None
+    newsbot_llm_api_key: SecretStr | None = None
+    newsbot_llm_timeout: float = Field(10.0, gt=0, le=120)
+    newsbot_llm_daily_limit: int = Field(1000, ge=0)
+
     discord_token: SecretStr | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None

@@ -19,9 +19,13 @@ from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.ports import Notifier, Store
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.enrich import Enricher, EnrichPolicy
+from bot.delivery.llm import ChatModel, ModelSettings
 from bot.delivery.policy import delivery_policy
+from bot.feeds.article import ArticleReader
 from bot.feeds.feed_list import FeedListError, read_feed_list
 from bot.feeds.fetch import Fetcher
+from bot.feeds.hosts import HostSlots
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, watch_policy
 from bot.store import StoreUnavailable, UnsupportedDatabaseUrl, open_store
@@ -54,11 +58,14 @@ class App:
     dispatcher: Dispatcher
     deps: CommandDeps
     adapters: list[Adapter] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         for adapter in self.adapters:
             await _stop_adapter(adapter)
         await self.fetcher.close()
+        for close in self.closers:  # the article fetcher, the model client
+            await close()
         await self.store.close()
 
 
@@ -97,7 +104,10 @@ async def build_app(
     fetcher = Fetcher(
         timeout=settings.newsbot_fetch_timeout, max_bytes=settings.newsbot_max_feed_bytes
     )
+    host_slots = HostSlots(settings.newsbot_per_host_concurrency)
+    enricher, closers = _enricher(settings, store, clock, host_slots)
     dispatcher = Dispatcher(
+        enricher=enricher,
         store=store,
         notifiers={a.platform: a.notifier for a in adapters},
         clock=clock,
@@ -112,6 +122,7 @@ async def build_app(
         clock=clock,
         policy=watch_policy(settings),
         on_alerts=dispatcher.wake,
+        host_slots=host_slots,  # one per-host cap for feeds and the articles they link
     )
     limits = SubscriptionLimits(
         per_channel=settings.newsbot_max_subscriptions_per_channel,
@@ -126,7 +137,44 @@ async def build_app(
         len(index),
         "compiled" if index.matcher.native else "python",
     )
-    return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters))
+    return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters), closers)
+
+
+def _enricher(
+    settings: Settings, store: Store, clock: Clock, host_slots: HostSlots
+) -> tuple[Enricher, list[Callable[[], Awaitable[None]]]]:
+    """Article leads (NEWSBOT_ARTICLE_*) and, with NEWSBOT_LLM_URL, a model."""
+    articles = Fetcher(
+        timeout=settings.newsbot_article_timeout, max_bytes=settings.newsbot_max_feed_bytes
+    )
+    model = None
+    closers: list[Callable[[], Awaitable[None]]] = [articles.close]
+    if settings.newsbot_llm_url:
+        key = settings.newsbot_llm_api_key
+        model = ChatModel(
+            ModelSettings(
+                url=settings.newsbot_llm_url,
+                model=settings.newsbot_llm_model or "default",
+                api_key=key.get_secret_value() if key else None,
+                timeout=settings.newsbot_llm_timeout,
+            )
+        )
+        closers.append(model.close)
+    policy = EnrichPolicy(
+        article_fetch=settings.newsbot_article_fetch == "auto",
+        article_timeout=settings.newsbot_article_timeout,
+        model_timeout=settings.newsbot_llm_timeout,
+        daily_limit=settings.newsbot_llm_daily_limit,
+        summary_length=settings.newsbot_summary_length,
+    )
+    enricher = Enricher(
+        store=store,
+        clock=clock,
+        policy=policy,
+        articles=ArticleReader(articles, host_slots),
+        model=model,
+    )
+    return enricher, closers
 
 
 def _operator_feeds(settings: Settings) -> list[str]:

@@ -48,6 +48,10 @@ class ChannelSettings:
     digest: DigestSchedule | None = None
     quiet: QuietHours | None = None
     snooze_until: datetime | None = None  # `/news snooze`: held until then (past: off)
+    # What an alert's summary is: "feed", "article" (default) or "model"
+    # (bot/core/enrichment.py); the language (ISO 639-1) titles are translated into.
+    summary_mode: str = "article"
+    language: str | None = None
 
     def snoozed(self, now: datetime) -> bool:
         return self.snooze_until is not None and now < self.snooze_until

@@ -32,6 +32,7 @@ from bot.core.ports import (
     SendResult,
 )
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT, DISCORD_TITLE_LIMIT, fit, summarise
+from bot.delivery.enrich import Enricher
 from bot.delivery.holds import BurstPolicy, hold_reason, release_due
 from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.retry import RetryPolicy, decide
@@ -82,12 +83,14 @@ class Dispatcher:
         policy: DeliveryPolicy | None = None,
         on_channel_paused: Callable[[Channel, str], None] = lambda channel, reason: None,
         pacing: SendPacing | None = None,
+        enricher: Enricher | None = None,
     ) -> None:
         self.store = store
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.policy = policy or DeliveryPolicy()
         self.on_channel_paused = on_channel_paused
+        self.enricher = enricher  # article leads, model summaries, translated titles
         # `pacing`: the budget shared with other processes (the store); None: this
         # process's own (one sender).
         self.pacer = Pacer(self.policy.channel_rates, self.policy.platform_rates, pacing)
@@ -108,6 +111,9 @@ class Dispatcher:
             self.policy.per_channel_batch,
             self.policy.batch,
         )
+        if self.enricher is not None:
+            for delivery in deliveries:  # articles are read while channels wait their turn
+                self.enricher.prefetch(delivery.alert)
         by_channel: dict[Channel, list[Delivery]] = {}
         for delivery in deliveries:
             by_channel.setdefault(delivery.alert.channel, []).append(delivery)
@@ -178,11 +184,14 @@ class Dispatcher:
         alert = delivery.alert
         assert alert.id is not None
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
+        # Before the in-flight mark: a crash while enriching leaves the alert plainly
+        # pending, and it is enriched again (from the caches) and sent once.
+        shown = await self._enriched(alert)
         await self.store.mark_in_flight(alert.id, now)
         try:
             async with asyncio.timeout(self.policy.send_timeout):
                 result: SendResult = await notifier.send(
-                    self._prepared(alert), maybe_sent=delivery.maybe_sent
+                    self._prepared(shown), maybe_sent=delivery.maybe_sent
                 )
         except Exception as exc:
             # Only a message refused on its own lets the channel go on to its next alert.
@@ -233,6 +242,18 @@ class Dispatcher:
             reason,
             extra=extra,
         )
+
+    async def _enriched(self, alert: Alert) -> Alert:
+        """The alert with its article lead, model summary or translated title; as it is
+        when enrichment is off or fails (it never costs the alert)."""
+        if self.enricher is None or alert.kind != "alert":
+            return alert
+        try:
+            settings = await self.store.channel_settings(alert.channel)
+            return await self.enricher.enrich(alert, settings)
+        except Exception:
+            log.exception("enrichment failed", extra={"story_id": alert.story_id})
+            return alert
 
     def _prepared(self, alert: Alert) -> Alert:
         """Cut to the configured summary length and the smallest title limit."""

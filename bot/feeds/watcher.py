@@ -14,13 +14,13 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from bot.core.clock import Clock
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Feed
 from bot.core.ports import FetchState
 from bot.feeds.fetch import Fetcher
+from bot.feeds.hosts import HostSlots
 from bot.feeds.policy import WatchPolicy, watch_policy
 from bot.feeds.refresh import FeedRefresher, Refreshed, RefreshStore
 
@@ -42,6 +42,7 @@ class Watcher:
         policy: WatchPolicy | None = None,
         rng: random.Random | None = None,
         on_alerts: Callable[[], None] = lambda: None,
+        host_slots: HostSlots | None = None,
     ) -> None:
         policy = policy or WatchPolicy()
         if poll_interval is not None:
@@ -61,7 +62,8 @@ class Watcher:
             on_alerts=on_alerts,
         )
         self._slots = asyncio.Semaphore(policy.concurrency)
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        # Shared with the article reader (bot/feeds/article.py): one cap per host for both.
+        self.host_slots = host_slots or HostSlots(policy.per_host)
         self._in_flight: set[int] = set()
         self._done: list[tuple[int, FetchState]] = []
         self._duplicates_loaded = False
@@ -74,14 +76,7 @@ class Watcher:
         return outcome.queued
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
-        try:
-            host = urlsplit(url).netloc.lower()
-        except ValueError:
-            host = ""
-        slot = self._host_slots.get(host)
-        if slot is None:
-            slot = self._host_slots[host] = asyncio.Semaphore(self.policy.per_host)
-        return slot
+        return self.host_slots.slot(url)
 
     async def _guarded(self, feed: Feed) -> int:
         """One feed under the concurrency caps; whatever happens, its outcome is kept."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal, cast
 
@@ -48,3 +49,20 @@ def quiet_columns(quiet: QuietHours | None) -> dict[str, str | None]:
         "quiet_end": f"{quiet.end:%H:%M}" if quiet else None,
         "quiet_zone": quiet.zone if quiet else None,
     }
+
+
+def with_enrichment(row: Row | None, settings: ChannelSettings) -> ChannelSettings:
+    """`settings` with the row's summary mode and language (migration 0011)."""
+    if row is None:
+        return settings
+    return replace(
+        settings, summary_mode=row["summary_mode"] or "article", language=row["language"]
+    )
+
+
+def summary_mode_columns(mode: str) -> dict[str, str | None]:
+    return {"summary_mode": mode}
+
+
+def language_columns(language: str | None) -> dict[str, str | None]:
+    return {"language": language}

@@ -8,9 +8,12 @@ from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHour
 from bot.core.models import Channel
 from bot.store.channel_columns import (
     digest_columns,
+    language_columns,
     quiet_columns,
     settings_from_row,
     snooze_columns,
+    summary_mode_columns,
+    with_enrichment,
 )
 from bot.store.database import Database, to_db_time
 
@@ -29,7 +32,7 @@ class SqliteChannelSettings:
             ) as cur,
         ):
             row = await cur.fetchone()
-        return settings_from_row(row)
+        return with_enrichment(row, settings_from_row(row))
 
     async def _upsert(self, channel: Channel, columns: dict[str, str | None], now: str) -> None:
         names = list(columns)
@@ -59,3 +62,9 @@ class SqliteChannelSettings:
 
     async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
         await self._upsert(channel, snooze_columns(until), to_db_time(now))
+
+    async def set_summary_mode(self, channel: Channel, mode: str, now: datetime) -> None:
+        await self._upsert(channel, summary_mode_columns(mode), to_db_time(now))
+
+    async def set_language(self, channel: Channel, language: str | None, now: datetime) -> None:
+        await self._upsert(channel, language_columns(language), to_db_time(now))

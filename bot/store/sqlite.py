@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
+from bot.store.enrichment import SqliteEnrichment
 from bot.store.feeds import SqliteFeeds
 from bot.store.outbox import SqliteOutbox
 from bot.store.pacing import SqlitePacing
@@ -18,6 +19,7 @@ class SqliteStore(
     SqliteOutbox,
     SqliteChannelSettings,
     SqlitePacing,
+    SqliteEnrichment,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

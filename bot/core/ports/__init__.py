@@ -7,6 +7,7 @@ bot/store implements the storage roles (`stores`), each adapter implements `Noti
 in `records`.
 """
 
+from bot.core.ports.enrichment import CachedArticle, EnrichmentStore, StoryFactKind
 from bot.core.ports.notify import (
     MessageRejected,
     Notifier,
@@ -39,10 +40,12 @@ from bot.core.ports.stores import (
 )
 
 __all__ = [
+    "CachedArticle",
     "ChannelDeliveryStatus",
     "ChannelSettingsStore",
     "ChannelStatusStore",
     "Delivery",
+    "EnrichmentStore",
     "FeedProbe",
     "FeedRejected",
     "FeedStore",
@@ -62,6 +65,7 @@ __all__ = [
     "SendResult",
     "Store",
     "StoryCopy",
+    "StoryFactKind",
     "StoryStore",
     "SubscriptionStore",
     "TransientSendError",

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Alert, Channel, Feed, Story, Subscription
+from bot.core.ports.enrichment import EnrichmentStore
 from bot.core.ports.pacing import SendPacing
 from bot.core.ports.records import (
     ChannelDeliveryStatus,
@@ -264,6 +265,15 @@ class ChannelSettingsStore(Protocol):
         self, channel: Channel, quiet: QuietHours | None, now: datetime
     ) -> None: ...
 
+    async def set_summary_mode(self, channel: Channel, mode: str, now: datetime) -> None:
+        """`feed`, `article` or `model` (bot/core/enrichment.py); what the channel's alerts
+        carry as their summary."""
+        ...
+
+    async def set_language(self, channel: Channel, language: str | None, now: datetime) -> None:
+        """The channel's language (ISO 639-1); None: no translation."""
+        ...
+
     async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
         """Hold `channel`'s alerts until `until` (None: not snoozed)."""
         ...
@@ -279,6 +289,7 @@ class Store(
     ChannelStatusStore,
     ChannelSettingsStore,
     SendPacing,
+    EnrichmentStore,
     Protocol,
 ):
     """Every contract: what a storage backend implements."""

@@ -8,9 +8,12 @@ from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHour
 from bot.core.models import Channel
 from bot.store.channel_columns import (
     digest_columns,
+    language_columns,
     quiet_columns,
     settings_from_row,
     snooze_columns,
+    summary_mode_columns,
+    with_enrichment,
 )
 from bot.store.postgres.database import PgDatabase
 
@@ -27,7 +30,7 @@ class PgChannelSettings:
                 channel.workspace,
                 channel.channel,
             )
-        return settings_from_row(row)
+        return with_enrichment(row, settings_from_row(row))
 
     async def _upsert(
         self, channel: Channel, columns: dict[str, str | None], now: datetime
@@ -58,3 +61,9 @@ class PgChannelSettings:
 
     async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
         await self._upsert(channel, snooze_columns(until), now)
+
+    async def set_summary_mode(self, channel: Channel, mode: str, now: datetime) -> None:
+        await self._upsert(channel, summary_mode_columns(mode), now)
+
+    async def set_language(self, channel: Channel, language: str | None, now: datetime) -> None:
+        await self._upsert(channel, language_columns(language), now)

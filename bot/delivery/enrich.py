@@ -1,0 +1,275 @@
+"""Enriching an alert just before it is sent: the article's lead, a model's summary, a
+translated title. Never required: every step has a budget and a fallback.
+
+Why here, between the outbox and the platform: the alert is already stored (queued with
+its story in one transaction), so nothing enrichment does can lose it; a crash while
+enriching leaves it plainly pending (delivery marks it in flight only after), and the
+next pass enriches it again from the caches. Channel settings (summary mode, language)
+are known here, and alerts of one story to many channels share one fetch and one model
+call: everything learnt is kept in the store (EnrichmentStore), and work under way is
+shared in this process (one task per URL, per story and language).
+
+Budgets: the article gets NEWSBOT_ARTICLE_TIMEOUT, a model answer NEWSBOT_LLM_TIMEOUT.
+Past a budget the alert goes on with what it has; the fetch itself may go on in the
+background and be cached for the next channel. `prefetch` starts an alert's article read
+as soon as delivery sees it, so a channel waiting its turn does not add to the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+from bot.core.channel_settings import ChannelSettings
+from bot.core.clock import Clock
+from bot.core.enrichment import (
+    MODEL_SUMMARY_LIMIT,
+    MODEL_TITLE_LIMIT,
+    Prompt,
+    article_summary,
+    feed_text_useless,
+    language_tag,
+    model_text,
+    summary_prompt,
+    title_prompt,
+)
+from bot.core.models import Alert
+from bot.core.ports import CachedArticle, EnrichmentStore, StoryFactKind
+from bot.core.summary import DEFAULT_SUMMARY_LIMIT
+from bot.delivery.language import detect_language
+from bot.delivery.llm import ModelError
+
+log = logging.getLogger(__name__)
+
+# Alert.extra keys the renderers read.
+ORIGINAL_TITLE = "original_title"
+TITLE_LANGUAGE = "title_language"
+SUMMARY_FROM = "summary_from"
+# Alert.extra key the watcher fills with the feed's declared language, when it has one.
+FEED_LANGUAGE = "language"
+
+
+class ArticleOutcome(Protocol):
+    @property
+    def text(self) -> str | None: ...
+
+    @property
+    def note(self) -> str: ...
+
+
+class ArticleSource(Protocol):
+    async def read(self, url: str) -> ArticleOutcome: ...
+
+
+class Model(Protocol):
+    async def complete(self, prompt: Prompt) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichPolicy:
+    article_fetch: bool = True  # NEWSBOT_ARTICLE_FETCH=auto
+    article_timeout: float = 5.0
+    model_timeout: float = 10.0
+    daily_limit: int = 1000
+    summary_length: int = DEFAULT_SUMMARY_LIMIT
+
+
+class Enricher:
+    def __init__(
+        self,
+        *,
+        store: EnrichmentStore,
+        clock: Clock,
+        policy: EnrichPolicy | None = None,
+        articles: ArticleSource | None = None,
+        model: Model | None = None,
+        detect: Callable[[str], str | None] = detect_language,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy or EnrichPolicy()
+        self.articles = articles if self.policy.article_fetch else None
+        self.model = model
+        self.detect = detect
+        self._work: dict[tuple[str, ...], asyncio.Task[str | None]] = {}
+        self._capped_day: date | None = None
+        self.model_calls = 0  # this process's, for the logs and the tests
+
+    # -- sharing work ------------------------------------------------------------------
+
+    def _shared(
+        self, key: tuple[str, ...], make: Callable[[], Awaitable[str | None]]
+    ) -> asyncio.Task[str | None]:
+        """One task per key in this process: a second asker joins the first one's work."""
+        task = self._work.get(key)
+        if task is None:
+            task = asyncio.ensure_future(make())
+            self._work[key] = task
+            task.add_done_callback(lambda _t: self._work.pop(key, None))
+        return task
+
+    @staticmethod
+    async def _within(task: asyncio.Task[str | None], budget: float) -> str | None:
+        """The task's result if it ends within `budget`; it goes on either way."""
+        done, _ = await asyncio.wait({task}, timeout=budget)
+        if not done or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
+
+    # -- the article -----------------------------------------------------------------
+
+    def _wants_article(self, alert: Alert, mode: str) -> bool:
+        if self.articles is None or mode == "feed" or not alert.link:
+            return False
+        return mode == "model" or feed_text_useless(alert.title, alert.summary)
+
+    def prefetch(self, alert: Alert) -> None:
+        """Start reading the alert's article now if it will likely be wanted."""
+        if alert.kind == "alert" and self._wants_article(alert, "article"):
+            self._article_task(alert.link)
+
+    def _article_task(self, url: str) -> asyncio.Task[str | None]:
+        return self._shared(("article", url), lambda: self._read_article(url))
+
+    async def _read_article(self, url: str) -> str | None:
+        cached = await self.store.cached_article(url)
+        if cached is not None:
+            return cached.text
+        assert self.articles is not None
+        try:
+            outcome = await self.articles.read(url)
+            text, note = outcome.text, outcome.note
+        except Exception as exc:  # a bug in extraction must not cost the alert
+            log.exception("article read failed", extra={"article_url": url})
+            text, note = None, f"internal error: {exc!r}"[:200]
+        await self.store.save_article(CachedArticle(url, text, note, self.clock.now()))
+        return text
+
+    # -- facts about the story -------------------------------------------------------
+
+    async def _fact(
+        self,
+        alert: Alert,
+        kind: StoryFactKind,
+        language: str,
+        make: Callable[[], Awaitable[str | None]],
+    ) -> str | None:
+        cached = await self.store.story_fact(alert.feed_id, alert.story_id, kind, language)
+        if cached is not None:
+            return cached
+        value = await make()
+        if value:
+            now = self.clock.now()
+            await self.store.save_story_fact(
+                alert.feed_id, alert.story_id, kind, language, value, now
+            )
+        return value
+
+    async def _language(self, alert: Alert) -> str | None:
+        declared = language_tag(alert.extra.get(FEED_LANGUAGE))
+        if declared:
+            return declared
+
+        async def detect() -> str | None:
+            text = f"{alert.title}. {alert.summary}"
+            return await asyncio.to_thread(self.detect, text)
+
+        key = ("language", str(alert.feed_id), alert.story_id)
+        task = self._shared(key, lambda: self._fact(alert, "language", "", detect))
+        return await task
+
+    async def _ask(
+        self, alert: Alert, kind: StoryFactKind, prompt: Prompt, limit: int
+    ) -> str | None:
+        """A model's answer, counted against the day's cap; None on any failure."""
+        assert self.model is not None
+        today = self.clock.now().date()
+        if not await self.store.reserve_model_call(today, self.policy.daily_limit):
+            if self._capped_day != today:
+                self._capped_day = today
+                log.warning(
+                    "model daily limit of %d calls reached (NEWSBOT_LLM_DAILY_LIMIT);"
+                    " alerts use the article or feed text until tomorrow (UTC)",
+                    self.policy.daily_limit,
+                )
+            return None
+        self.model_calls += 1
+        extra = {"story_id": alert.story_id, "feed_id": alert.feed_id, "kind": kind}
+        log.info("model call", extra=extra | {"calls": self.model_calls})
+        try:
+            answer = model_text(await self.model.complete(prompt), limit)
+        except ModelError as exc:
+            log.warning("model call failed: %s", exc, extra=extra)
+            return None
+        return answer or None
+
+    async def _model_fact(
+        self, alert: Alert, kind: StoryFactKind, language: str, prompt: Callable[[], Prompt]
+    ) -> str | None:
+        limit = MODEL_SUMMARY_LIMIT if kind == "summary" else MODEL_TITLE_LIMIT
+        key = (kind, str(alert.feed_id), alert.story_id, language)
+        task = self._shared(
+            key,
+            lambda: self._fact(
+                alert, kind, language, lambda: self._ask(alert, kind, prompt(), limit)
+            ),
+        )
+        return await self._within(task, self.policy.model_timeout)
+
+    # -- the whole alert -------------------------------------------------------------
+
+    async def enrich(self, alert: Alert, settings: ChannelSettings) -> Alert:
+        """The alert as the channel should see it; the alert as it was when nothing helps."""
+        if alert.kind != "alert":
+            return alert
+        title_work = asyncio.ensure_future(self._title(alert, settings))
+        try:
+            summary, source = await self._summary(alert, settings)
+        finally:
+            title, extra = await title_work
+        return replace(alert, title=title, summary=summary, extra=alert.extra | extra | source)
+
+    async def _summary(self, alert: Alert, settings: ChannelSettings) -> tuple[str, dict[str, str]]:
+        mode = settings.summary_mode
+        article = ""
+        if self._wants_article(alert, mode):
+            task = self._article_task(alert.link)
+            article = await self._within(task, self.policy.article_timeout) or ""
+        if mode == "model" and self.model is not None:
+            language = settings.language or await self._language(alert) or "en"
+            made = await self._model_fact(
+                alert,
+                "summary",
+                language,
+                lambda: summary_prompt(alert.title, alert.summary, article, language),
+            )
+            if made:
+                return made, {SUMMARY_FROM: "model"}
+        if article and feed_text_useless(alert.title, alert.summary):
+            lead = article_summary(article, alert.title, self.policy.summary_length)
+            if lead:
+                return lead, {SUMMARY_FROM: "article"}
+        return alert.summary, {}
+
+    async def _title(self, alert: Alert, settings: ChannelSettings) -> tuple[str, dict[str, str]]:
+        wanted = settings.language
+        if not wanted:
+            return alert.title, {}
+        try:
+            language = await self._language(alert)
+        except Exception:
+            log.exception("language detection failed", extra={"story_id": alert.story_id})
+            return alert.title, {}
+        if language is None or language == wanted:
+            return alert.title, {}
+        if self.model is not None:
+            translated = await self._model_fact(
+                alert, "title", wanted, lambda: title_prompt(alert.title, wanted)
+            )
+            if translated:
+                return translated, {ORIGINAL_TITLE: alert.title, TITLE_LANGUAGE: language}
+        return f"[{language}] {alert.title}", {TITLE_LANGUAGE: language}
