@@ -6,6 +6,9 @@ declared once and `.env.example` documents the same names.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +18,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SECRET_FIELDS = frozenset(
     {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
 )
+
+
+# This process's default lease owner: unique per start, so a restarted process never
+# mistakes the leases of its previous life for its own.
+PROCESS_ID = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 class ConfigError(Exception):
@@ -38,6 +46,14 @@ class Settings(BaseSettings):
     newsbot_per_host_concurrency: int = Field(2, ge=1)
     newsbot_seen_per_feed: int = Field(5000, ge=1)
     newsbot_duplicate_window: int = Field(86400, ge=0)
+
+    # Several processes on one database (PostgreSQL): this process's name in the leases it
+    # takes (empty: host-pid-random, new at every start), how long a lease on a feed's
+    # refresh or a channel's sending lasts (a process that dies loses them after this),
+    # and how often the subscriptions are reloaded whatever notifications said.
+    newsbot_instance_id: str = ""
+    newsbot_lease_seconds: float = Field(120.0, ge=1)
+    newsbot_reconcile_seconds: float = Field(30.0, gt=0, le=60)
 
     # Subscriptions (bot/core/limits.py): each tenant's share.
     newsbot_max_subscriptions_per_channel: int = Field(100, ge=1)
@@ -137,6 +153,11 @@ class Settings(BaseSettings):
     @property
     def slack_admin_user_ids(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.slack_admin_users.split(",") if u.strip())
+
+    @property
+    def owner_id(self) -> str:
+        """Who this process is in the leases it takes (NEWSBOT_INSTANCE_ID or its own)."""
+        return self.newsbot_instance_id.strip() or PROCESS_ID
 
     @property
     def chat_configured(self) -> bool:

@@ -17,6 +17,7 @@ class WatchPolicy:
     per_host: int = 2
     seen_per_feed: int = 5000
     duplicate_window: float = 86400.0
+    lease_seconds: float = 120.0  # a claimed feed is another process's to take after this
 
 
 def watch_policy(settings: Settings) -> WatchPolicy:
@@ -29,4 +30,5 @@ def watch_policy(settings: Settings) -> WatchPolicy:
         per_host=settings.newsbot_per_host_concurrency,
         seen_per_feed=settings.newsbot_seen_per_feed,
         duplicate_window=settings.newsbot_duplicate_window,
+        lease_seconds=settings.newsbot_lease_seconds,
     )

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 from bot.core.clock import Clock
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Feed, Story
-from bot.core.ports import FeedStore, FetchState, SeenTitle, StoryStore
+from bot.core.ports import FeedStore, FetchState, Lease, SeenTitle, StoryStore
 from bot.feeds.dedupe import DuplicateIndex
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
@@ -128,9 +128,13 @@ class FeedRefresher:
             async for page in pages:
                 await _in_thread(partial(self.duplicates.load, page))
 
-    async def refresh(self, feed: Feed) -> Refreshed:
+    async def refresh(self, feed: Feed, lease: Lease | None = None) -> Refreshed:
         """Fetch, parse, find new stories, match, queue alerts; what to save is returned
-        (the caller saves many feeds' states in one transaction)."""
+        (the caller saves many feeds' states in one transaction).
+
+        `lease`: the claim this process holds on the feed; its stories and alerts (or
+        its pause) are written only while it holds (LeaseLost, nothing written, if not).
+        """
         now = self.clock.now()
         log.debug("refreshing feed", extra={"feed_id": feed.id, "feed_url": feed.url})
         try:
@@ -141,7 +145,7 @@ class FeedRefresher:
                 untrusted=not feed.trusted,
             )
         except FetchError as exc:
-            return await self.failed(feed, exc, now)
+            return await self.failed(feed, exc, now, lease)
         if result.not_modified:
             # RFC 9110 §15.4.5: nothing changed since our copy; nothing to parse.
             return Refreshed(0, self._succeeded(feed, result, now))
@@ -154,9 +158,11 @@ class FeedRefresher:
             # commands must still be answered within seconds meanwhile.
             read = await asyncio.to_thread(self._read, feed, result, now)
         except FeedParseError as exc:
-            return await self.failed(feed, exc, now)
+            return await self.failed(feed, exc, now, lease)
         parsed, stories = read.parsed, read.stories
-        queued = await self._record(feed, stories, now, unchanged_ids=read.unchanged_ids)
+        queued = await self._record(
+            feed, stories, now, unchanged_ids=read.unchanged_ids, lease=lease
+        )
         # Only once recorded: an item is skipped next time only if its story is stored.
         if read.items is None:
             self._items.pop(feed.id, None)
@@ -244,6 +250,7 @@ class FeedRefresher:
         now: datetime,
         *,
         unchanged_ids: list[str] | None = None,
+        lease: Lease | None = None,
     ) -> int:
         ids = [s.story_id for s in stories]
         unseen = await self.store.unseen_story_ids(feed.id, ids)
@@ -275,6 +282,7 @@ class FeedRefresher:
                 keep=self.policy.seen_per_feed,
                 # Items skipped unparsed are still in the feed: keep their ids too.
                 current_ids=ids + (unchanged_ids or []),
+                lease=lease,
             )
         if new:
             log.info(
@@ -325,7 +333,9 @@ class FeedRefresher:
             ttl_seconds=ttl_seconds,
         )
 
-    async def failed(self, feed: Feed, exc: Exception, now: datetime) -> Refreshed:
+    async def failed(
+        self, feed: Feed, exc: Exception, now: datetime, lease: Lease | None = None
+    ) -> Refreshed:
         """Record a failure: back off, and after `pause_after` in a row pause the feed and
         queue a notice to every channel that uses it (saved at once, with the pause)."""
         error = str(exc) or type(exc).__name__
@@ -346,7 +356,7 @@ class FeedRefresher:
             paused_notice(feed, ch, since=since, failures=failures, error=error, now=now)
             for ch in feed_users(feed, attached, subscribed)
         ]
-        await self.store.pause_feed(feed.id, state, notices, now)
+        await self.store.pause_feed(feed.id, state, notices, now, lease=lease)
         log.error(
             "feed paused after %d failures: %s",
             failures,

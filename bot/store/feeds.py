@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import aiosqlite
 
 from bot.core.models import Alert, Channel, Feed
-from bot.core.ports import FetchState
+from bot.core.ports import FetchState, Lease, LeaseLost
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.outbox import insert_alerts
 
@@ -60,6 +60,15 @@ def _success_row(feed_id: int, s: FetchState, stamp: str) -> tuple[object, ...]:
 
 def _failure_row(feed_id: int, s: FetchState, stamp: str) -> tuple[object, ...]:
     return (to_db_time(s.next_check_at), stamp, stamp, (s.error or "")[:500], feed_id)
+
+
+async def check_feed_lease(conn: aiosqlite.Connection, feed_id: int, lease: Lease) -> None:
+    """LeaseLost unless `lease` is still the feed's (inside the writer's transaction):
+    another owner claimed the feed since, and its newer result must stand."""
+    async with conn.execute("SELECT lease_token FROM feeds WHERE id = ?", (feed_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None or row[0] != lease.token:
+        raise LeaseLost(f"feed {feed_id}: the lease of {lease.owner} was taken over")
 
 
 class SqliteFeeds:
@@ -138,13 +147,23 @@ class SqliteFeeds:
                 await conn.executemany(_FAILURE, failed)
 
     async def pause_feed(
-        self, feed_id: int, state: FetchState, notices: Sequence[Alert], now: datetime
+        self,
+        feed_id: int,
+        state: FetchState,
+        notices: Sequence[Alert],
+        now: datetime,
+        *,
+        lease: Lease | None = None,
     ) -> None:
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
+            if lease is not None:
+                await check_feed_lease(conn, feed_id, lease)
             await conn.execute(_FAILURE, _failure_row(feed_id, state, stamp))
             await conn.execute(
-                "UPDATE feeds SET paused = 1, paused_at = ? WHERE id = ?", (stamp, feed_id)
+                "UPDATE feeds SET paused = 1, paused_at = ?, lease_owner = NULL,"
+                " lease_until = NULL WHERE id = ?",
+                (stamp, feed_id),
             )
             await insert_alerts(conn, notices, stamp)
 

@@ -6,6 +6,7 @@ from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
 from bot.store.enrichment import SqliteEnrichment
 from bot.store.feeds import SqliteFeeds
+from bot.store.leases import SqliteFeedLeases
 from bot.store.outbox import SqliteOutbox
 from bot.store.pacing import SqlitePacing
 from bot.store.stories import SqliteStories
@@ -15,6 +16,7 @@ from bot.store.subscriptions import SqliteSubscriptions
 class SqliteStore(
     SqliteSubscriptions,
     SqliteFeeds,
+    SqliteFeedLeases,
     SqliteStories,
     SqliteOutbox,
     SqliteChannelSettings,

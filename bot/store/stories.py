@@ -9,8 +9,9 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.models import Alert, Channel, Story
-from bot.core.ports import StoryCopy
+from bot.core.ports import Lease, StoryCopy
 from bot.store.database import Database, from_db_time, to_db_time
+from bot.store.feeds import check_feed_lease
 from bot.store.outbox import insert_alerts
 
 ALSO_REPORTED_BY = "also_reported_by"
@@ -76,9 +77,12 @@ class SqliteStories:
         copies: Sequence[StoryCopy] = (),
         keep: int = 0,
         current_ids: Sequence[str] = (),
+        lease: Lease | None = None,
     ) -> int:
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
+            if lease is not None:
+                await check_feed_lease(conn, feed_id, lease)
             await conn.executemany(
                 "INSERT OR IGNORE INTO stories (feed_id, story_id, title, link, summary,"
                 " source, image, published, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?)",

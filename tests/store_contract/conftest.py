@@ -25,3 +25,14 @@ async def store(urls: StoreUrls) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def other(urls: StoreUrls, store: Store) -> AsyncIterator[Store]:
+    """A second store on the same database (another process's connection), opened after
+    `store` so the migrations are there already."""
+    opened = await open_store(urls.url)
+    try:
+        yield opened
+    finally:
+        await opened.close()

@@ -20,10 +20,14 @@ from bot.core.ports.notify import (
 from bot.core.ports.pacing import SendPacing
 from bot.core.ports.probe import FeedProbe, FeedRejected, ProbedFeed
 from bot.core.ports.records import (
+    ChannelClaim,
     ChannelDeliveryStatus,
     Delivery,
+    FeedClaim,
     FetchState,
     HeldChannel,
+    Lease,
+    LeaseLost,
     SeenTitle,
     StoryCopy,
 )
@@ -41,17 +45,21 @@ from bot.core.ports.stores import (
 
 __all__ = [
     "CachedArticle",
+    "ChannelClaim",
     "ChannelDeliveryStatus",
     "ChannelSettingsStore",
     "ChannelStatusStore",
     "Delivery",
     "EnrichmentStore",
+    "FeedClaim",
     "FeedProbe",
     "FeedRejected",
     "FeedStore",
     "FetchState",
     "HeldChannel",
     "HoldStore",
+    "Lease",
+    "LeaseLost",
     "MessageRejected",
     "Notifier",
     "OutboxStore",

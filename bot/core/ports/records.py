@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.models import Alert, Channel
+from bot.core.models import Alert, Channel, Feed
 
 # What the duplicate index keeps of a seen story: (feed_id, story_id, title, link, source,
 # first seen). A tuple, not a record: a start-up rebuild reads 100,000 of them.
@@ -65,3 +65,40 @@ class ChannelDeliveryStatus:
     next_attempt_at: datetime | None  # of the oldest pending alert
     last_error: str | None
     rejected: int = 0  # refused by the platform as messages (MessageRejected), not resent
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A process's claim on a feed's refresh or a channel's sending, several processes
+    sharing one database.
+
+    `token` is the fencing token: it grows at every claim of the same thing, so a write
+    carrying an older token (a process that stalled past `expires_at` while another took
+    over) is refused, even if that process holds a newer lease by then.
+    """
+
+    owner: str
+    token: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedClaim:
+    """A due feed this process claimed to refresh, and the lease it holds on it."""
+
+    feed: Feed
+    lease: Lease
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelClaim:
+    """A channel this process claimed to send to, its lease and its due alerts, in order."""
+
+    channel: Channel
+    lease: Lease
+    deliveries: tuple[Delivery, ...]
+
+
+class LeaseLost(Exception):
+    """The lease a write depended on is another process's now: the write was refused,
+    nothing of it was kept (that process's newer work stands)."""

@@ -10,7 +10,7 @@ them, what a backend (bot/store) implements.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
@@ -20,8 +20,10 @@ from bot.core.ports.pacing import SendPacing
 from bot.core.ports.records import (
     ChannelDeliveryStatus,
     Delivery,
+    FeedClaim,
     FetchState,
     HeldChannel,
+    Lease,
     SeenTitle,
     StoryCopy,
 )
@@ -79,6 +81,30 @@ class FeedStore(Protocol):
         """Many feeds' outcomes in one transaction (a poll cycle's worth)."""
         ...
 
+    async def claim_feeds(
+        self, owner: str, now: datetime, *, limit: int, lease_for: timedelta, per_host: int
+    ) -> list[FeedClaim]:
+        """Lease up to `limit` due feeds to `owner` until `now + lease_for`, oldest due first.
+
+        A feed leased to another owner is skipped until that lease expires (its process
+        died or stalled: then it is taken over). At most `per_host` feeds of one host are
+        leased at a time, counting every owner's live leases: the fleet's cap on requests
+        to one host. Two owners claiming at once get disjoint feeds.
+        """
+        ...
+
+    async def finish_feeds(
+        self, results: Sequence[tuple[FeedClaim, FetchState]], now: datetime
+    ) -> list[int]:
+        """Save each claimed feed's outcome and free its lease, in one transaction; an
+        outcome whose lease another owner holds now (fenced out) is not saved. Returns
+        the ids of the feeds whose outcome was refused so."""
+        ...
+
+    async def release_feeds(self, claims: Sequence[FeedClaim]) -> None:
+        """Free leases without saving anything (claimed, then not refreshed: shutting down)."""
+        ...
+
     async def get_feed(self, feed_id: int) -> Feed | None: ...
 
     async def find_feed(self, ref: str) -> Feed | None:
@@ -121,9 +147,17 @@ class FeedStore(Protocol):
     async def channels_by_feed(self) -> dict[int, list[Channel]]: ...
 
     async def pause_feed(
-        self, feed_id: int, state: FetchState, notices: Sequence[Alert], now: datetime
+        self,
+        feed_id: int,
+        state: FetchState,
+        notices: Sequence[Alert],
+        now: datetime,
+        *,
+        lease: Lease | None = None,
     ) -> None:
-        """Record the last failure, pause the feed and queue its notices, all at once."""
+        """Record the last failure, pause the feed and queue its notices, all at once.
+
+        With `lease`: only while it still holds (LeaseLost, nothing written, if not)."""
         ...
 
     async def move_feed(self, feed_id: int, url: str) -> bool:
@@ -154,6 +188,7 @@ class StoryStore(Protocol):
         copies: Sequence[StoryCopy] = (),
         keep: int = 0,
         current_ids: Sequence[str] = (),
+        lease: Lease | None = None,
     ) -> int:
         """Mark `stories` seen and queue `alerts` in one transaction; returns alerts queued.
 
@@ -162,7 +197,9 @@ class StoryStore(Protocol):
         Also: an alert for a story in `copies` is not queued for a channel that already
         has one for an earlier copy (that alert gets the source in
         extra["also_reported_by"] while pending); and, when `keep` > 0, the feed's seen
-        set is pruned to its newest `keep` ids, never dropping one in `current_ids`."""
+        set is pruned to its newest `keep` ids, never dropping one in `current_ids`.
+        With `lease` (the feed's, from claim_feeds): written only while the lease still
+        holds, checked in the same transaction; else LeaseLost and nothing is written."""
         ...
 
     async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:

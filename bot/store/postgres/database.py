@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))"
 MIGRATION_LOCK = 1
 REFRESH_LOCK = 2
+CLAIM_LOCK = 7  # feed claims take turns (bot/store/postgres/leases.py)
 
 # Enough for the watcher's concurrent refreshes, delivery and commands at once; a
 # connection is opened only when one is needed beyond the first.

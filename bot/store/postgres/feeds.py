@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from bot.core.models import Alert, Channel, Feed
-from bot.core.ports import FetchState
+from bot.core.ports import FetchState, Lease, LeaseLost
 from bot.store.postgres.database import PgDatabase, changed
 from bot.store.postgres.outbox import insert_alerts
+
+if TYPE_CHECKING:
+    from bot.store.postgres.database import Conn
 
 
 def _row_to_feed(row: asyncpg.Record) -> Feed:
@@ -60,6 +64,15 @@ def _success_row(feed_id: int, s: FetchState, now: datetime) -> tuple[object, ..
 
 def _failure_row(feed_id: int, s: FetchState, now: datetime) -> tuple[object, ...]:
     return (s.next_check_at, now, (s.error or "")[:500], feed_id)
+
+
+async def check_feed_lease(conn: Conn, feed_id: int, lease: Lease) -> None:
+    """LeaseLost unless `lease` is still the feed's: another owner claimed the feed since,
+    and its newer result must stand. The row stays locked until the caller's transaction
+    ends, so no claim can take the feed over in between."""
+    token = await conn.fetchval("SELECT lease_token FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
+    if token != lease.token:
+        raise LeaseLost(f"feed {feed_id}: the lease of {lease.owner} was taken over")
 
 
 class PgFeeds:
@@ -130,12 +143,23 @@ class PgFeeds:
                 await conn.executemany(_FAILURE, failed)
 
     async def pause_feed(
-        self, feed_id: int, state: FetchState, notices: Sequence[Alert], now: datetime
+        self,
+        feed_id: int,
+        state: FetchState,
+        notices: Sequence[Alert],
+        now: datetime,
+        *,
+        lease: Lease | None = None,
     ) -> None:
         async with self.db.transaction() as conn:
+            if lease is not None:
+                await check_feed_lease(conn, feed_id, lease)
             await conn.execute(_FAILURE, *_failure_row(feed_id, state, now))
             await conn.execute(
-                "UPDATE feeds SET paused = TRUE, paused_at = $1 WHERE id = $2", now, feed_id
+                "UPDATE feeds SET paused = TRUE, paused_at = $1, lease_owner = NULL,"
+                " lease_until = NULL WHERE id = $2",
+                now,
+                feed_id,
             )
             await insert_alerts(conn, notices, now)
 

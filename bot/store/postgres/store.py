@@ -6,6 +6,7 @@ from bot.store.postgres.channels import PgChannelSettings
 from bot.store.postgres.database import PgDatabase
 from bot.store.postgres.enrichment import PgEnrichment
 from bot.store.postgres.feeds import PgFeeds
+from bot.store.postgres.leases import PgFeedLeases
 from bot.store.postgres.outbox import PgOutbox
 from bot.store.postgres.pacing import PgPacing
 from bot.store.postgres.stories import PgStories
@@ -13,7 +14,14 @@ from bot.store.postgres.subscriptions import PgSubscriptions
 
 
 class PostgresStore(
-    PgSubscriptions, PgFeeds, PgStories, PgOutbox, PgChannelSettings, PgPacing, PgEnrichment
+    PgSubscriptions,
+    PgFeeds,
+    PgFeedLeases,
+    PgStories,
+    PgOutbox,
+    PgChannelSettings,
+    PgPacing,
+    PgEnrichment,
 ):
     def __init__(self, db: PgDatabase) -> None:
         self.db = db

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from bot.core.models import Alert, Channel, Story
-from bot.core.ports import StoryCopy
+from bot.core.ports import Lease, StoryCopy
 from bot.store.payload import with_also_reported_by
 from bot.store.postgres.database import REFRESH_LOCK, SCHEMA_KEY, PgDatabase
+from bot.store.postgres.feeds import check_feed_lease
 from bot.store.postgres.outbox import insert_alerts
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class PgStories:
         copies: Sequence[StoryCopy] = (),
         keep: int = 0,
         current_ids: Sequence[str] = (),
+        lease: Lease | None = None,
     ) -> int:
         async with self.db.transaction() as conn:
             # SQLite runs one write at a time; here refreshes run side by side, except
@@ -80,6 +82,8 @@ class PgStories:
             # exclusive one), so the earlier copy's alert it looks for is committed.
             lock = "pg_advisory_xact_lock" if copies else "pg_advisory_xact_lock_shared"
             await conn.execute(f"SELECT {lock}({SCHEMA_KEY}, {REFRESH_LOCK})")
+            if lease is not None:
+                await check_feed_lease(conn, feed_id, lease)
             if stories:
                 await conn.execute(
                     "INSERT INTO stories (feed_id, story_id, title, link, summary, source,"
