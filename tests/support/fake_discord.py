@@ -17,7 +17,14 @@ as Discord, without a test arranging anything:
   `retry_after`, which discord.py needs to wait and retry) for the sixth message within five
   seconds in a channel;
 - `enforce_nonce` dedupes a repeated nonce for `nonce_memory` seconds only (Discord: a few
-  minutes), so a later resend is kept from posting twice only by the bot's own check.
+  minutes), so a later resend is kept from posting twice only by the bot's own check;
+- direct messages: POST /users/@me/channels opens (or returns the same) DM channel of a
+  user (400, 50033 Invalid Recipient(s) for the bot itself or a user Discord does not
+  know); a message to a person who closed their DMs, blocked the bot or shares no server
+  with it is 403, 50007 "Cannot send messages to this user" (`close_dms`);
+- message edits (PATCH /channels/{id}/messages/{id}): only the bot's own messages (50005
+  Cannot edit a message authored by another user), the same content rules as a post, and
+  an edit never notifies anyone again (Discord pings on create only); kept in `edits`.
 
 The rate windows and the nonce memory read `clock`, which a test may replace by a
 ManualClock to move time without sleeping. A test can still make the fake answer 429 / 5xx /
@@ -73,6 +80,10 @@ UNKNOWN_CHANNEL = {"message": "Unknown Channel", "code": 10003}
 MISSING_ACCESS = {"message": "Missing Access", "code": 50001}
 UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
 UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}
+CANNOT_DM = {"message": "Cannot send messages to this user", "code": 50007}
+INVALID_RECIPIENT = {"message": "Invalid Recipient(s)", "code": 50033}
+UNKNOWN_MESSAGE = {"message": "Unknown Message", "code": 10008}
+NOT_AUTHOR = {"message": "Cannot edit a message authored by another user", "code": 50005}
 
 _snowflakes = itertools.count(1_100_000_000_000_000_000)
 
@@ -203,6 +214,10 @@ class FakeDiscord:
         self.response_deadline = 3.0  # seconds for an interaction's first response
         self._channel_guild: dict[str, str] = {}  # every channel ever in a guild of the fake
         self._deleted_channels: set[str] = set()
+        self.dm_channels: dict[str, str] = {}  # user id -> their DM channel with the bot
+        self.unknown_users: set[str] = set()  # users Discord has no account for
+        self.dms_closed: set[str] = set()  # users the bot cannot message (see close_dms)
+        self.edits: list[tuple[str, str, dict[str, Any]]] = []  # (channel, message, body)
         self._nonces: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._buckets = RateBuckets(lambda: self.clock())
         self._faults: list[Fault] = []
@@ -284,12 +299,21 @@ class FakeDiscord:
             )
         )
 
+    def close_dms(self, user_id: str) -> None:
+        """The person closed their DMs, blocked the bot, or left every server it is in."""
+        self.dms_closed.add(user_id)
+
+    def dm_user(self, channel_id: str) -> str | None:
+        return next((u for u, c in self.dm_channels.items() if c == channel_id), None)
+
     def access_refused(self, channel_id: str) -> tuple[int, dict[str, Any]] | None:
         """Why Discord would refuse the bot in this channel now, or None if it would not.
 
         A channel that was deleted, or that the fake never had, is Unknown Channel (404);
         one in a guild the bot is no longer in is Missing Access (403).
         """
+        if channel_id in self.dm_channels.values():
+            return None  # a DM channel is always there; sending to it may still be refused
         guild_id = self._channel_guild.get(channel_id)
         if guild_id is None or channel_id in self._deleted_channels:
             return 404, UNKNOWN_CHANNEL
@@ -400,13 +424,15 @@ class FakeDiscord:
         kind: int,
         data: dict[str, Any],
         *,
-        guild_id: str,
+        guild_id: str | None,
         channel_id: str,
         user_id: str,
         permissions: int,
         message: dict[str, Any] | None = None,
         app_permissions: int = MEMBER_PERMISSIONS,
     ) -> tuple[dict[str, Any], Interaction]:
+        if guild_id is None:
+            return self._dm_interaction_payload(kind, data, user_id, message)
         if self._channel_guild.get(channel_id) != guild_id or channel_id in self._deleted_channels:
             # Nobody can type a command in a channel that does not exist (or not there).
             raise AssertionError(f"no channel {channel_id} in guild {guild_id} to interact in")
@@ -435,7 +461,37 @@ class FakeDiscord:
         self.interactions[interaction.id] = interaction
         return payload, interaction
 
-    def _command_id(self, guild_id: str, name: str) -> str:
+    def _dm_interaction_payload(
+        self, kind: int, data: dict[str, Any], user_id: str, message: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], Interaction]:
+        """An interaction in the person's DM with the bot (context 1, BOT_DM): no guild, no
+        member, the user themself; the DM channel is the one POST /users/@me/channels gives."""
+        channel_id = self.dm_channels.setdefault(user_id, snowflake())
+        interaction = Interaction(id=snowflake(), token=f"tok-{snowflake()}", sent_at=0.0)
+        payload: dict[str, Any] = {
+            "id": interaction.id,
+            "application_id": APP_ID,
+            "type": kind,
+            "data": data,
+            "channel_id": channel_id,
+            "channel": {"id": channel_id, "type": 1, "recipients": []},
+            "user": self._member(user_id, 0)["user"],
+            "token": interaction.token,
+            "version": 1,
+            # In a DM the bot may post, embed and read history; nobody manages anything.
+            "app_permissions": str(MEMBER_PERMISSIONS | (1 << 16)),  # + Read Message History
+            "locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": "0"},
+            "context": 1,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
+        if message is not None:
+            payload["message"] = message
+        self.interactions[interaction.id] = interaction
+        return payload, interaction
+
+    def _command_id(self, guild_id: str | None, name: str) -> str:
         for cmd in self.commands.get(guild_id, []) + self.commands.get(None, []):
             if cmd["name"] == name:
                 return str(cmd["id"])
@@ -445,8 +501,8 @@ class FakeDiscord:
         self,
         text: str,
         *,
-        guild_id: str,
-        channel_id: str,
+        guild_id: str | None,
+        channel_id: str = "",
         user_id: str = "700000000000000001",
         permissions: int = MEMBER_PERMISSIONS,
         focused: str | None = None,
@@ -458,7 +514,7 @@ class FakeDiscord:
         `text` reads like the command line, e.g. `/news subscribe query=NATO` or
         `/news feed add url=https://...`. Option values may contain spaces: everything up to
         the next ` name=` belongs to the option. `focused` makes it an autocomplete request
-        for that option.
+        for that option. `guild_id=None`: typed in the person's DM with the bot.
         """
         parts = text.removeprefix("/").split(" ", 1)
         root = parts[0]
@@ -511,7 +567,7 @@ class FakeDiscord:
         message: dict[str, Any],
         custom_id: str,
         *,
-        guild_id: str,
+        guild_id: str | None,
         user_id: str = "700000000000000001",
         permissions: int = MEMBER_PERMISSIONS,
         wait: bool = True,
@@ -708,11 +764,49 @@ class FakeDiscord:
     async def _guild_sync(self, body: Any, app_id: str, guild_id: str) -> web.Response:
         return await self._sync(body, guild_id, app_id)
 
+    async def _open_dm(self, body: Any) -> web.Response:
+        """POST /users/@me/channels: the one DM channel between the bot and a user."""
+        recipient = str((body or {}).get("recipient_id") or "")
+        if not recipient.isdigit() or recipient == BOT_USER_ID or recipient in self.unknown_users:
+            return json_response(INVALID_RECIPIENT, status=400)
+        channel_id = self.dm_channels.setdefault(recipient, snowflake())
+        user = self._member(recipient, 0)["user"]
+        return json_response(
+            {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0, "recipients": [user]}
+        )
+
+    async def _edit_message(self, body: Any, channel_id: str, message_id: str) -> web.Response:
+        body = body or {}
+        refused = self.access_refused(channel_id)
+        if refused is not None:
+            return json_response(refused[1], status=refused[0])
+        found = next((m for m in self.messages.get(channel_id, []) if m["id"] == message_id), None)
+        if found is None:
+            return json_response(UNKNOWN_MESSAGE, status=404)
+        if found["author"]["id"] != BOT_USER_ID:
+            return json_response(NOT_AUTHOR, status=403)
+        errors = message_errors(body)
+        if errors:
+            return json_response(form_error_body(errors), status=400)
+        for key in ("content", "embeds", "components", "allowed_mentions"):
+            if key in body:
+                found[key] = (
+                    body[key] if body[key] is not None else ([] if key != "content" else "")
+                )
+        if is_empty_message(found):
+            return json_response(EMPTY_MESSAGE, status=400)
+        found["edited_timestamp"] = "2024-01-01T00:01:00+00:00"
+        self.edits.append((channel_id, message_id, body))
+        await self._touch()
+        return json_response({k: v for k, v in found.items() if k != "nonce"})
+
     async def _create_message(self, body: Any, channel_id: str) -> web.Response:
         body = body or {}
         refused = self.access_refused(channel_id)
         if refused is not None:
             return json_response(refused[1], status=refused[0])
+        if self.dm_user(channel_id) in self.dms_closed:
+            return json_response(CANNOT_DM, status=403)
         errors = message_errors(body)
         if errors:
             return json_response(form_error_body(errors), status=400)
@@ -857,6 +951,12 @@ class FakeDiscord:
             _guild_sync,
         ),
         ("POST", re.compile(r"/channels/(?P<channel_id>\d+)/messages"), _create_message),
+        (
+            "PATCH",
+            re.compile(r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)"),
+            _edit_message,
+        ),
+        ("POST", re.compile(r"/users/@me/channels"), _open_dm),
         ("GET", re.compile(r"/channels/(?P<channel_id>\d+)/messages"), _history),
         (
             "POST",

@@ -62,7 +62,9 @@ async def _run(
             await runner.answer(interaction, problem)
             return
     what = " ".join(text.split()[:2]) if text.startswith("feed ") else text.split(" ", 1)[0]
-    if what in MANAGE_NEEDED and not interaction.permissions.manage_channels:
+    # In a DM the person manages their own settings (the core checks the rest).
+    in_dm = interaction.guild_id is None
+    if what in MANAGE_NEEDED and not in_dm and not interaction.permissions.manage_channels:
         await runner.answer(interaction, Reply(MANAGE_REFUSAL.format(what=what), ok=False))
         return
     await runner.run(interaction, text, public=public, mention=mention)
@@ -145,16 +147,18 @@ class NewsGroup(app_commands.Group, name="news", description="Keyword news alert
     @app_commands.describe(
         query="Words to watch for, e.g. NATO; commas make several subscriptions",
         mention="Mention you when an alert for it arrives",
+        dm="Send its alerts to you alone, by direct message",
     )
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
         query: app_commands.Range[str, 1, QUERY_LIMIT],
         mention: bool = False,
+        dm: bool = False,
     ) -> None:
         await _run(
             interaction,
-            f"subscribe {query}",
+            f"subscribe {query}{' dm' if dm else ''}",
             checks=(("query", query, QUERY_LIMIT),),
             mention=mention,
         )

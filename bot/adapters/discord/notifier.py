@@ -25,6 +25,7 @@ from discord.http import handle_message_parameters
 from bot.adapters.discord.history import find_posted
 from bot.adapters.discord.render import Rendered, alert_key, render_alert
 from bot.core.models import Alert, Channel
+from bot.core.personal import dm_user
 from bot.core.ports import (
     MessageRejected,
     PermanentSendError,
@@ -39,6 +40,9 @@ NEEDED_PERMISSIONS = "View Channel, Send Messages and Embed Links"
 # Discord's code for a channel the bot cannot see at all: View Channel was taken away, or
 # the bot is no longer in the server (removed while offline, so no gateway event said so).
 MISSING_ACCESS = 50001
+# Discord's code for a direct message it will not deliver: the person closed their DMs,
+# blocked the bot, or no longer shares a server with it.
+CANNOT_DM = 50007
 # Reading the history is an extra request before a resend; if Discord is slow to answer
 # it, posting with the nonce beats holding up the channel's other alerts.
 HISTORY_TIMEOUT = 10.0
@@ -67,22 +71,22 @@ class DiscordNotifier:
         self.client = client
         self.lookup = lookup
         self.history_timeout = history_timeout
+        self._dm_channels: dict[str, int] = {}  # user id -> their DM channel's id
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
-        if not alert.channel.channel.isdigit():
-            raise PermanentSendError(f"not a Discord channel id: {alert.channel.channel!r}")
         if self.client.http.token is None:
             raise TransientSendError("not connected to Discord yet")
+        where = await self.channel_id(alert.channel)
         ids: Mapping[str, int] = {}
         if self.lookup is not None and alert.kind != "notice":
             ids = await self.lookup(alert.channel)
         rendered = render_alert(alert, ids)
         try:
             if maybe_sent:
-                earlier = await self._posted_before(alert, rendered)
+                earlier = await self._posted_before(alert, rendered, where)
                 if earlier is not None:
                     return SendResult(remote_id=earlier)
-            data = await self._post(alert, rendered)
+            data = await self._post(alert, rendered, where)
         finally:
             if rendered.view is not None:
                 rendered.view.stop()
@@ -97,13 +101,47 @@ class DiscordNotifier:
         )
         return SendResult(remote_id=remote_id)
 
-    async def _posted_before(self, alert: Alert, rendered: Rendered) -> str | None:
+    async def channel_id(self, channel: Channel) -> int:
+        """The Discord channel to post in: the channel itself, or a person's DM channel.
+
+        Discord gives the same DM channel every time (POST /users/@me/channels), so it is
+        asked once per person per process; a resend after a crash finds the same channel,
+        its nonce and its history.
+        """
+        user = dm_user(channel)
+        if user is None:
+            if not channel.channel.isdigit():
+                raise PermanentSendError(f"not a Discord channel id: {channel.channel!r}")
+            return int(channel.channel)
+        known = self._dm_channels.get(user)
+        if known is not None:
+            return known
+        if not user.isdigit():
+            raise PermanentSendError(f"not a Discord user id: {user!r}")
+        try:
+            data = await self.client.http.start_private_message(int(user))
+        except discord.DiscordServerError as exc:
+            raise TransientSendError(f"Discord server error {exc.status}: {exc.text}") from exc
+        except discord.RateLimited as exc:
+            raise RateLimited(exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.status >= 500 or exc.status in (401, 429):
+                raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
+            raise PermanentSendError(
+                f"Discord refused a direct message to this person: {exc.text or exc.status}"
+            ) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
+        self._dm_channels[user] = int(data["id"])
+        return self._dm_channels[user]
+
+    async def _posted_before(self, alert: Alert, rendered: Rendered, where_id: int) -> str | None:
         """The id of this alert's earlier post in the channel's history, if it is there."""
         where = {"channel": str(alert.channel), "alert_id": alert.id, "story_id": alert.story_id}
         try:
             async with asyncio.timeout(self.history_timeout):
                 remote_id = await find_posted(
-                    self.client, int(alert.channel.channel), alert_key(alert), rendered.embed
+                    self.client, where_id, alert_key(alert), rendered.embed
                 )
         except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as exc:
             # TimeoutError is an OSError. Nothing is lost: the post below still carries the
@@ -122,7 +160,7 @@ class DiscordNotifier:
             )
         return remote_id
 
-    async def _post(self, alert: Alert, rendered: Rendered) -> Any:
+    async def _post(self, alert: Alert, rendered: Rendered, where_id: int) -> Any:
         params = handle_message_parameters(
             content=rendered.content,
             embed=rendered.embed,
@@ -131,8 +169,13 @@ class DiscordNotifier:
             nonce=message_nonce(alert),
         )
         try:
-            return await self.client.http.send_message(int(alert.channel.channel), params=params)
+            return await self.client.http.send_message(where_id, params=params)
         except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM:
+                raise PermanentSendError(
+                    "Discord refused a direct message: the person closed their DMs, blocked "
+                    f"the bot or shares no server with it: {exc.text or exc.status}"
+                ) from exc
             if exc.code == MISSING_ACCESS:
                 raise PermanentSendError(
                     f"Discord refused: the bot lacks permission to see this channel, or was "

@@ -18,6 +18,7 @@ import discord
 from bot.core.alerts import set_channel_paused
 from bot.core.commands import CommandDeps, Invocation, Reply, handle_command
 from bot.core.models import Channel
+from bot.core.personal import DISCORD_DM_WORKSPACE, personal_channel
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,27 @@ class CommandRunner:
     def invocation(
         self, interaction: discord.Interaction[Any], *, mention: bool = False
     ) -> Invocation | None:
-        if interaction.guild_id is None or interaction.channel_id is None:
+        if interaction.channel_id is None:
             return None
         user = str(interaction.user.id)
+        personal = personal_channel("discord", DISCORD_DM_WORKSPACE, user)
+        if interaction.guild_id is None:
+            # The person's DM with the bot: their personal subscriptions and settings,
+            # which they alone manage.
+            return Invocation(
+                channel=personal,
+                user=user,
+                can_manage=True,
+                show_user=user_mention,
+                personal=personal,
+            )
         return Invocation(
             channel=discord_channel(interaction.guild_id, interaction.channel_id),
             user=user,
             can_manage=interaction.permissions.manage_channels,
             mention=user if mention else None,
             show_user=user_mention,
+            personal=personal,
         )
 
     async def run(
@@ -66,10 +79,11 @@ class CommandRunner:
         inv = self.invocation(interaction, mention=mention)
         if inv is None:
             await self.answer(
-                interaction, Reply("newsbot works in server channels, not in DMs.", ok=False)
+                interaction, Reply("newsbot works in server channels and DMs only.", ok=False)
             )
             return
-        await self._resume_if_postable(interaction, inv.channel)
+        if inv.channel != inv.personal:
+            await self._resume_if_postable(interaction, inv.channel)
         task = asyncio.create_task(handle_command(text, inv, self.deps))
         done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         if not done:
