@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FIELDS = frozenset(
@@ -23,6 +23,11 @@ SECRET_FIELDS = frozenset(
 # This process's default lease owner: unique per start, so a restarted process never
 # mistakes the leases of its previous life for its own.
 PROCESS_ID = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+# NEWSBOT_ROLES: poll feeds (the watcher), deliver alerts (the outbox), serve chat (the
+# platforms' connections: commands and events).
+ROLES = ("poll", "deliver", "chat")
 
 
 class ConfigError(Exception):
@@ -85,6 +90,7 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     discord_guild_id: int | None = Field(None, ge=1)
     discord_shard_count: int | Literal["auto"] = 1
+    discord_shard_ids: str = ""  # comma-separated shards this process runs (empty: all)
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -92,6 +98,9 @@ class Settings(BaseSettings):
     slack_http_port: int = Field(3000, ge=1, le=65535)
     slack_api_url: str | None = None
     slack_admin_users: str = ""  # comma-separated Slack user ids allowed to manage feeds
+
+    # What this process does (comma-separated): poll feeds, deliver alerts, serve chat.
+    newsbot_roles: str = "poll,deliver,chat"
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -133,6 +142,37 @@ class Settings(BaseSettings):
             raise ValueError("expected a whole number of shards (1 or more) or auto")
         return value
 
+    @field_validator("newsbot_roles")
+    @classmethod
+    def _roles(cls, value: str) -> str:
+        named = [r.strip().lower() for r in value.split(",") if r.strip()]
+        unknown = [r for r in named if r not in ROLES]
+        if unknown or not named:
+            raise ValueError(
+                f"expected one or more of {', '.join(ROLES)}, comma-separated"
+                + (f"; unknown role {unknown[0]!r}" if unknown else "")
+            )
+        return ",".join(r for r in ROLES if r in named)
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str, info: ValidationInfo) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise ValueError("expected shard numbers separated by commas, e.g. 0,1")
+        ids = sorted({int(p) for p in parts})
+        count = info.data.get("discord_shard_count", 1)
+        if ids and not isinstance(count, int):
+            raise ValueError(
+                "needs DISCORD_SHARD_COUNT as a number, not auto (every process must agree on it)"
+            )
+        if ids and isinstance(count, int) and ids[-1] >= count:
+            raise ValueError(
+                f"shard {ids[-1]} does not exist with DISCORD_SHARD_COUNT={count} "
+                f"(shards are numbered 0 to {count - 1})"
+            )
+        return ",".join(str(n) for n in ids)
+
     @field_validator("discord_guild_id", mode="before")
     @classmethod
     def _blank_guild(cls, value: object) -> object:
@@ -158,6 +198,16 @@ class Settings(BaseSettings):
     def owner_id(self) -> str:
         """Who this process is in the leases it takes (NEWSBOT_INSTANCE_ID or its own)."""
         return self.newsbot_instance_id.strip() or PROCESS_ID
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """What this process does: any of ROLES (NEWSBOT_ROLES)."""
+        return frozenset(self.newsbot_roles.split(","))
+
+    @property
+    def discord_shard_id_list(self) -> list[int]:
+        """The shards this process runs (DISCORD_SHARD_IDS); empty: every shard."""
+        return [int(p) for p in self.discord_shard_ids.split(",") if p]
 
     @property
     def chat_configured(self) -> bool:

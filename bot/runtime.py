@@ -187,9 +187,15 @@ def _operator_feeds(settings: Settings) -> list[str]:
 
 
 def select_adapters(settings: Settings, stdin: TextIO, stdout: TextIO) -> list[Adapter]:
-    """The console when no chat token is set; otherwise each configured platform."""
+    """The console when no chat token is set; otherwise each configured platform.
+
+    None for a process that neither delivers nor serves chat (NEWSBOT_ROLES=poll); one
+    that delivers without chat gets them to send alerts only (REST, no connection)."""
     from bot.adapters.console import ConsoleAdapter
 
+    if not settings.roles & {"deliver", "chat"}:
+        return []
+    chat = "chat" in settings.roles
     adapters: list[Adapter] = []
     if settings.discord_token is not None:
         from bot.adapters.discord import DiscordAdapter
@@ -197,7 +203,7 @@ def select_adapters(settings: Settings, stdin: TextIO, stdout: TextIO) -> list[A
         adapters.append(DiscordAdapter.from_settings(settings))
     if settings.slack_bot_token is not None:
         adapters.append(_slack_adapter(settings))
-    return adapters or [ConsoleAdapter(stdin, stdout)]
+    return adapters or [ConsoleAdapter(stdin, stdout, chat=chat)]
 
 
 def _slack_adapter(settings: Settings) -> Adapter:
@@ -219,6 +225,7 @@ def _slack_adapter(settings: Settings) -> Adapter:
             http_port=settings.slack_http_port,
             api_url=settings.slack_api_url or None,
             admin_users=settings.slack_admin_user_ids,
+            chat="chat" in settings.roles,
         )
     )
 
@@ -243,14 +250,24 @@ async def run_bot(
                 loop.add_signal_handler(sig, stop.set)
     try:
         await _start_adapters(app)
-        loops: dict[str, Callable[[asyncio.Event], Awaitable[None]]] = {
-            "watcher": app.watcher.run,
-            "dispatcher": app.dispatcher.run,
-        }
-        loops.update({f"{a.platform} adapter": a.run for a in app.adapters})
-        return await supervise(loops, stop)
+        return await supervise(role_loops(app, settings.roles), stop)
     finally:
         await app.close()
+
+
+def role_loops(
+    app: App, roles: frozenset[str]
+) -> dict[str, Callable[[asyncio.Event], Awaitable[None]]]:
+    """The loops this process runs for its NEWSBOT_ROLES: poll, the watcher; deliver, the
+    dispatcher; each adapter's loop watches its connection (chat) or, when it only sends,
+    waits for stop."""
+    loops: dict[str, Callable[[asyncio.Event], Awaitable[None]]] = {}
+    if "poll" in roles:
+        loops["watcher"] = app.watcher.run
+    if "deliver" in roles:
+        loops["dispatcher"] = app.dispatcher.run
+    loops.update({f"{a.platform} adapter": a.run for a in app.adapters})
+    return loops
 
 
 class LoopEnded(Exception):
@@ -299,6 +316,8 @@ async def _start_adapters(app: App) -> None:
     out of delivery), so a restart once it is reachable sends them; nothing is lost.
     """
     failures: list[str] = []
+    if not app.adapters:
+        return  # NEWSBOT_ROLES=poll: nothing to send to, nothing to serve
     for adapter in list(app.adapters):
         try:
             await adapter.start(app.deps)

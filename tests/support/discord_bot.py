@@ -38,7 +38,7 @@ async def running_bot(
 ) -> AsyncIterator[asyncio.Task[int]]:
     """`newsbot run` with DISCORD_* set to the fake, until the block ends."""
     env = discord_settings_env(fake, tmp_path, feeds or [])
-    settings = load_settings(**{k.lower(): v for k, v in env.items()}, **overrides)
+    settings = load_settings(**{**{k.lower(): v for k, v in env.items()}, **overrides})
     stop = asyncio.Event()
     connected = len(fake.identifies)
     task = asyncio.create_task(run_bot(settings, stop=stop))

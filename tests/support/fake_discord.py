@@ -222,6 +222,9 @@ class FakeDiscord:
         self._buckets = RateBuckets(lambda: self.clock())
         self._faults: list[Fault] = []
         self._sockets: list[web.WebSocketResponse] = []
+        # Each identified session's [shard_id, num_shards]: Discord sends a guild's events
+        # only to the shard (guild_id >> 22) % num_shards.
+        self._shards: dict[web.WebSocketResponse, tuple[int, int]] = {}
         self._seq = 0
         self._changed = asyncio.Condition()  # notified whenever the fake's state changes
         self._identified = asyncio.Event()
@@ -362,12 +365,22 @@ class FakeDiscord:
     # -- gateway pushes ---------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH (op 0) to every connected gateway session."""
+        """Send a DISPATCH (op 0) to the gateway sessions that get it: a guild's events
+        (an interaction, a channel deleted, the guild itself) only to the session of the
+        shard that guild belongs to, as Discord does; anything else to every session."""
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
+        guild = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
         for ws in list(self._sockets):
-            if not ws.closed:
-                await ws.send_str(frame)
+            if ws.closed:
+                continue
+            if guild is not None and not self._shard_owns(ws, str(guild)):
+                continue
+            await ws.send_str(frame)
+
+    def _shard_owns(self, ws: web.WebSocketResponse, guild_id: str) -> bool:
+        shard_id, count = self._shards.get(ws, (0, 1))
+        return (int(guild_id) >> 22) % count == shard_id
 
     async def remove_from_guild(self, guild_id: str, *, announce: bool = True) -> None:
         """The bot was kicked or the guild deleted: GUILD_DELETE without `unavailable`.
@@ -1043,25 +1056,33 @@ class FakeDiscord:
                 await self._touch()
         finally:
             self._sockets.remove(ws)
+            self._shards.pop(ws, None)
             await self._touch()
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.identifies.append(data)
-        self.connections += 1
         shard = data.get("shard") or [0, 1]
+        shard_id, count = int(shard[0]), int(shard[1])
+        if count < 1 or not 0 <= shard_id < count:
+            # Discord: close code 4010, "Invalid shard"; the client must not reconnect.
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return
+        self.connections += 1
+        self._shards[ws] = (shard_id, count)
         self._seq += 1
+        mine = [g for g in self.guilds.values() if self._shard_owns(ws, g["id"])]
         ready = {
             "v": 10,
             "user": self._bot_user(),
-            "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": g["id"], "unavailable": True} for g in mine],
             "session_id": f"session-{snowflake()}",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
             "shard": shard,
         }
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
-        for guild in list(self.guilds.values()):
+        for guild in mine:
             self._seq += 1
             frame = {"op": 0, "t": "GUILD_CREATE", "s": self._seq, "d": self._guild_payload(guild)}
             await ws.send_str(json.dumps(frame))

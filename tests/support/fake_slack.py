@@ -117,6 +117,12 @@ class FakeSlack:
     # Slack's natural rate limits; off only for a benchmark that measures throughput
     # against the fake (a test keeps them: the bot must pace itself as with Slack).
     rate_limits: bool = True
+    # Slack spreads an app's envelopes over its open Socket Mode connections (up to 10;
+    # several processes each hold one), each envelope to one connection. Off: each goes
+    # to the newest connection, as with one process that reconnected.
+    spread: bool = False
+    # envelope_id -> the connection (numbered from 1 in order of opening) it was sent to
+    sent_on: dict[str, int] = field(default_factory=dict)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -131,6 +137,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
+        self._socket_numbers: dict[web.WebSocketResponse, int] = {}
+        self._turn = itertools.count()
         self._socket_ready = asyncio.Event()
 
     # -- set-up -------------------------------------------------------------------------
@@ -426,7 +434,10 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        self._socket_numbers[ws] = len(self._socket_numbers) + 1
+        await ws.send_json(
+            {"type": "hello", "num_connections": len(self._sockets), "debug_info": {}}
+        )
         self._socket_ready.set()
         async for msg in ws:
             if msg.type == aiohttp.WSMsgType.TEXT:
@@ -446,6 +457,11 @@ class FakeSlack:
             self.ack_failed(
                 f"envelope {envelope_id} ({pending.body['type']}) acknowledged after {late:.1f} s"
             )
+
+    @property
+    def open_connections(self) -> int:
+        """Socket Mode connections open now."""
+        return len(self._sockets)
 
     def unacked(self) -> list[str]:
         """The envelope ids sent and not acknowledged yet."""
@@ -486,7 +502,10 @@ class FakeSlack:
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(ACK_DEADLINE + 0.01, self._deadline_passed))
         if self._sockets:
-            await self._sockets[-1].send_json(body)
+            live = self._sockets
+            ws = live[next(self._turn) % len(live)] if self.spread else live[-1]
+            self.sent_on[str(body["envelope_id"])] = self._socket_numbers[ws]
+            await ws.send_json(body)
 
     async def push_envelope(self, kind: str, payload: Mapping[str, Any]) -> str:
         """Send a Socket Mode envelope to the connected bot; returns its envelope_id."""

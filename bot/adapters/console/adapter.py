@@ -39,15 +39,19 @@ class ConsoleAdapter:
 
     platform = "console"
 
-    def __init__(self, inp: TextIO, out: TextIO, user: str = "console") -> None:
+    def __init__(
+        self, inp: TextIO, out: TextIO, user: str = "console", *, chat: bool = True
+    ) -> None:
         self.inp = inp
+        self.chat = chat  # False: alerts only, stdin unread (NEWSBOT_ROLES without chat)
         self.out = out
         self.user = user
         self.notifier = ConsoleNotifier(out)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, deps: CommandDeps) -> None:
-        self._task = asyncio.create_task(self._serve(deps), name="console-commands")
+        if self.chat:
+            self._task = asyncio.create_task(self._serve(deps), name="console-commands")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop. Commands end with stdin (the bot goes on polling and delivering);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import discord
@@ -114,12 +114,19 @@ class ShardedNewsbotClient(_Events, discord.AutoShardedClient):
     pass
 
 
-def make_client(shard_count: int | Literal["auto"]) -> discord.Client:
-    """One connection below 2 shards; AutoShardedClient for a count or "auto"."""
+def make_client(
+    shard_count: int | Literal["auto"], shard_ids: Sequence[int] = ()
+) -> discord.Client:
+    """One connection below 2 shards; AutoShardedClient for a count or "auto".
+
+    `shard_ids`: only these shards of `shard_count` in this process (DISCORD_SHARD_IDS),
+    the others run elsewhere; Discord sends each guild's events to one shard only."""
     options: dict[str, Any] = {"intents": intents(), "max_ratelimit_timeout": MAX_RATELIMIT_WAIT}
     if shard_count == "auto":
         return ShardedNewsbotClient(**options)
     if shard_count > 1:
+        if shard_ids:
+            options["shard_ids"] = list(shard_ids)
         return ShardedNewsbotClient(shard_count=shard_count, **options)
     return NewsbotClient(**options)
 
@@ -135,11 +142,16 @@ class DiscordAdapter:
         gateway_url: str | None = None,
         guild_id: int | None = None,
         shard_count: int | Literal["auto"] = 1,
+        shard_ids: Sequence[int] = (),
+        chat: bool = True,
     ) -> None:
         configure_endpoints(api_base, gateway_url)
         self.token = token
         self.guild_id = guild_id
-        self.client = make_client(shard_count)
+        # chat False (NEWSBOT_ROLES without chat): REST only, to send alerts; no gateway,
+        # no commands, which the processes with the chat role serve.
+        self.chat = chat
+        self.client = make_client(shard_count, shard_ids)
         self.deps: CommandDeps | None = None
         self._notifier = DiscordNotifier(self.client, lookup=self._topic_ids)
         self._task: asyncio.Task[None] | None = None
@@ -153,6 +165,8 @@ class DiscordAdapter:
             gateway_url=settings.discord_gateway_url,
             guild_id=settings.discord_guild_id,
             shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shard_id_list,
+            chat="chat" in settings.roles,
         )
 
     @property
@@ -173,6 +187,9 @@ class DiscordAdapter:
         except discord.LoginFailure:
             await client.close()
             raise ConfigError("invalid setting DISCORD_TOKEN: Discord refused the token") from None
+        if not self.chat:
+            log.info("Discord: sending alerts only (NEWSBOT_ROLES has no chat)")
+            return
         application_id = client.application_id
         if application_id is not None:
             log.info("invite newsbot to a server: %s", invite_url(application_id))

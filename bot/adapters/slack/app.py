@@ -46,6 +46,9 @@ class SlackOptions:
     http_host: str = "0.0.0.0"  # Slack must reach it; put TLS in front (README)
     api_url: str | None = None
     admin_users: frozenset[str] = field(default_factory=frozenset)
+    # False (NEWSBOT_ROLES without chat): the Web API only, to send alerts; no Socket Mode
+    # connection or HTTP listener, which the processes with the chat role serve.
+    chat: bool = True
 
     @property
     def socket_mode(self) -> bool:
@@ -82,6 +85,9 @@ class SlackAdapter:
 
     async def start(self, deps: CommandDeps) -> None:
         if not await self._identify():
+            return
+        if not self.options.chat:
+            log.info("Slack: sending alerts only (NEWSBOT_ROLES has no chat)")
             return
         name = str((self.identity or {}).get("user") or "newsbot")
         app = AsyncApp(
