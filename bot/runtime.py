@@ -173,7 +173,6 @@ def _enricher(
         policy=policy,
         articles=ArticleReader(articles, host_slots),
         model=model,
-        channel_settings=store.channel_settings,
     )
     return enricher, closers
 

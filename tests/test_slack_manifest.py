@@ -47,7 +47,8 @@ def test_the_manifest_asks_for_no_scope_the_bot_does_not_use() -> None:
             "groups:history",
             "channels:read",
             "groups:read",
-            "files:write",
+            "im:write",
+            "im:history",
         ]
     )
     assert "user" not in manifest()["oauth_config"]["scopes"]

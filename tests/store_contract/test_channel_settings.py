@@ -39,7 +39,8 @@ async def test_a_snooze_is_kept_to_the_microsecond_and_leaves_other_settings(
     await store.set_snooze(NEWS, until, at(1))
     settings = await store.channel_settings(NEWS)
     assert settings == ChannelSettings(None, quiet, until)
-    assert settings.snoozed(at(3599)) and not settings.snoozed(at(3601))
+    assert settings.snoozed(at(3599))
+    assert not settings.snoozed(at(3601))
     assert (await store.channel_settings(DESK)).snooze_until is None
     await store.set_snooze(NEWS, None, at(2))
     assert await store.channel_settings(NEWS) == ChannelSettings(None, quiet)

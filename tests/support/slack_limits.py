@@ -76,8 +76,8 @@ METHOD_TIERS: dict[str, Tier] = {
     "auth.test": Tier("special", 600, 100),  # "hundreds of requests per minute"
     "conversations.history": TIER_3,
     "conversations.info": TIER_3,
-    "files.completeUploadExternal": TIER_4,
-    "files.getUploadURLExternal": TIER_4,
+    "conversations.open": TIER_3,
+    "chat.update": TIER_3,
     "users.info": TIER_4,
     "views.publish": TIER_4,
 }

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from bot.adapters.background import run_until_stopped
 from bot.adapters.slack.client import api_url, web_client
 from bot.adapters.slack.commands import CommandContext, register_commands
+from bot.adapters.slack.dms import DirectMessages
 from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
 from bot.adapters.slack.events import register_events
 from bot.adapters.slack.notifier import SlackNotifier
@@ -104,6 +105,7 @@ class SlackAdapter:
             admins=self.admins,
             bot_name=name,
             on_token_error=self._token_refused,
+            dms=DirectMessages(self.client),
         )
         register_commands(app, ctx)
         register_events(app, ctx, self._bot_user_id, self._token_refused)

@@ -23,7 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
-from bot.adapters.slack.errors import CHANNEL_REASONS, TOKEN_ERRORS, error_code
+from bot.adapters.slack.dms import DirectMessages
+from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
 from bot.adapters.slack.permissions import AdminCheck
 from bot.adapters.slack.reply_users import ReplyUsers
 from bot.core.commands import (
@@ -35,6 +36,7 @@ from bot.core.commands import (
     split_command,
 )
 from bot.core.models import Channel
+from bot.core.personal import DM_FLAG, dm_user, personal_channel, split_dm_flag
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class CommandContext:
     admins: AdminCheck
     bot_name: str = "newsbot"
     on_token_error: Callable[[str], None] = lambda code: None
+    dms: DirectMessages | None = None  # None: no personal alerts (no conversations.open)
 
 
 def channel_of(team_id: str, channel_id: str) -> Channel:
@@ -67,19 +70,19 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
     async def news(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         text = mrkdwn.unescape(str(command.get("text") or ""))
-        channel = channel_of(str(command.get("team_id")), str(command.get("channel_id")))
         user = str(command.get("user_id"))
+        channel = channel_of(str(command.get("team_id")), str(command.get("channel_id")))
         extra = {"channel": str(channel)}
         users = ReplyUsers()
         try:
+            channel = await in_own_dm(ctx, channel, user)
             reply = await run_command(ctx, text, channel, user, users)
-            if reply.attachment is not None:
-                reply = await share_attachment(ctx, channel, reply)
         except Exception as exc:  # one bad command never stops the bot
             reply = _failed(ctx, exc, extra)
         await _respond(respond, reply, users)
-        name, _ = split_command(text)
-        if reply.ok and name in POSTING_COMMANDS:
+        name, args = split_command(text)
+        personal = dm_user(channel) is not None or split_dm_flag(args)[1]
+        if reply.ok and name in POSTING_COMMANDS and not personal:
             hint = await invite_hint(ctx, channel)
             if hint:
                 await _respond(respond, Reply(hint))
@@ -96,6 +99,7 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         )
         user = str((body.get("user") or {}).get("id"))
         try:
+            channel = await in_own_dm(ctx, channel, user)
             reply = await unsubscribe_topic(ctx, channel, user, topic)
         except Exception as exc:
             reply = _failed(ctx, exc, {"channel": str(channel)})
@@ -116,11 +120,34 @@ async def run_command(
     can_manage = needs_role and await ctx.admins.can_manage(user)
     mention = None
     words = args.split()
-    if name == "subscribe" and words and words[-1].casefold() == MENTION_ME:
+    if name == "subscribe" and [w.casefold() for w in words[-2:]] == [MENTION_ME, DM_FLAG]:
+        # `@me dm`: to me, by direct message (where nobody needs mentioning).
+        text = f"{name} {args[: args.rfind(words[-2])].rstrip()} {DM_FLAG}"
+    elif name == "subscribe" and words and words[-1].casefold() == MENTION_ME:
         mention = user
         text = f"{name} {args[: args.rfind(words[-1])].rstrip()}"
-    inv = Invocation(channel, user, can_manage, mention=mention, show_user=users.show)
+    personal = None
+    if ctx.dms is not None:
+        personal = personal_channel("slack", channel.workspace, user)
+    if channel == personal:
+        can_manage = True  # in their own DM, a person manages their own settings
+    inv = Invocation(
+        channel, user, can_manage, mention=mention, show_user=users.show, personal=personal
+    )
     return await handle_command(text, inv, ctx.deps)
+
+
+async def in_own_dm(ctx: CommandContext, channel: Channel, user: str) -> Channel:
+    """The person's personal channel when `channel` is their DM with the bot; else itself.
+
+    A command typed in a DM between two people arrives with that IM's id too: only the
+    IM conversations.open gives for this person is theirs with the bot.
+    """
+    if ctx.dms is None or not channel.channel.startswith("D"):
+        return channel
+    if await ctx.dms.channel_of(user) == channel.channel:
+        return personal_channel("slack", channel.workspace, user)
+    return channel
 
 
 def _failed(ctx: CommandContext, exc: Exception, extra: Mapping[str, object]) -> Reply:
@@ -129,28 +156,6 @@ def _failed(ctx: CommandContext, exc: Exception, extra: Mapping[str, object]) ->
         return Reply("Slack refused the bot's token; the bot's operator has to replace it.")
     log.exception("command failed", extra=extra)
     return Reply(FAILED, ok=False)
-
-
-async def share_attachment(ctx: CommandContext, channel: Channel, reply: Reply) -> Reply:
-    """Upload the reply's file into the channel, as slack_sdk's files_upload_v2 does
-    (files.getUploadURLExternal, the bytes, files.completeUploadExternal). Slack has no
-    ephemeral files: everyone in the channel sees it. A refusal is said in the reply."""
-    attachment = reply.attachment
-    assert attachment is not None
-    try:
-        await ctx.client.files_upload_v2(
-            channel=channel.channel,
-            file=attachment.content,
-            filename=attachment.filename,
-            title=attachment.filename,
-        )
-    except SlackApiError as exc:
-        code = error_code(exc)
-        if code in TOKEN_ERRORS:
-            raise
-        why = CHANNEL_REASONS.get(code, code)
-        return Reply(f"{reply.text}\nThe file could not be shared here: {why}", ok=False)
-    return reply
 
 
 async def unsubscribe_topic(ctx: CommandContext, channel: Channel, user: str, topic: str) -> Reply:

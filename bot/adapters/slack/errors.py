@@ -39,6 +39,10 @@ CHANNEL_REASONS = {
     "missing_scope": "the Slack app lacks a scope; reinstall it from manifest.yml",
     "no_permission": "the bot lacks permission to post here",
     "team_access_not_granted": "the bot has no access to this workspace",
+    # conversations.open for a personal subscription's direct messages.
+    "cannot_dm_bot": "direct messages cannot go to a bot user",
+    "user_not_found": "the person is no longer in this workspace",
+    "user_disabled": "the person's account was deactivated",
 }
 
 # The message itself was refused: resending it unchanged cannot work.

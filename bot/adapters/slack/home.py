@@ -9,6 +9,7 @@ from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import Block
 from bot.core.commands.feeds import health
 from bot.core.models import Channel, Feed, Subscription
+from bot.core.personal import DM_PREFIX
 
 QUERY_LIMIT = 1500  # a subscription's query on the Home tab, escaped
 REASON_LIMIT = 500
@@ -39,7 +40,7 @@ def home_view(
     for sub in mine:
         by_channel.setdefault(sub.channel.channel, []).append(sub)
     for channel, channel_subs in by_channel.items():
-        lines = [f"<#{channel}>" if _is_channel_id(channel) else mrkdwn.escape(channel)]
+        lines = [_where(channel)]
         for sub in channel_subs:
             # Measured escaped, so one line always fits in a section's 3,000.
             line = f"• #{sub.id}  {mrkdwn.escaped(sub.query, QUERY_LIMIT)}"
@@ -60,6 +61,13 @@ def home_view(
         blocks = blocks[: mrkdwn.HOME_BLOCK_LIMIT - 1]
         blocks.append({"type": "context", "elements": [_text("… more than fits here.")]})
     return {"type": "home", "blocks": blocks}
+
+
+def _where(channel: str) -> str:
+    if channel.startswith(DM_PREFIX):
+        # Personal subscriptions: stop one with /news unsubscribe <id>, here or anywhere.
+        return "*By direct message to you* (stop one with `/news unsubscribe <id>`)"
+    return f"<#{channel}>" if _is_channel_id(channel) else mrkdwn.escape(channel)
 
 
 def _is_channel_id(value: str) -> bool:

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks
+from bot.adapters.slack.dms import DirectMessages
 from bot.adapters.slack.errors import (
     MESSAGE_ERRORS,
     TOKEN_ERRORS,
@@ -19,7 +20,8 @@ from bot.adapters.slack.errors import (
     image_refused,
     to_send_error,
 )
-from bot.core.models import Alert
+from bot.core.models import Alert, Channel
+from bot.core.personal import dm_user
 from bot.core.ports import SendResult
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class SlackNotifier:
         self.client = client
         self.on_token_error = on_token_error
         self.stopped_reason: str | None = None
+        self.dms = DirectMessages(client)
 
     def stop(self, reason: str) -> None:
         self.stopped_reason = reason
@@ -45,8 +48,8 @@ class SlackNotifier:
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
         if self.stopped_reason is not None:
             raise SlackStopped(f"Slack is stopped: {self.stopped_reason}")
-        channel = alert.channel.channel
         try:
+            channel = await self.channel_id(alert.channel)
             if maybe_sent and alert.id is not None:
                 ts = await self._find_posted(channel, alert.id)
                 if ts is not None:
@@ -57,7 +60,7 @@ class SlackNotifier:
                     return SendResult(ts)
             message = blocks.render(alert)
             try:
-                response = await self._post_blocks(alert, message)
+                response = await self._post_blocks(alert, message, channel)
             except SlackApiError as exc:
                 if error_code(exc) not in MESSAGE_ERRORS:
                     raise
@@ -75,9 +78,13 @@ class SlackNotifier:
             raise error from exc
         return SendResult(str(response.get("ts")) if response.get("ts") else None)
 
-    async def _post_blocks(self, alert: Alert, message: blocks.Message) -> Any:
+    async def channel_id(self, channel: Channel) -> str:
+        """Where to post: the channel itself, or the IM of a personal subscription's owner."""
+        user = dm_user(channel)
+        return channel.channel if user is None else await self.dms.channel_of(user)
+
+    async def _post_blocks(self, alert: Alert, message: blocks.Message, channel: str) -> Any:
         """Post the blocks; if Slack refuses them only for the image, at once without it."""
-        channel = alert.channel.channel
         try:
             return await self._post(channel, message.text, message.blocks, message.metadata)
         except SlackApiError as exc:
