@@ -173,6 +173,7 @@ def _enricher(
         policy=policy,
         articles=ArticleReader(articles, host_slots),
         model=model,
+        channel_settings=store.channel_settings,
     )
     return enricher, closers
 

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         help="store the URLs as they are, unchecked (default: check each as /news feed add does)",
     )
     feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
+    sub.add_parser(
+        "doctor", help="check the settings, database, feeds and chat setup; change nothing"
+    )
     match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
     match.add_argument(
         "--query", action="append", default=[], metavar="Q", help="a subscription query"
@@ -69,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
+        if args.command == "doctor":  # its first check: settings that do not load fail it
+            from bot.cli.doctor import report_bad_settings
+
+            return report_bad_settings(str(exc), sys.stdout)
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
     level = settings.log_level
@@ -118,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except FeedsCommandError as exc:
                 print(f"newsbot feeds: {exc}", file=sys.stderr)
                 return 1
+        if args.command == "doctor":
+            from bot.cli.doctor import run_doctor
+
+            return asyncio.run(run_doctor(settings, sys.stdout))
         if args.command == "match":
             from bot.cli.match import MatchUsageError, run_match
 

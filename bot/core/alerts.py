@@ -48,6 +48,8 @@ def build_alerts(
             matched=tuple(dict.fromkeys(words[channel])),
             image=story.image,
             mentions=tuple(dict.fromkeys(mentions.get(channel, ()))),
+            # For translated titles (bot/delivery/enrich.py): no detection needed then.
+            extra={"language": story.language} if story.language else {},
         )
         for channel, channel_topics in topics.items()
     ]

@@ -53,6 +53,7 @@ class Story:
     published: datetime
     source: str
     image: str | None = None
+    language: str | None = None  # the feed's declared language (`en-us`), if it has one
 
 
 @dataclass(frozen=True, slots=True)

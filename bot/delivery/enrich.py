@@ -37,7 +37,7 @@ from bot.core.enrichment import (
     summary_prompt,
     title_prompt,
 )
-from bot.core.models import Alert
+from bot.core.models import Alert, Channel
 from bot.core.ports import CachedArticle, EnrichmentStore, StoryFactKind
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT
 from bot.delivery.language import detect_language
@@ -65,6 +65,9 @@ class ArticleSource(Protocol):
     async def read(self, url: str) -> ArticleOutcome: ...
 
 
+SettingsReader = Callable[[Channel], Awaitable[ChannelSettings]]
+
+
 class Model(Protocol):
     async def complete(self, prompt: Prompt) -> str: ...
 
@@ -88,6 +91,7 @@ class Enricher:
         articles: ArticleSource | None = None,
         model: Model | None = None,
         detect: Callable[[str], str | None] = detect_language,
+        channel_settings: SettingsReader | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -95,6 +99,8 @@ class Enricher:
         self.articles = articles if self.policy.article_fetch else None
         self.model = model
         self.detect = detect
+        self.channel_settings = channel_settings  # for prefetch: does the channel want it
+        self._prefetching: set[asyncio.Task[None]] = set()
         self._work: dict[tuple[str, ...], asyncio.Task[str | None]] = {}
         self._capped_day: date | None = None
         self.model_calls = 0  # this process's, for the logs and the tests
@@ -128,8 +134,19 @@ class Enricher:
         return mode == "model" or feed_text_useless(alert.title, alert.summary)
 
     def prefetch(self, alert: Alert) -> None:
-        """Start reading the alert's article now if it will likely be wanted."""
-        if alert.kind == "alert" and self._wants_article(alert, "article"):
+        """Start reading the alert's article now if its channel will want it."""
+        if alert.kind != "alert" or self.articles is None or self.channel_settings is None:
+            return
+        task = asyncio.ensure_future(self._prefetch(alert, self.channel_settings))
+        self._prefetching.add(task)
+        task.add_done_callback(self._prefetching.discard)
+
+    async def _prefetch(self, alert: Alert, settings: SettingsReader) -> None:
+        try:
+            mode = (await settings(alert.channel)).summary_mode
+        except Exception:  # the send itself will read them again, and say what failed
+            return
+        if self._wants_article(alert, mode):
             self._article_task(alert.link)
 
     def _article_task(self, url: str) -> asyncio.Task[str | None]:

@@ -51,6 +51,7 @@ class ParsedFeed:
     entries: list[dict[str, Any]]
     ttl_minutes: int | None = None
     encoding: str = "utf-8"  # how the bytes were decoded
+    language: str | None = None  # as the feed declares it (<language>, xml:lang), if at all
 
 
 def _skip_past(text: str, start: int, end_mark: str, what: str) -> int:
@@ -175,4 +176,5 @@ def parse_feed(
         entries=entries,
         ttl_minutes=int(ttl) if ttl.isdigit() and len(ttl) <= 7 else None,
         encoding=encoding,
+        language=str(feed.get("language") or "")[:35] or None,
     )

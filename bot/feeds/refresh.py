@@ -16,7 +16,7 @@ import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
@@ -233,6 +233,8 @@ class FeedRefresher:
         ids: list[str | None] = []
         for entry in parsed.entries:
             story = self._story(entry, feed.id, source, now)
+            if story is not None and parsed.language:
+                story = replace(story, language=parsed.language)
             ids.append(story.story_id if story is not None else None)
             if story is not None:
                 seen.setdefault(story.story_id, story)

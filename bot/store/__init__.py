@@ -14,16 +14,19 @@ from bot.store.errors import (
 from bot.store.open import (
     Copied,
     Migrated,
+    SchemaStatus,
     check_database_url,
     copy_database,
     migrate_database,
     open_store,
+    schema_status,
 )
 from bot.store.sqlite import SqliteStore, open_sqlite
 
 __all__ = [
     "Copied",
     "Migrated",
+    "SchemaStatus",
     "SourceMissing",
     "SqliteStore",
     "StoreUnavailable",
@@ -34,4 +37,5 @@ __all__ = [
     "migrate_database",
     "open_sqlite",
     "open_store",
+    "schema_status",
 ]

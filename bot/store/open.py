@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.ports import Store
-from bot.store.errors import UnsupportedDatabaseUrl
+from bot.store.errors import StoreUnavailable, UnsupportedDatabaseUrl
 from bot.store.sqlite import open_sqlite
 
 _SQLITE = "sqlite:///"
@@ -72,6 +72,48 @@ async def migrate_database(url: str) -> Migrated:
     await store.close()
     after = await asyncio.to_thread(_sqlite_versions, path)
     return Migrated("sqlite", sorted(set(after) - set(before)), after)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where the database at a URL stands, read without changing it (`newsbot doctor`)."""
+
+    backend: str  # "sqlite" or "postgresql"
+    exists: bool  # False: a SQLite file not created yet
+    applied: list[int]
+    pending: list[int]  # migrations this build has that the database lacks
+    unknown: list[int]  # recorded by a newer build than this one
+
+
+async def schema_status(url: str) -> SchemaStatus:
+    """Read the applied migrations of the database at `url`; StoreUnavailable if it cannot
+    be reached. Never creates, migrates or writes anything."""
+    check_database_url(url)
+    if _is_postgres(url):
+        from bot.store.postgres.database import load_migrations as pg_migrations
+        from bot.store.postgres.database import recorded_versions
+
+        applied = await recorded_versions(url)
+        known = [v for v, _, _ in pg_migrations()]
+        backend, exists = "postgresql", True
+    else:
+        from bot.store.database import load_migrations as sqlite_migrations
+
+        path = url.removeprefix(_SQLITE)
+        exists = await asyncio.to_thread(Path(path).exists)
+        try:
+            applied = await asyncio.to_thread(_sqlite_versions, path)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot read SQLite database {path}: {exc}") from None
+        known = [v for v, _, _ in sqlite_migrations()]
+        backend = "sqlite"
+    return SchemaStatus(
+        backend,
+        exists,
+        applied,
+        pending=sorted(set(known) - set(applied)),
+        unknown=sorted(set(applied) - set(known)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

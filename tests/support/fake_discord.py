@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import aiohttp
 from aiohttp import WSMsgType, web
 
 from tests.support.fake_discord_rules import (
@@ -65,6 +66,11 @@ MANAGE_CHANNELS = 1 << 4
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
+READ_MESSAGE_HISTORY = 1 << 16
+ADMINISTRATOR = 1 << 3
+# The role Discord makes for a bot invited with permissions (managed, named after the bot):
+# the invite URL's View Channel, Send Messages, Embed Links and Read Message History.
+BOT_ROLE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
 # What an ordinary member may do in a channel: no Manage Channels.
 MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | (1 << 31)  # + use app commands
 MANAGER_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
@@ -84,6 +90,11 @@ CANNOT_DM = {"message": "Cannot send messages to this user", "code": 50007}
 INVALID_RECIPIENT = {"message": "Invalid Recipient(s)", "code": 50033}
 UNKNOWN_MESSAGE = {"message": "Unknown Message", "code": 10008}
 NOT_AUTHOR = {"message": "Cannot edit a message authored by another user", "code": 50005}
+UNKNOWN_MEMBER = {"message": "Unknown Member", "code": 10007}
+UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+
+# Where the fake keeps the files of a multipart request, inside the message body.
+FILES_KEY = "_fake_files"
 
 _snowflakes = itertools.count(1_100_000_000_000_000_000)
 
@@ -170,6 +181,12 @@ class Interaction:
         return "\n".join(self.texts)
 
     @property
+    def files(self) -> list[tuple[str, bytes]]:
+        """(filename, bytes) of every file attached to a response, in order."""
+        bodies = [c.get("data") or {} for c in self.callbacks] + self.followups + self.edits
+        return [(f["filename"], f["content"]) for b in bodies for f in b.get(FILES_KEY) or []]
+
+    @property
     def ephemeral(self) -> bool:
         flags = 0
         for c in self.callbacks:
@@ -207,6 +224,10 @@ class FakeDiscord:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global)
         self.interactions: dict[str, Interaction] = {}
         self.guilds: dict[str, dict[str, Any]] = {}
+        self.token = "fake-token"  # the bot token REST calls must carry (else 401)
+        self.roles: dict[str, list[dict[str, Any]]] = {}  # guild id -> its roles
+        self.bot_roles: dict[str, list[str]] = {}  # guild id -> the bot member's role ids
+        self.overwrites: dict[str, list[dict[str, Any]]] = {}  # channel id -> overwrites
         self.identifies: list[dict[str, Any]] = []
         self.heartbeats = 0
         self.connections = 0  # sessions started: IDENTIFY or RESUME
@@ -255,6 +276,13 @@ class FakeDiscord:
         for channel_id in channel_ids:
             self._channel_guild[channel_id] = guild_id
             self._deleted_channels.discard(channel_id)
+        if guild_id not in self.roles:
+            bot_role = snowflake()
+            self.roles[guild_id] = [
+                _role(guild_id, "@everyone", MEMBER_PERMISSIONS, 0),
+                _role(bot_role, "newsbot", BOT_ROLE_PERMISSIONS, 1, managed=True),
+            ]
+            self.bot_roles[guild_id] = [bot_role]
         self.guilds[guild_id] = {
             "id": guild_id,
             "name": name,
@@ -263,6 +291,60 @@ class FakeDiscord:
                 for i, c in enumerate(channel_ids)
             ],
         }
+
+    def bot_role(self, guild_id: str) -> str:
+        """The id of the role Discord made for the bot in this guild (managed)."""
+        return self.bot_roles[guild_id][0]
+
+    def set_role_permissions(self, guild_id: str, role_id: str, permissions: int) -> None:
+        """A server admin edits a role (the bot's, or @everyone: its id is the guild's)."""
+        for role in self.roles[guild_id]:
+            if role["id"] == role_id:
+                role["permissions"] = str(permissions)
+                return
+        raise KeyError(role_id)
+
+    def set_overwrite(
+        self,
+        channel_id: str,
+        target_id: str,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        member: bool = False,
+    ) -> None:
+        """A channel permission overwrite for a role (or, `member`, one user)."""
+        found = [o for o in self.overwrites.get(channel_id, []) if o["id"] != target_id]
+        found.append(
+            {"id": target_id, "type": 1 if member else 0, "allow": str(allow), "deny": str(deny)}
+        )
+        self.overwrites[channel_id] = found
+
+    def bot_permissions(self, channel_id: str) -> int:
+        """What the bot may do in a channel, worked out from the roles and overwrites the
+        fake holds, step by step as Discord's documentation describes."""
+        guild_id = self._channel_guild[channel_id]
+        roles = {r["id"]: int(r["permissions"]) for r in self.roles[guild_id]}
+        mine = self.bot_roles[guild_id]
+        allowed = roles[guild_id]
+        for role_id in mine:
+            allowed |= roles.get(role_id, 0)
+        if allowed & ADMINISTRATOR:
+            return -1  # every permission
+        overwrites = self.overwrites.get(channel_id, [])
+        for o in overwrites:  # @everyone's overwrite first
+            if o["id"] == guild_id:
+                allowed = (allowed & ~int(o["deny"])) | int(o["allow"])
+        role_allow = role_deny = 0
+        for o in overwrites:
+            if o["type"] == 0 and o["id"] in mine:
+                role_allow |= int(o["allow"])
+                role_deny |= int(o["deny"])
+        allowed = (allowed & ~role_deny) | role_allow
+        for o in overwrites:
+            if o["type"] == 1 and o["id"] == BOT_USER_ID:
+                allowed = (allowed & ~int(o["deny"])) | int(o["allow"])
+        return allowed
 
     def fail(
         self,
@@ -619,7 +701,9 @@ class FakeDiscord:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path.removeprefix("/api/v10")
         body: Any = None
-        if request.can_read_body:
+        if request.content_type == "multipart/form-data":
+            body = await _multipart_body(request)
+        elif request.can_read_body:
             raw = await request.read()
             try:
                 body = json.loads(raw) if raw else None
@@ -642,6 +726,12 @@ class FakeDiscord:
         if fault is not None and fault.status >= 500 and not fault.lost_response:
             # Discord's edge failed before the API saw the request: no bucket, no headers.
             return self._fault_response(fault)
+        if (
+            not path.startswith(("/interactions/", "/webhooks/"))
+            and request.headers.get("Authorization") != f"Bot {self.token}"
+        ):
+            # Every bot route needs the token; interaction answers carry their own.
+            return json_response(UNAUTHORIZED, status=401)
         allowance = self._take_allowance(request.method, path)
         if allowance.retry_after is not None:
             if fault is not None:
@@ -953,8 +1043,87 @@ class FakeDiscord:
     def _by_token(self, token: str) -> Interaction | None:
         return next((i for i in self.interactions.values() if i.token == token), None)
 
+    async def _my_guilds(self, body: Any) -> web.Response:
+        """GET /users/@me/guilds: partial guilds, with the bot's permissions in each."""
+        return json_response(
+            [
+                {
+                    "id": g["id"],
+                    "name": g["name"],
+                    "icon": None,
+                    "owner": False,
+                    "permissions": str(self._guild_permissions(g["id"])),
+                    "features": [],
+                }
+                for g in self.guilds.values()
+            ]
+        )
+
+    def _guild_permissions(self, guild_id: str) -> int:
+        roles = {r["id"]: int(r["permissions"]) for r in self.roles[guild_id]}
+        value = roles[guild_id]
+        for role_id in self.bot_roles[guild_id]:
+            value |= roles.get(role_id, 0)
+        return value
+
+    async def _get_guild(self, body: Any, guild_id: str) -> web.Response:
+        if guild_id not in self.guilds:
+            return json_response(MISSING_ACCESS, status=403)
+        payload = self._guild_payload(self.guilds[guild_id])
+        for key in ("channels", "threads", "members", "voice_states", "presences"):
+            payload.pop(key, None)  # REST's guild object has none of the gateway's lists
+        return json_response(payload)
+
+    async def _get_roles(self, body: Any, guild_id: str) -> web.Response:
+        if guild_id not in self.guilds:
+            return json_response(MISSING_ACCESS, status=403)
+        return json_response(self.roles[guild_id])
+
+    async def _get_member(self, body: Any, guild_id: str, user_id: str) -> web.Response:
+        if guild_id not in self.guilds:
+            return json_response(MISSING_ACCESS, status=403)
+        if user_id != BOT_USER_ID:
+            return json_response(UNKNOWN_MEMBER, status=404)
+        member = self._member(user_id, 0)
+        member.pop("permissions")  # only interactions carry a member's permissions
+        member["user"] = self._bot_user()
+        member["roles"] = list(self.bot_roles[guild_id])
+        return json_response(member)
+
+    async def _get_channel(self, body: Any, channel_id: str) -> web.Response:
+        """GET /channels/{id}: 404 when gone, 403 Missing Access when the bot cannot see
+        it (not in the guild, or no View Channel there), else it with its overwrites."""
+        refused = self.access_refused(channel_id)
+        if refused is not None:
+            return json_response(refused[1], status=refused[0])
+        allowed = self.bot_permissions(channel_id)
+        if allowed != -1 and not allowed & VIEW_CHANNEL:
+            return json_response(MISSING_ACCESS, status=403)
+        guild_id = self._channel_guild[channel_id]
+        [channel] = [c for c in self.guilds[guild_id]["channels"] if c["id"] == channel_id]
+        return json_response(
+            {**channel, "permission_overwrites": list(self.overwrites.get(channel_id, []))}
+        )
+
+    async def _global_commands(self, body: Any, app_id: str) -> web.Response:
+        return json_response(self.commands.get(None, []))
+
+    async def _guild_commands(self, body: Any, app_id: str, guild_id: str) -> web.Response:
+        return json_response(self.commands.get(guild_id, []))
+
     _routes: ClassVar[list[tuple[str, re.Pattern[str], Any]]] = [
         ("GET", re.compile(r"/users/@me"), _users_me),
+        ("GET", re.compile(r"/users/@me/guilds"), _my_guilds),
+        ("GET", re.compile(r"/guilds/(?P<guild_id>\d+)"), _get_guild),
+        ("GET", re.compile(r"/guilds/(?P<guild_id>\d+)/roles"), _get_roles),
+        ("GET", re.compile(r"/guilds/(?P<guild_id>\d+)/members/(?P<user_id>\d+)"), _get_member),
+        ("GET", re.compile(r"/channels/(?P<channel_id>\d+)"), _get_channel),
+        ("GET", re.compile(r"/applications/(?P<app_id>\d+)/commands"), _global_commands),
+        (
+            "GET",
+            re.compile(r"/applications/(?P<app_id>\d+)/guilds/(?P<guild_id>\d+)/commands"),
+            _guild_commands,
+        ),
         ("GET", re.compile(r"/oauth2/applications/@me"), _application),
         ("GET", re.compile(r"/gateway/bot"), _gateway_bot),
         ("PUT", re.compile(r"/applications/(?P<app_id>\d+)/commands"), _global_sync),
@@ -994,19 +1163,7 @@ class FakeDiscord:
             "icon": None,
             "owner_id": "700000000000000999",
             "features": [],
-            "roles": [
-                {
-                    "id": gid,
-                    "name": "@everyone",
-                    "permissions": str(MEMBER_PERMISSIONS),
-                    "position": 0,
-                    "color": 0,
-                    "hoist": False,
-                    "managed": False,
-                    "mentionable": False,
-                    "flags": 0,
-                }
-            ],
+            "roles": [dict(r) for r in self.roles.get(gid, [])],
             "channels": [dict(c) for c in guild["channels"]],
             "threads": [],
             "members": [],
@@ -1122,6 +1279,31 @@ class FakeDiscord:
             await self._runner.cleanup()
 
 
+async def _multipart_body(request: web.Request) -> dict[str, Any]:
+    """A request with files, as Discord takes them: the JSON in `payload_json`, each file
+    in a part `files[n]` that the payload's `attachments` list names by id n. The files
+    land in the message body under FILES_KEY (the body of a callback: in its data)."""
+    body: dict[str, Any] = {}
+    parts: dict[str, tuple[str, bytes]] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        assert isinstance(part, aiohttp.BodyPartReader)
+        if part.name == "payload_json":
+            body = json.loads(await part.read())
+        elif part.name and part.name.startswith("files["):
+            parts[part.name[6:-1]] = (part.filename or "", bytes(await part.read()))
+    message = body.get("data", body) if "type" in body and "data" in body else body
+    attachments = message.get("attachments") or []
+    named = {str(a.get("id")): a for a in attachments}
+    if set(named) != set(parts):  # Discord: each file part must be named in attachments
+        raise web.HTTPBadRequest(text=f"attachments {sorted(named)} != files {sorted(parts)}")
+    message[FILES_KEY] = [
+        {"filename": named[i].get("filename") or parts[i][0], "content": parts[i][1]}
+        for i in sorted(parts)
+    ]
+    return body
+
+
 def _walk(options: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for opt in options:
         yield opt
@@ -1194,3 +1376,19 @@ def _rate_limited(allowance: Allowance) -> web.Response:
             "Via": "1.1 google",
         },
     )
+
+
+def _role(
+    role_id: str, name: str, permissions: int, position: int, *, managed: bool = False
+) -> dict[str, Any]:
+    return {
+        "id": role_id,
+        "name": name,
+        "permissions": str(permissions),
+        "position": position,
+        "color": 0,
+        "hoist": False,
+        "managed": managed,
+        "mentionable": False,
+        "flags": 0,
+    }

@@ -39,10 +39,12 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+import yaml
 from aiohttp import web
 
 from tests.support.slack_limits import (
@@ -58,6 +60,19 @@ from tests.support.slack_limits import (
     block_problems,
 )
 
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+# The bot scopes manifest.yml asks for: what an app installed from it is granted.
+MANIFEST_SCOPES = frozenset(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
+# The scopes a method accepts (any one of them), per its reference page; a token with
+# none of them gets `missing_scope`, naming what was needed and what it has.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.info": ("channels:read", "groups:read"),
+    "users.info": ("users:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -87,6 +102,20 @@ class Posted:
 
 
 @dataclass
+class UploadedFile:
+    """A file the bot uploaded (files.getUploadURLExternal, its upload URL, then
+    files.completeUploadExternal, as slack_sdk's files_upload_v2 does)."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None  # None until its upload URL received the bytes
+    title: str = ""
+    channel: str | None = None  # where completeUploadExternal shared it
+    initial_comment: str = ""
+
+
+@dataclass
 class Envelope:
     """A Socket Mode envelope sent and not yet acknowledged."""
 
@@ -107,6 +136,10 @@ class FakeSlack:
     bot_users: set[str] = field(default_factory=set)  # conversations.open: cannot_dm_bot
     gone_users: set[str] = field(default_factory=set)  # conversations.open: user_not_found
     deactivated: set[str] = field(default_factory=set)  # conversations.open: user_disabled
+    # What the installed app was granted; every answer to the bot token says so in its
+    # x-oauth-scopes header, as Slack's do.
+    scopes: set[str] = field(default_factory=lambda: set(MANIFEST_SCOPES))
+    files: list[UploadedFile] = field(default_factory=list)  # shared with completeUploadExternal
     lose_answers: int = 0  # posts that are made but answered with a 500 (a lost reply)
     # Image URLs (or hosts) Slack cannot download: a message showing one is refused whole.
     unreachable_images: set[str] = field(default_factory=set)
@@ -148,6 +181,7 @@ class FakeSlack:
         self._socket_numbers: dict[web.WebSocketResponse, int] = {}
         self._turn = itertools.count()
         self._socket_ready = asyncio.Event()
+        self._uploads: dict[str, UploadedFile] = {}  # file id -> upload, shared or not
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -195,6 +229,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -261,6 +296,16 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return _json({"ok": False, "error": "unknown_method"})
+        granted = {"x-oauth-scopes": ",".join(sorted(self.scopes))}
+        accepted = METHOD_SCOPES.get(method, ())
+        if accepted and not self.scopes & set(accepted):
+            refusal = {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": ",".join(accepted),
+                "provided": ",".join(sorted(self.scopes)),
+            }
+            return _json(refusal, headers={**granted, "x-accepted-oauth-scopes": accepted[0]})
         delay = self._over_limit(method, args)
         if delay > 0:
             self.rate_limited.append(self.calls[-1])
@@ -268,7 +313,7 @@ class FakeSlack:
             retry_after = str(max(1, math.ceil(delay)))
             return _json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": retry_after})
         result: dict[str, Any] = await handler(args)
-        return _json(result)
+        return _json(result, headers=granted)
 
     def _over_limit(self, method: str, args: dict[str, Any]) -> float:
         """Seconds until this call would be within its method's rate (0: it is now)."""
@@ -404,7 +449,55 @@ class FakeSlack:
         if error:
             return {"ok": False, "error": error}
         is_member = BOT_USER in self.members[channel]
-        return {"ok": True, "channel": {"id": channel, "is_member": is_member}}
+        name = f"news-{channel[-4:].lower()}"
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": name, "is_member": is_member, "is_archived": False},
+        }
+
+    async def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args.get("filename") or "")
+        length = str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        self._uploads[file_id] = UploadedFile(file_id, filename, int(length))
+        upload_url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+        return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload URL: the file's bytes in the body, as files_upload_v2 sends them."""
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="not found")
+        upload.content = await request.read()
+        return web.Response(text=f"OK - {len(upload.content)}")
+
+    async def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = args.get("channel_id")
+        if channel:
+            error = self._channel_error(str(channel))
+            if error:
+                return {"ok": False, "error": error}
+        done = []
+        for item in files:
+            upload = self._uploads.get(str(item.get("id")))
+            # An id never handed out, or whose bytes never arrived, or not as many bytes
+            # as announced: Slack has no such file to complete.
+            if upload is None or upload.content is None or len(upload.content) != upload.length:
+                return {"ok": False, "error": "file_not_found"}
+            upload.title = str(item.get("title") or upload.filename)
+            upload.channel = str(channel) if channel else None
+            upload.initial_comment = str(args.get("initial_comment") or "")
+            self.files.append(upload)
+            done.append({"id": upload.id, "name": upload.filename, "title": upload.title})
+        await self._notify()
+        return {"ok": True, "files": done}
 
     async def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user"))

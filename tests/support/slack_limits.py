@@ -78,6 +78,8 @@ METHOD_TIERS: dict[str, Tier] = {
     "conversations.info": TIER_3,
     "conversations.open": TIER_3,
     "chat.update": TIER_3,
+    "files.completeUploadExternal": TIER_4,
+    "files.getUploadURLExternal": TIER_4,
     "users.info": TIER_4,
     "views.publish": TIER_4,
 }

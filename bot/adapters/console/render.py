@@ -17,6 +17,8 @@ def render_alert(alert: Alert) -> str:
         alert.title,
         f"{alert.source} · {when}",
     ]
+    if original := alert.extra.get("original_title"):  # the title was translated
+        lines.insert(2, f"({alert.extra.get('title_language', '?')}) {original}")
     if alert.summary:
         lines.append(alert.summary)
     lines.append(alert.link)

@@ -112,6 +112,10 @@ class FeedGroup(app_commands.Group, name="feed", description="The feeds this ser
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         await _run(interaction, "feed list")
 
+    @app_commands.command(name="export", description="This channel's feeds as an OPML file")
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
+        await _run(interaction, "feed export")
+
 
 class NewsGroup(app_commands.Group, name="news", description="Keyword news alerts"):
     """The `/news` command group; its handlers are listed in HANDLED."""

@@ -142,6 +142,10 @@ def _story(alert: Alert) -> discord.Embed:
     )
     if image := web_url(alert.image):
         embed.set_thumbnail(url=image)
+    if original := alert.extra.get("original_title"):  # the title was translated
+        language = alert.extra.get("title_language", "?")
+        name = f"Original title ({discord.utils.escape_markdown(language)})"
+        _add_field(embed, name, discord.utils.escape_markdown(original), inline=False)
     _add_field(embed, "Matched topics", _listed(alert.topics), inline=True)
     _add_field(embed, "Matched words", _listed(alert.matched), inline=True)
     also = alert.extra.get("also_reported_by")

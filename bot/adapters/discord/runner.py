@@ -10,6 +10,7 @@ interaction not answered within 3 s) and the reply follows as an edit of that re
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import Any
 
@@ -98,7 +99,9 @@ class CommandRunner:
     async def answer(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         content, embed = _body(reply.text)
         try:
-            if interaction.response.is_done():
+            if reply.attachment is not None:
+                await _answer_with_file(interaction, reply, content, embed)
+            elif interaction.response.is_done():
                 await interaction.edit_original_response(
                     content=content, embed=embed, allowed_mentions=NO_PINGS
                 )
@@ -133,6 +136,30 @@ class CommandRunner:
         await self.deps.store.unpark_channel(ch, self.deps.clock.now())
         set_channel_paused(self.deps.index.by_id, ch, None)
         log.info("permission restored: subscriptions resumed", extra={"channel": str(ch)})
+
+
+async def _answer_with_file(
+    interaction: discord.Interaction[Any],
+    reply: Reply,
+    content: str | None,
+    embed: discord.Embed | None,
+) -> None:
+    """The reply with its file attached (multipart, as Discord takes attachments)."""
+    attachment = reply.attachment
+    assert attachment is not None
+    file = discord.File(io.BytesIO(attachment.content), filename=attachment.filename)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(
+            content=content, embed=embed, attachments=[file], allowed_mentions=NO_PINGS
+        )
+        return
+    await interaction.response.send_message(
+        content or "",
+        embeds=[embed] if embed is not None else [],
+        file=file,
+        ephemeral=reply.ephemeral,
+        allowed_mentions=NO_PINGS,
+    )
 
 
 def user_mention(user_id: str) -> str:

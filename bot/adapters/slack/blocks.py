@@ -112,7 +112,11 @@ def _context(*texts: str) -> Block:
 
 
 def _headline(alert: Alert) -> str:
-    return f"*{_linked(alert.link, alert.title.strip() or alert.link)}*"
+    headline = f"*{_linked(alert.link, alert.title.strip() or alert.link)}*"
+    if original := alert.extra.get("original_title", "").strip():  # the title was translated
+        language = alert.extra.get("title_language", "?")
+        headline += "\n" + mrkdwn.escaped(f"({language}) {original}", TITLE_LIMIT)
+    return headline
 
 
 def _linked(url: str, title: str) -> str:

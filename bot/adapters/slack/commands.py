@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
 from bot.adapters.slack.dms import DirectMessages
-from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
+from bot.adapters.slack.errors import CHANNEL_REASONS, TOKEN_ERRORS, error_code
 from bot.adapters.slack.permissions import AdminCheck
 from bot.adapters.slack.reply_users import ReplyUsers
 from bot.core.commands import (
@@ -77,6 +77,8 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         try:
             channel = await in_own_dm(ctx, channel, user)
             reply = await run_command(ctx, text, channel, user, users)
+            if reply.attachment is not None:
+                reply = await share_attachment(ctx, channel, reply)
         except Exception as exc:  # one bad command never stops the bot
             reply = _failed(ctx, exc, extra)
         await _respond(respond, reply, users)
@@ -156,6 +158,28 @@ def _failed(ctx: CommandContext, exc: Exception, extra: Mapping[str, object]) ->
         return Reply("Slack refused the bot's token; the bot's operator has to replace it.")
     log.exception("command failed", extra=extra)
     return Reply(FAILED, ok=False)
+
+
+async def share_attachment(ctx: CommandContext, channel: Channel, reply: Reply) -> Reply:
+    """Upload the reply's file into the channel, as slack_sdk's files_upload_v2 does
+    (files.getUploadURLExternal, the bytes, files.completeUploadExternal). Slack has no
+    ephemeral files: everyone in the channel sees it. A refusal is said in the reply."""
+    attachment = reply.attachment
+    assert attachment is not None
+    try:
+        await ctx.client.files_upload_v2(
+            channel=channel.channel,
+            file=attachment.content,
+            filename=attachment.filename,
+            title=attachment.filename,
+        )
+    except SlackApiError as exc:
+        code = error_code(exc)
+        if code in TOKEN_ERRORS:
+            raise
+        why = CHANNEL_REASONS.get(code, code)
+        return Reply(f"{reply.text}\nThe file could not be shared here: {why}", ok=False)
+    return reply
 
 
 async def unsubscribe_topic(ctx: CommandContext, channel: Channel, user: str, topic: str) -> Reply:

@@ -51,6 +51,21 @@ def changed(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
+async def recorded_versions(url: str) -> list[int]:
+    """The migrations the database at `url` has recorded, read without changing anything
+    (`newsbot doctor`); StoreUnavailable when it cannot be reached."""
+    try:
+        conn = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise StoreUnavailable(f"cannot open PostgreSQL at {_where(url)}: {exc}") from None
+    try:
+        if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+            return []
+        return [r[0] for r in await conn.fetch("SELECT version FROM schema_migrations ORDER BY 1")]
+    finally:
+        await conn.close()
+
+
 class PgDatabase:
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
         self.pool = pool
