@@ -28,6 +28,9 @@ from tests.support.reference_matcher import reference_matches
 PLAIN = ["nato", "russia", "talks", "gas", "eu", "Москва", "café", "policy", "o'neill"]
 FORMS = ["nato's", "russians", "talk", "gases", "москвы", "cafe", "policies", "O'Neill's"]
 SEPARATORS = [" ", " ", ", ", "-", ". ", "’", "'", " (", ") ", " — ", "\u200b"]
+# `topic:` terms (bot.core.topics) and some of their names, in and out of their right case
+TOPICS = ["topic:Russia", "topic:NATO", "topic:Ukraine", "topic:US", 'topic:"United Kingdom"']
+TOPIC_NAMES = ["Kremlin", "Лаврова", "России", "НАТО", "Kyiv", "US", "us", "UK", "Britain"]
 
 
 def vocabulary(rng: random.Random) -> list[str]:
@@ -41,7 +44,7 @@ def vocabulary(rng: random.Random) -> list[str]:
         "x's",
         "'s",
     ]
-    return PLAIN + FORMS + hostile
+    return PLAIN + FORMS + TOPIC_NAMES + hostile
 
 
 def random_query(rng: random.Random, words: list[str], depth: int = 0) -> str:
@@ -55,6 +58,8 @@ def random_query(rng: random.Random, words: list[str], depth: int = 0) -> str:
             word = word[: rng.randint(3, len(word))] + "*"
         elif kind < 0.4:
             word = '"' + " ".join(rng.choice(words) for _ in range(rng.randint(2, 3))) + '"'
+        elif kind < 0.45:
+            word = rng.choice(TOPICS)
         return ("title:" if rng.random() < 0.1 else "") + word
     parts = [random_query(rng, words, depth + 1) for _ in range(rng.randint(2, 3))]
     if roll < 0.7:

@@ -22,7 +22,11 @@ STORY_WORDS = [
     *QUERY_WORDS,
     *("NATO's", "nato", "Russian", "Russians", "russia's", "Ukrainian", "talk", "securities"),
     *("gasoline", "gases", "CAFE", "cafés", "москва", "Москвы", "EU's", "Europe", "the", "of"),
+    # names of the topics below, some only in the right case or context
+    *("Kremlin", "Лавров", "Лаврова", "Kyiv", "Київ", "НАТО", "OTAN", "otan", "us", "US"),
+    *("White", "House", "Moscow", "Idaho", "Brussels", "Rutte", "Turkey", "recipe"),
 ]
+TOPICS = ["topic:Russia", "topic:Ukraine", "topic:NATO", "topic:EU", "topic:US", "topic:Turkey"]
 SEPARATORS = [" ", " ", " ", "-", ", ", "’", "'", ". ", " (", ") ", " — "]
 
 
@@ -36,6 +40,7 @@ single = st.one_of(
     word.map(lambda w: "=" + w),
     word.filter(lambda w: len(w) >= 3).flatmap(_prefix),
     st.lists(word, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+    st.sampled_from(TOPICS),
 )
 term = st.one_of(single, single.map(lambda t: "title:" + t))
 query_text = st.recursive(

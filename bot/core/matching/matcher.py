@@ -28,6 +28,9 @@ from bot.core.matching.shapes import Shape, Shapes
 from bot.core.models import Match
 from bot.core.query import Query, parse_query
 from bot.core.query.ast import Node, Word, canonical
+from bot.core.topics.judge import StoryText
+from bot.core.topics.pack import current as current_pack
+from bot.core.topics.verdict import Verdict, has_topic, verdict
 
 __all__ = ["NATIVE_AVAILABLE", "Backend", "Matcher"]
 
@@ -131,6 +134,8 @@ class Matcher:
         self._term_refs: dict[int, int] = {}
         self._term_id_pool = _Ids()
         self._shapes = Shapes()
+        # Queries with `topic:` terms, by text: their matches are judged (bot.core.topics)
+        self._topical: dict[str, Node] = {}
 
     @property
     def native(self) -> bool:
@@ -157,6 +162,8 @@ class Matcher:
                 return
             query = parse_query(text)
         parsed = query
+        if has_topic(parsed.node):
+            self._topical[parsed.text] = parsed.node
         self.remove(subscription_id)
         key = canonical(parsed.node)
         entry = self._entries.get(key)
@@ -218,7 +225,30 @@ class Matcher:
 
     def match(self, title: str, summary: str) -> list[Match]:
         """The subscriptions `title` and `summary` match, by subscription id."""
-        return self._backend.match(title, summary)
+        matches = self._backend.match(title, summary)
+        if self._topical and matches:
+            return self._judged(title, summary, matches)
+        return matches
+
+    def _judged(self, title: str, summary: str, matches: list[Match]) -> list[Match]:
+        """Matches of queries with `topic:` terms kept only when the story is about the
+        topic, saying which names fired (bot.core.topics.verdict); once per query text."""
+        story: StoryText | None = None
+        verdicts: dict[str, Verdict | None] = {}
+        out: list[Match] = []
+        for match in matches:
+            node = self._topical.get(match.query)
+            if node is None:
+                out.append(match)
+                continue
+            if match.query not in verdicts:
+                if story is None:
+                    story = StoryText(title, summary)
+                verdicts[match.query] = verdict(node, story, current_pack())
+            judged = verdicts[match.query]
+            if judged is not None:
+                out.append(Match(match.subscription_id, match.query, judged.matched, judged.spans))
+        return out
 
     # -- the index ---------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from bot.core.models import Match
 from bot.core.query.ast import Word
 from bot.core.query.inflect import inflects, plain_forms, plain_forms_of
 from bot.core.query.text import tokenize
+from bot.core.topics.triggers import topic_triggers
 
 try:
     from bot.core.matching import _matchcore
@@ -93,7 +94,11 @@ class NativeBackend:
         self._index = _matchcore.Index(Match, StorySpans)
 
     def add_term(self, tid: int, word: Word) -> None:
-        if word.mode == "prefix":
+        if word.mode == "topic":  # every trigger word of the topic is this one term
+            add = self._index.add_word
+            for form in sorted(topic_triggers(word.norm)):
+                add(tid, form, False)
+        elif word.mode == "prefix":
             self._index.add_prefix(tid, word.norm)
         elif word.mode == "word" and word.norm.isascii() and word.norm.isalpha():
             # _keys, inlined (inflect.inflects too): this runs for every new word.
@@ -209,6 +214,8 @@ def _renamed(template: list[int], at: tuple[int, ...], tids: list[int]) -> list[
 def _keys(word: Word) -> list[tuple[str, bool]]:
     """The forms a story word may take to hold `word`: (form, `form's` too), the
     possessive folded into a flag where it is one of the forms, which halves the keys."""
+    if word.mode == "topic":
+        return [(form, False) for form in sorted(topic_triggers(word.norm))]
     if word.mode != "word" or not inflects(word.norm):
         return [(word.norm, False)]
     # Each plain form's possessive is a form too (inflect.word_forms): all flagged.

@@ -19,6 +19,7 @@ from bot.core.matching.story import StoryView
 from bot.core.models import Match
 from bot.core.query.ast import Word
 from bot.core.query.inflect import base_candidates, word_forms
+from bot.core.topics.triggers import topic_triggers
 
 _TOKEN_CACHE_MAX = 500_000
 _NO_ATOMS: tuple[int, ...] = ()
@@ -48,6 +49,11 @@ class PyBackend:
     # -- the index ---------------------------------------------------------------------
 
     def add_term(self, tid: int, word: Word) -> None:
+        if word.mode == "topic":  # every trigger word of the topic is this one term
+            for form in topic_triggers(word.norm):
+                self._by_exact.setdefault(form, []).append(tid)
+            self._token_cache.clear()
+            return
         if word.mode == "prefix":
             self._by_prefix.setdefault(word.norm, []).append(tid)
             uses = self._prefix_length_uses.get(len(word.norm), 0)
@@ -64,6 +70,14 @@ class PyBackend:
             self.add_term(tid, word)
 
     def remove_term(self, tid: int, word: Word) -> None:
+        if word.mode == "topic":
+            for form in topic_triggers(word.norm):
+                bucket = self._by_exact[form]
+                bucket.remove(tid)
+                if not bucket:
+                    del self._by_exact[form]
+            self._token_cache.clear()
+            return
         index = {"prefix": self._by_prefix, "word": self._by_word}.get(word.mode, self._by_exact)
         bucket = index[word.norm]
         bucket.remove(tid)

@@ -7,8 +7,9 @@ install's start-up time. Here one regular expression cuts a query's plain words 
 leaves its shape (`Biden OR Trump` -> `qqq OR qqq`); the shape is parsed and compiled once,
 with a numbered slot for each word, and every query of that shape only fills its words in.
 
-What may be cut out: a run of ASCII letters and digits that is not `OR`, `AND`, `NOT` or
-`title` (those keep their meaning in the shape). A query qualifies when it is ASCII letters,
+What may be cut out: a run of ASCII letters and digits that is not `OR`, `AND`, `NOT`,
+`title` or `topic` (those keep their meaning in the shape; `topic:qqq` names no topic, so
+topic queries always take the full parser). A query qualifies when it is ASCII letters,
 digits, spaces and `( ) " * = : -` only; a run of letters and digits then lexes and parses
 exactly as the slot word does, so the query and its shape have the same structure. Anything
 else (non-ASCII text, apostrophes, other punctuation, a prefix shorter than allowed, a shape
@@ -49,7 +50,8 @@ MAX_SHAPES: Final = 4096  # a crude bound: real installs use a few dozen shapes
 
 _QUALIFIES: Final = re.compile(r'[A-Za-z0-9 ()"*=:\-]+')
 _PLAIN: Final = re.compile(  # one group: split() returns the words between the rest
-    r"(?<![A-Za-z0-9])(?!(?:OR|AND|NOT|[Tt][Ii][Tt][Ll][Ee])(?![A-Za-z0-9]))([A-Za-z0-9]+)"
+    r"(?<![A-Za-z0-9])(?!(?:OR|AND|NOT|[Tt][Ii][Tt][Ll][Ee]|[Tt][Oo][Pp][Ii][Cc])(?![A-Za-z0-9]))"
+    r"([A-Za-z0-9]+)"
 )
 
 # The cover of a shape, as a tree to evaluate with the query's words (see Shape.cover):

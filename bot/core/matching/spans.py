@@ -18,6 +18,7 @@ from bot.core.query import parse_query
 from bot.core.query.ast import Word, terms_of
 from bot.core.query.inflect import word_forms
 from bot.core.query.text import tokenize, word_spans
+from bot.core.topics.triggers import topic_triggers
 
 
 def holds(word: Word, token: str) -> bool:
@@ -26,6 +27,8 @@ def holds(word: Word, token: str) -> bool:
         return token == word.norm
     if word.mode == "prefix":
         return token.startswith(word.norm)
+    if word.mode == "topic":
+        return token in topic_triggers(word.norm)
     return token in word_forms(word.norm)
 
 

@@ -10,7 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-WordMode = Literal["word", "exact", "prefix"]
+# "topic": `topic:Russia`, norm is the topic's key (bot.core.topics): any of its names
+WordMode = Literal["word", "exact", "prefix", "topic"]
 Field = Literal["any", "title"]
 
 

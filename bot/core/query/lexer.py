@@ -7,10 +7,11 @@ from typing import Literal
 
 from bot.core.query.errors import QueryError
 
-Kind = Literal["(", ")", "phrase", "chunk", "OR", "AND", "NOT", "title:"]
+Kind = Literal["(", ")", "phrase", "chunk", "OR", "AND", "NOT", "title:", "topic:"]
 KEYWORDS = frozenset({"OR", "AND", "NOT"})  # upper case only: `or` in a query is a word
 _SPECIAL = frozenset('()"')
 FIELD_PREFIX = "title:"
+TOPIC_PREFIX = "topic:"  # `topic:Russia`, `title:topic:NATO`, `topic:"United Kingdom"`
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,15 @@ def _chunk(text: str, start: int, end: int) -> list[Token]:
                 '`title:` must be followed by a word, a "quoted phrase" or (…), '
                 "with no space between",
                 start - len(FIELD_PREFIX),
+            )
+    if text[start:end].casefold().startswith(TOPIC_PREFIX):
+        out.append(Token("topic:", TOPIC_PREFIX, start))
+        start += len(TOPIC_PREFIX)
+        if start == end and not attached:
+            raise QueryError(
+                "`topic:` must be followed by a topic's name (`topic:Russia`, `topic:\"United "
+                'Kingdom"`), with no space between',
+                start - len(TOPIC_PREFIX),
             )
     word = text[start:end]
     if not word:

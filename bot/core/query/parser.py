@@ -4,7 +4,8 @@
     either  := unary ( "OR" unary )*           OR binds tighter, as in web search boxes:
                                                `Russia OR Ukraine -Putin` excludes Putin
     unary   := ("NOT" | "-") unary | primary
-    primary := ["title:"] ( "(" query ")" | '"' words '"' | word )
+    primary := ["title:"] ( "(" query ")" | '"' words '"' | word | topic )
+    topic   := "topic:" ( name | '"' name '"' )    every name of a topic (bot.core.topics)
     word    := ["="] letters ["*"]
 
 A written word such as `COVID-19` or `U.S.` holds several words for the matcher (text is
@@ -126,12 +127,20 @@ class _Parser:
     def parse_primary(self, token: Token, field: Field) -> Node:
         if token.kind == "title:":
             after = self.peek()
-            if after is None or after.kind not in ("(", "phrase", "chunk"):
+            if after is None or after.kind not in ("(", "phrase", "chunk", "topic:"):
                 raise QueryError(
                     '`title:` must be followed by a word, a "quoted phrase" or (…)',
                     token.position,
                 )
             return self.parse_primary(self.take(), "title")
+        if token.kind == "topic:":
+            after = self.peek()
+            if after is None or after.kind not in ("phrase", "chunk"):
+                raise QueryError(
+                    '`topic:` must be followed by a topic\'s name or a "quoted name"',
+                    token.position,
+                )
+            return _topic_term(self.take(), token.position, field)
         if token.kind == "(":
             after = self.peek()
             if after is not None and after.kind == ")":
@@ -213,6 +222,21 @@ def _phrase(token: Token, field: Field) -> Term:
     if not words:
         raise QueryError("these quotes hold no word to look for", token.position)
     return Term(tuple(words), field, display=" ".join(inside.split()), position=token.position)
+
+
+def _topic_term(token: Token, position: int, field: Field) -> Term:
+    """`topic:Russia`: one term standing for every name of the topic (bot.core.topics)."""
+    from bot.core.topics.pack import current  # the pack imports this package's modules
+
+    pack = current()
+    topic = pack.find(token.text)
+    if topic is None:
+        close = pack.suggestions(token.text)
+        hint = (
+            f"did you mean {' or '.join(close)}?" if close else "/news topics lists the known ones"
+        )
+        raise QueryError(f'unknown topic "{token.text}": {hint}', token.position)
+    return Term((Word(topic.key, "topic"),), field, display=topic.display, position=position)
 
 
 def _has_positive(node: Node) -> bool:

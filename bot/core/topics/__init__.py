@@ -1,0 +1,1 @@
+"""Topic subscriptions (`topic:Russia`): see bot/core/topics/pack.py."""

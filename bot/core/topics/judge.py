@@ -1,0 +1,142 @@
+"""Whether a story is *about* a topic, and which of its names said so.
+
+The matcher files a topic under its trigger words (bot.core.topics.pack.Topic.triggers), so
+it hands over only stories that name the topic somehow; this module then reads such a story
+the way the rule below says, on the story's words (normal forms, as the matcher sees them)
+and, for the names that need it, on the text as written.
+
+Finding the names. A one-word form counts where the story has it; a phrase where its
+words stand in order. A name limited to capitals (`US`, `UN`, `ВСУ`) counts only written in
+capitals, one that is also a common word (`Turkey`, `Jersey`, `Peru`) only capitalised, and
+a name with exclusion contexts (`Turkey`: recipe, roast, Thanksgiving...; `Georgia`: Atlanta,
+governor...) not at all in a story holding one of those words.
+
+The rule ("about, not mentions"), chosen on the development set (tests/data/topics_dev,
+benchmarks/bench_topics.py): a story is about the topic when
+
+1. a strong name is in the title, or a weak one that the story names again; or
+2. a strong name is in the summary's first LEAD_WORDS words (news leads with its subject);
+   or
+3. the summary names it at least MENTIONS times (weak names count too).
+
+Weak names are those that also name something smaller than the topic (a capital: Moscow
+is also the city's own news; a demonym: "a Russian-born skater"); alone, they count in the
+title or by repetition only. A single mention deep in a long summary is a passing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.query.text import tokenize, word_spans
+from bot.core.topics.pack import Topic
+
+LEAD_WORDS = 30
+MENTIONS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    stream: int  # 0 title, 1 summary
+    index: int  # word index in that stream
+    size: int  # words
+    name: int  # index into Topic.names
+
+
+class StoryText:
+    """A story's title and summary: words (normal forms) at once, offsets on demand."""
+
+    __slots__ = ("_spans", "texts", "tokens", "words")
+
+    def __init__(self, title: str, summary: str) -> None:
+        self.texts = (title, summary)
+        self.tokens = (tokenize(title), tokenize(summary))
+        self.words = frozenset(self.tokens[0]) | frozenset(self.tokens[1])
+        self._spans: list[list[tuple[int, int]] | None] = [None, None]
+
+    def span(self, stream: int, index: int, size: int = 1) -> tuple[int, int]:
+        spans = self._spans[stream]
+        if spans is None:
+            spans = self._spans[stream] = word_spans(self.texts[stream])
+        return spans[index][0], spans[index + size - 1][1]
+
+    def surface(self, hit: Hit) -> str:
+        start, end = self.span(hit.stream, hit.index, hit.size)
+        return self.texts[hit.stream][start:end]
+
+
+def hits(topic: Topic, story: StoryText) -> list[Hit]:
+    """Every place the story names `topic`, in story order (title first)."""
+    found: list[Hit] = []
+    excluded: dict[int, bool] = {}
+    words, phrases, names = topic.words, topic.phrases, topic.names
+    for stream, tokens in enumerate(story.tokens):
+        for i, token in enumerate(tokens):
+            candidates: list[tuple[int, int]] = [(n, 1) for n in words.get(token, ())]
+            for rest, n in phrases.get(token, ()):
+                size = len(rest) + 1
+                if tuple(tokens[i + 1 : i + size]) == rest:
+                    candidates.append((n, size))
+            for n, size in candidates:
+                name = names[n]
+                if name.unless:
+                    if n not in excluded:
+                        excluded[n] = _in_story(name.unless, story)
+                    if excluded[n]:
+                        continue
+                if ("A" in name.flags or "C" in name.flags) and not _written_right(
+                    name.flags, story.surface(Hit(stream, i, size, n))
+                ):
+                    continue
+                found.append(Hit(stream, i, size, n))
+                break  # one name per place is enough
+    return found
+
+
+def about(topic: Topic, found: Sequence[Hit]) -> bool:
+    """The rule of the module docstring."""
+    names = topic.names
+    if any(h.stream == 0 and not names[h.name].weak for h in found):
+        return True
+    if len(found) >= MENTIONS and any(h.stream == 0 for h in found):
+        return True  # a weak name in the title, named again
+    summary = [h for h in found if h.stream == 1]
+    if len(summary) >= MENTIONS:
+        return True
+    return any(h.index < LEAD_WORDS and not names[h.name].weak for h in summary)
+
+
+def via(topic: Topic, story: StoryText, found: Sequence[Hit]) -> list[str]:
+    """What fired, for `Matched: Russia (via Kremlin, Лаврова)`: the story's own words,
+    one per name, in story order."""
+    out: list[str] = []
+    seen: set[int] = set()
+    for hit in found:
+        if hit.name in seen:
+            continue
+        seen.add(hit.name)
+        surface = story.surface(hit)
+        if surface not in out:
+            out.append(surface)
+    return out
+
+
+def _in_story(contexts: frozenset[str], story: StoryText) -> bool:
+    for context in contexts:
+        parts = context.split()
+        if len(parts) == 1:
+            if parts[0] in story.words:
+                return True
+        elif all(p in story.words for p in parts):
+            return True
+    return False
+
+
+def _written_right(flags: str, surface: str) -> bool:
+    letters = [ch for ch in surface if ch.isalpha()]
+    if not letters:
+        return False
+    if "A" in flags:
+        return all(ch.isupper() for ch in letters)
+    return letters[0].isupper()
