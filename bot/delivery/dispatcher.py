@@ -17,13 +17,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.config import PROCESS_ID
 from bot.core.channel_settings import ChannelSettings
 from bot.core.clock import Clock
 from bot.core.models import Alert, Channel
 from bot.core.ports import (
+    ChannelClaim,
     ChannelSettingsStore,
     Delivery,
     HoldStore,
+    Lease,
+    LeaseLost,
     Notifier,
     OutboxStore,
     ParkStore,
@@ -55,7 +59,9 @@ class DeliveryPolicy:
     send_timeout: float = 60.0  # a send that hangs this long counts as a transient failure
     per_channel_batch: int = 20
     concurrency: int = 8  # channels sent to at the same time
-    batch: int = 500
+    batch: int = 500  # channels claimed in one pass
+    # A claimed channel is another process's to take after this (NEWSBOT_LEASE_SECONDS).
+    lease_seconds: float = 120.0
 
 
 class Sent(enum.Enum):
@@ -84,8 +90,12 @@ class Dispatcher:
         on_channel_paused: Callable[[Channel, str], None] = lambda channel, reason: None,
         pacing: SendPacing | None = None,
         enricher: Enricher | None = None,
+        owner: str = PROCESS_ID,
     ) -> None:
         self.store = store
+        # This process in the channel leases it takes (NEWSBOT_INSTANCE_ID): a channel's
+        # alerts are sent by one process at a time, so their order holds across processes.
+        self.owner = owner
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.policy = policy or DeliveryPolicy()
@@ -105,33 +115,51 @@ class Dispatcher:
         """Release what was held and is due, then send what is due; returns messages sent."""
         self._next_due = None
         await self._release_held()
-        deliveries = await self.store.due_deliveries(
+        # Each channel with due alerts is claimed with a lease (other processes skip it
+        # until this pass gives it back, or until the lease expires if this one dies).
+        claims = await self.store.claim_channels(
+            self.owner,
             self.clock.now(),
             list(self.notifiers),
-            self.policy.per_channel_batch,
-            self.policy.batch,
+            per_channel=self.policy.per_channel_batch,
+            limit=self.policy.batch,
+            lease_for=self.lease_for,
         )
         if self.enricher is not None:
-            for delivery in deliveries:  # articles are read while channels wait their turn
-                self.enricher.prefetch(delivery.alert)
-        by_channel: dict[Channel, list[Delivery]] = {}
-        for delivery in deliveries:
-            by_channel.setdefault(delivery.alert.channel, []).append(delivery)
+            for claim in claims:  # articles are read while channels wait their turn
+                for delivery in claim.deliveries:
+                    self.enricher.prefetch(delivery.alert)
         # Channels go out side by side (a slow platform response delays only its own
         # channel); within a channel, strictly one after another.
         slots = asyncio.Semaphore(self.policy.concurrency)
 
-        async def one(channel: Channel, items: list[Delivery]) -> int:
+        async def one(claim: ChannelClaim) -> int:
+            channel = claim.channel
             async with slots:
                 try:
-                    return await self._deliver_channel(channel, items)
+                    return await self._deliver_channel(channel, list(claim.deliveries), claim.lease)
                 except Exception:  # one channel's trouble never stops the others
                     log.exception("delivery to a channel failed", extra={"channel": str(channel)})
                     self._note_due(self.clock.now() + timedelta(seconds=self.policy.retry.base))
                     return 0
+                finally:
+                    await self._release(claim)
 
-        counts = await asyncio.gather(*(one(c, items) for c, items in by_channel.items()))
+        counts = await asyncio.gather(*(one(claim) for claim in claims))
         return sum(counts)
+
+    @property
+    def lease_for(self) -> timedelta:
+        return timedelta(seconds=self.policy.lease_seconds)
+
+    async def _release(self, claim: ChannelClaim) -> None:
+        """The pass over the channel is done: another process may take it now."""
+        try:
+            await self.store.release_channel(claim.channel, claim.lease)
+        except Exception:  # it expires on its own
+            log.exception(
+                "could not give a channel's lease back", extra={"channel": str(claim.channel)}
+            )
 
     async def _release_held(self) -> None:
         policy = self.policy
@@ -146,7 +174,9 @@ class Dispatcher:
             if released:
                 log.info("released %d held alerts", released, extra={"channel": str(held.channel)})
 
-    async def _deliver_channel(self, channel: Channel, items: list[Delivery]) -> int:
+    async def _deliver_channel(
+        self, channel: Channel, items: list[Delivery], lease: Lease | None = None
+    ) -> int:
         """Send `channel`'s due alerts in order; stop at the first that cannot go now."""
         notifier = self.notifiers[channel.platform]
         settings: ChannelSettings | None = None
@@ -173,21 +203,38 @@ class Dispatcher:
             if wait > 0:
                 self._note_due(now + timedelta(seconds=wait))
                 return sent
-            outcome = await self._send(notifier, delivery, now)
+            outcome = await self._send(notifier, delivery, now, lease)
             if outcome is Sent.WAIT:
                 return sent
             sent += outcome is Sent.SENT
         return sent
 
-    async def _send(self, notifier: Notifier, delivery: Delivery, now: datetime) -> Sent:
-        """Send one alert; what it came to says whether the channel goes on."""
+    async def _send(
+        self, notifier: Notifier, delivery: Delivery, now: datetime, lease: Lease | None = None
+    ) -> Sent:
+        """Send one alert; what it came to says whether the channel goes on.
+
+        With `lease` (the channel's claim) the in-flight mark is made only while it holds:
+        a process that stalled past it sends nothing (the new holder resends the alert).
+        """
         alert = delivery.alert
         assert alert.id is not None
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
         # Before the in-flight mark: a crash while enriching leaves the alert plainly
         # pending, and it is enriched again (from the caches) and sent once.
         shown = await self._enriched(alert)
-        await self.store.mark_in_flight(alert.id, now)
+        if lease is None:
+            await self.store.mark_in_flight(alert.id, now)
+        else:
+            try:
+                pending = await self.store.mark_claimed_in_flight(
+                    alert.id, now, lease, self.lease_for
+                )
+            except LeaseLost:
+                log.warning("channel lease taken over by another process; not sending", extra=extra)
+                return Sent.WAIT
+            if not pending:  # held, parked or sent since the claim: not this pass's
+                return Sent.WAIT
         try:
             async with asyncio.timeout(self.policy.send_timeout):
                 result: SendResult = await notifier.send(

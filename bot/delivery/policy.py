@@ -25,4 +25,5 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
             "discord": Rate.parse(settings.newsbot_rate_discord_global),
             "slack": Rate.parse(settings.newsbot_rate_slack_global),
         },
+        lease_seconds=settings.newsbot_lease_seconds,
     )

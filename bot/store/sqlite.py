@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.channel_leases import SqliteChannelLeases
 from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
 from bot.store.enrichment import SqliteEnrichment
@@ -19,6 +20,7 @@ class SqliteStore(
     SqliteFeedLeases,
     SqliteStories,
     SqliteOutbox,
+    SqliteChannelLeases,
     SqliteChannelSettings,
     SqlitePacing,
     SqliteEnrichment,

@@ -18,6 +18,7 @@ from bot.core.models import Alert, Channel, Feed, Story, Subscription
 from bot.core.ports.enrichment import EnrichmentStore
 from bot.core.ports.pacing import SendPacing
 from bot.core.ports.records import (
+    ChannelClaim,
     ChannelDeliveryStatus,
     Delivery,
     FeedClaim,
@@ -236,6 +237,39 @@ class OutboxStore(Protocol):
 
     async def mark_in_flight(self, alert_id: int, now: datetime) -> None:
         """Durably note that a send is about to start (before calling the notifier)."""
+        ...
+
+    async def claim_channels(
+        self,
+        owner: str,
+        now: datetime,
+        platforms: Sequence[str],
+        *,
+        per_channel: int,
+        limit: int,
+        lease_for: timedelta,
+    ) -> list[ChannelClaim]:
+        """Lease up to `limit` channels with due alerts to `owner` until `now + lease_for`,
+        and give their due alerts as `due_deliveries` would (oldest first, at most
+        `per_channel` each, none for a channel whose oldest is not due), marked claimed.
+
+        One process sends a channel's alerts at a time, so their order holds across
+        processes: a channel leased to another owner is skipped until that lease expires
+        (its process died: its alert in flight is then resent here, maybe_sent). Two
+        owners claiming at once get disjoint channels.
+        """
+        ...
+
+    async def mark_claimed_in_flight(
+        self, alert_id: int, now: datetime, lease: Lease, lease_for: timedelta
+    ) -> bool:
+        """`mark_in_flight` for an alert of a claimed channel, only while the channel's
+        lease holds (renewed to `now + lease_for`); LeaseLost if another owner has it.
+        False (nothing marked) when the alert is no longer pending: not to be sent."""
+        ...
+
+    async def release_channel(self, channel: Channel, lease: Lease) -> None:
+        """Give a channel's lease back (its pass is over) if it is still this one."""
         ...
 
     async def mark_sent(self, alert_id: int, remote_id: str | None, now: datetime) -> None: ...

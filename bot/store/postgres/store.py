@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.postgres.channel_leases import PgChannelLeases
 from bot.store.postgres.channels import PgChannelSettings
 from bot.store.postgres.database import PgDatabase
 from bot.store.postgres.enrichment import PgEnrichment
@@ -19,6 +20,7 @@ class PostgresStore(
     PgFeedLeases,
     PgStories,
     PgOutbox,
+    PgChannelLeases,
     PgChannelSettings,
     PgPacing,
     PgEnrichment,
