@@ -34,6 +34,12 @@ def test_the_lead_skips_the_headline_byline_and_share_bar() -> None:
     text = f"{TITLE}\nBy Anna Virtanen, Helsinki\nShare on Facebook | Email\n{LEAD}\nMore."
     assert lead_of(text, TITLE).startswith(LEAD)
     assert lead_of("Home\nWorld\nSport", TITLE) == ""
+    # A byline without a full stop, a sign-in prompt, a paragraph broken by <br>.
+    byline = "Autori: Anna Ūdre (LTV Ziņu dienesta ārzemju ziņu redaktore)"
+    prompt = "Already a member? Log in to save this article for later reading."
+    broken = "Photos\nwhich were released online show the minister at the border on Tuesday."
+    assert lead_of(f"{byline}\n{prompt}\n{LEAD}", TITLE).startswith(LEAD)
+    assert lead_of(broken, TITLE).startswith("Photos which were released online")
 
 
 def test_walls_and_teasers_are_not_articles() -> None:

@@ -49,6 +49,20 @@ _WALL = re.compile(
     r"только для подписчиков)\b",
     re.IGNORECASE,
 )
+# Lines above the lead that are not it: a byline (short, no full stop), and the site
+# asking the reader to sign in, register or pay.
+_BYLINE = re.compile(
+    r"^(?:(?:by|von|par|por|di|door|av|af)\s|(?:autor(?:i|es|en)?|authors?|text|photos?|"
+    r"fotos?)\s*:)",
+    re.IGNORECASE,
+)
+_PROMPT = re.compile(
+    r"\b(?:sign in|log in|subscribe (?:now|to|for)|subscribers? only|members? only|"
+    r"register (?:now|to|for)|jetzt abonnieren|abonnez-vous|suscr[ií]bete)\b|"
+    r"有料会員|会員登録|ログイン|登录|注册",
+    re.IGNORECASE,
+)
+_FULL_STOP = (".", "!", "?", "。", "！", "？")
 # Less text than this after extraction: a teaser, a wall, an index page; not an article.
 MIN_ARTICLE_TEXT = 200
 _SENTENCE_END = re.compile(r"[.!?。！？؟…»\"”’)]\s*$")
@@ -100,12 +114,22 @@ def lead_of(text: str, title: str = "") -> str:
     Returns the paragraphs from the first real one on (cut by the caller), or "".
     """
     title_key = _key(title)
-    lines = [plain(ln) for ln in text.splitlines()]
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = plain(raw)
+        if lines and line[:1].islower():
+            # A paragraph broken by <br> ("Photos" / "which were released..."): rejoin.
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
     for at, line in enumerate(lines):
         if not line or (title_key and _key(line) == title_key):
             continue
+        byline = _BYLINE.match(line) and len(line) < 120 and not line.endswith(_FULL_STOP)
+        if byline or (len(line) < 200 and _PROMPT.search(line)):
+            continue
         sentence_like = bool(_SENTENCE_END.search(line))
-        if len(line) >= _min_paragraph(line) or (sentence_like and len(line) >= 40):
+        if len(line) >= _min_paragraph(line) or (sentence_like and len(line) >= 30):
             return " ".join(ln for ln in lines[at:] if ln)[:ARTICLE_TEXT_LIMIT]
     return ""
 
