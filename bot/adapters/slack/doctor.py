@@ -31,6 +31,8 @@ REQUIRED_SCOPES = frozenset(
         "channels:read",
         "groups:read",
         "files:write",
+        "im:write",
+        "im:history",
     }
 )
 REINSTALL = (
