@@ -12,8 +12,8 @@ import pytest
 from bot.core.matching.matcher import Matcher
 from bot.core.query import QueryError, parse_query
 from bot.core.topics import pack as topic_pack
+from bot.core.topics.display import emphasis_words, format_matched
 from bot.core.topics.judge import StoryText, about, hits
-from bot.core.topics.verdict import emphasis_words, format_matched
 from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 
 NOWHERE = Path("/nonexistent/newsbot-topics.toml")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import regex
 
+from bot.core.topics.display import emphasis_words
+
 DEFAULT_SUMMARY_LIMIT = 300
 ELLIPSIS = "…"
 
@@ -105,7 +107,7 @@ def emphasis_spans(text: str, words: tuple[str, ...] | list[str]) -> list[Span]:
     in `*` (a prefix). Overlapping occurrences are merged.
     """
     patterns: list[str] = []
-    for word in words:
+    for word in emphasis_words(words):  # a topic's match bolds the names that fired
         parts = regex.findall(r"\w+", word)
         if not parts:
             continue

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import ImageElement
 from bot.adapters.slack import mrkdwn
 from bot.core.digest import digest_items
 from bot.core.models import Alert
+from bot.core.topics.display import has_via
 
 Block = dict[str, Any]
 
@@ -157,7 +158,12 @@ def _body(alert: Alert, headline: str, lead: str) -> str:
 
 
 def _topics_line(alert: Alert) -> str:
-    """The topics as escaped mrkdwn for a context element ("" when there are none)."""
+    """The topics as escaped mrkdwn for a context element ("" when there are none), with
+    what fired for topic: terms (the summary's bold words may be cut off)."""
+    fired = [m for m in alert.matched if has_via(m)]  # topic:Russia -> Russia (via Kremlin)
+    if fired and alert.topics:
+        line = f"Topics: {', '.join(alert.topics)} · Matched: {', '.join(fired)}"
+        return mrkdwn.escaped(line, mrkdwn.TEXT_OBJECT_LIMIT)
     if not alert.topics:
         return ""
     return mrkdwn.escaped("Topics: " + ", ".join(alert.topics), mrkdwn.TEXT_OBJECT_LIMIT)

@@ -12,6 +12,9 @@ QUERY_HELP = """Queries (whole words, any case or accent, any script):
   Russia Ukraine        both (AND);  Russia OR Ukraine: either
   NATO -Turkey          NATO without Turkey (also NOT Turkey); ( ) group
   title:NATO            in the title only (also title:"a phrase", title:(a OR b))
+  topic:Russia          stories about Russia in any of 16 languages: Россия, Russland,
+                        the Kremlin, Moscow, Lavrov...; alerts say which name fired;
+                        a passing mention is not enough (/news topics lists them)
   NATO source:reuters   only from feeds whose title or host has it
                         (source:"Moscow Times"; -source:tabloid.example leaves one out)
   Russia, NATO          commas make separate subscriptions

@@ -14,16 +14,14 @@ words), so a query without topic terms never comes here and keeps its exact mean
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.core.models import Span
 from bot.core.query.ast import And, Node, Not, Or, Term, Word
 from bot.core.query.inflect import word_forms
+from bot.core.topics.display import format_matched
 from bot.core.topics.judge import Hit, StoryText, about, hits, via
 from bot.core.topics.pack import Pack
-
-_VIA = re.compile(r"^(?P<topic>.*) \(via (?P<names>.*)\)$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,25 +59,6 @@ def verdict(node: Node, story: StoryText, pack: Pack) -> Verdict | None:
         spans.update(found)
     ordered = sorted(spans, key=lambda s: (s.field != "title", s.start, s.end))
     return Verdict(tuple(dict.fromkeys(matched)), tuple(ordered))
-
-
-def format_matched(display: str, names: list[str]) -> str:
-    """`Russia (via Kremlin, Лаврова)`: the topic, and the story's words that named it."""
-    said = [n for n in names if n.casefold() != display.casefold()]
-    return f"{display} (via {', '.join(said)})" if said else display
-
-
-def emphasis_words(matched: tuple[str, ...] | list[str]) -> list[str]:
-    """The words to show in bold for `matched`: a topic's fired names, others as they are."""
-    out: list[str] = []
-    for item in matched:
-        found = _VIA.match(item)
-        if found is None:
-            out.append(item)
-        else:
-            out.append(found.group("topic"))
-            out += [n.strip() for n in found.group("names").split(",") if n.strip()]
-    return out
 
 
 def _positive_terms(node: Node) -> list[Term]:
