@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # What this process does (comma-separated): poll feeds, deliver alerts, serve chat.
     newsbot_roles: str = "poll,deliver,chat"
 
+    # The operator's port: /metrics, /livez, /readyz (bot/observe). None: not served.
+    newsbot_http_port: int | None = Field(None, ge=0, le=65535)
+    newsbot_http_host: str = "0.0.0.0"  # a container's health check and Prometheus reach it
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -173,7 +177,7 @@ class Settings(BaseSettings):
             )
         return ",".join(str(n) for n in ids)
 
-    @field_validator("discord_guild_id", mode="before")
+    @field_validator("discord_guild_id", "newsbot_http_port", mode="before")
     @classmethod
     def _blank_guild(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

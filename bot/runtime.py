@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol, TextIO
 
 from bot.config import ConfigError, Settings
@@ -28,6 +29,10 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.hosts import HostSlots
 from bot.feeds.probe import HttpFeedProbe
 from bot.feeds.watcher import Watcher, watch_policy
+from bot.observe import metrics
+from bot.observe.gauges import refresh_gauges
+from bot.observe.health import Readiness
+from bot.observe.http import OpsServer
 from bot.store import StoreUnavailable, UnsupportedDatabaseUrl, open_store
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,10 @@ class Adapter(Protocol):
     def notifier(self) -> Notifier: ...
 
     async def start(self, deps: CommandDeps) -> None: ...
+
+    async def connected(self) -> bool:
+        """Whether the platform is reachable now (for /readyz)."""
+        ...
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; raise when the platform connection is lost for good."""
@@ -249,10 +258,14 @@ async def run_bot(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+    ops: OpsServer | None = None
     try:
+        ops = await _serve_ops(settings, app)
         await _start_adapters(app)
         return await supervise(role_loops(app, settings.roles), stop)
     finally:
+        if ops is not None:
+            await ops.stop()
         await app.close()
 
 
@@ -271,21 +284,31 @@ def role_loops(
     return loops
 
 
+DRAIN_SECONDS = 10.0  # after SIGTERM: how long the sends in flight may take to finish
+
+
 class LoopEnded(Exception):
     """A loop returned while the process was not stopping: it would serve nothing more."""
 
 
 async def supervise(
-    loops: Mapping[str, Callable[[asyncio.Event], Awaitable[None]]], stop: asyncio.Event
+    loops: Mapping[str, Callable[[asyncio.Event], Awaitable[None]]],
+    stop: asyncio.Event,
+    *,
+    drain: float = DRAIN_SECONDS,
 ) -> int:
     """Run `loops` until `stop` is set; 0 then. A loop that fails (or ends on its own)
     is logged once with its traceback, the others are stopped, and the exit code is 1.
 
     Structured concurrency (asyncio.TaskGroup): a process whose watcher or delivery died
     must end, so that its supervisor (systemd, a container runtime) restarts it, rather
-    than look alive and do nothing.
+    than look alive and do nothing. Once stopping (SIGTERM), the loops get `drain`
+    seconds to finish what they are doing (delivery: the sends in flight, starting no
+    new one); what still runs then is cancelled, which loses nothing: an alert cut off
+    mid-send is marked in flight and resent with the platform's dedupe at the next start.
     """
     failed = False
+    tasks: list[asyncio.Task[None]] = []
 
     async def guarded(name: str, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         nonlocal failed
@@ -300,9 +323,18 @@ async def supervise(
 
     async with asyncio.TaskGroup() as group:
         for name, loop in loops.items():
-            group.create_task(guarded(name, loop), name=name)
+            tasks.append(group.create_task(guarded(name, loop), name=name))
         await stop.wait()
         log.info("stopping")
+        _, busy = await asyncio.wait(tasks, timeout=drain)
+        if busy:
+            log.warning(
+                "stopping: %s still busy after %g s; cancelled",
+                ", ".join(sorted(t.get_name() for t in busy)),
+                drain,
+            )
+            for task in busy:
+                task.cancel()  # a child cancelled from outside is no error to the group
     return 1 if failed else 0
 
 
@@ -337,3 +369,41 @@ async def _start_adapters(app: App) -> None:
             await _stop_adapter(adapter)
     if not app.adapters:
         raise StartupError("; ".join(failures))
+
+
+async def _serve_ops(settings: Settings, app: App) -> OpsServer | None:
+    """/metrics, /livez and /readyz on NEWSBOT_HTTP_PORT (bot/observe); None when unset.
+
+    Readiness covers every platform configured (one that fails to start stays listed,
+    not connected) and the heartbeat of each loop this process runs."""
+    metrics.describe_build(matcher="compiled" if app.index.matcher.native else "python")
+    if settings.newsbot_http_port is None:
+        return None
+    heartbeats = []
+    if "poll" in settings.roles:
+        heartbeats.append(app.watcher.heartbeat)
+    if "deliver" in settings.roles:
+        heartbeats.append(app.dispatcher.heartbeat)
+    readiness = Readiness(
+        store=app.store,
+        platforms={a.platform: a.connected for a in app.adapters},
+        heartbeats=heartbeats,
+    )
+    server = OpsServer(
+        readiness,
+        port=settings.newsbot_http_port,
+        host=settings.newsbot_http_host,
+        before_scrape=lambda: refresh_gauges(
+            app.store, list(app.index.by_id.values()), datetime.now(UTC)
+        ),
+    )
+    if settings.newsbot_http_port == settings.slack_http_port:
+        # Slack's HTTP mode on the same port: one server, Slack's route beside ours.
+        from bot.adapters.slack import EVENTS_PATH, SlackAdapter
+
+        for adapter in app.adapters:
+            if isinstance(adapter, SlackAdapter) and not adapter.options.socket_mode:
+                server.forward_post(EVENTS_PATH)
+                adapter.share_http(server)
+    await server.start()
+    return server

@@ -58,6 +58,9 @@ class BrokenAdapter:
     async def start(self, deps: CommandDeps) -> None:
         raise ConnectionRefusedError("connection refused")
 
+    async def connected(self) -> bool:
+        return False
+
     async def run(self, stop: asyncio.Event) -> None:
         raise AssertionError("a platform that never started is not run")
 

@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "doctor", help="check the settings, database, feeds and chat setup; change nothing"
     )
+    health = sub.add_parser(
+        "health", help="ask a running newsbot whether it is ready (exit 0) or not (exit 1)"
+    )
+    health.add_argument("--port", type=int, help="its NEWSBOT_HTTP_PORT (default: the setting)")
+    health.add_argument("--host", default="127.0.0.1", help="where it runs (default: this host)")
+    health.add_argument("--live", action="store_true", help="only ask whether it is alive")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (default 5)")
     match = sub.add_parser("match", help="print the stories of feeds that queries match, as JSON")
     match.add_argument(
         "--query", action="append", default=[], metavar="Q", help="a subscription query"
@@ -69,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "health":
+        return _health(args)
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -150,3 +159,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _health(args: argparse.Namespace) -> int:
+    """`newsbot health`: with --port, no setting is read (a broken .env still gets an
+    answer from the running instance)."""
+    from bot.cli.health import HealthUsageError, health_main
+
+    port: int | None = args.port
+    if port is None:
+        try:
+            port = load_settings().newsbot_http_port
+        except ConfigError as exc:
+            print(f"newsbot health: {exc}", file=sys.stderr)
+            return 2
+    try:
+        return health_main(port, args.host, args.live, args.timeout, sys.stdout)
+    except HealthUsageError as exc:
+        print(f"newsbot health: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

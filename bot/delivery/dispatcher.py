@@ -40,6 +40,8 @@ from bot.delivery.enrich import Enricher
 from bot.delivery.holds import BurstPolicy, hold_reason, release_due
 from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.retry import RetryPolicy, decide
+from bot.observe import metrics
+from bot.observe.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ class Dispatcher:
         self.pacer = Pacer(self.policy.channel_rates, self.policy.platform_rates, pacing)
         self._wake = asyncio.Event()
         self._next_due: datetime | None = None
+        self._stopping: asyncio.Event | None = None  # run()'s stop: no new send once set
+        self.heartbeat = Heartbeat("delivery loop")
 
     def wake(self) -> None:
         """Called when alerts were queued, so they go out now rather than at the next tick."""
@@ -191,6 +195,7 @@ class Dispatcher:
                 reason = await hold_reason(self.store, channel, settings, self.policy.burst, now)
                 if reason is not None:
                     held = await self.store.hold_alerts(channel, reason, now)
+                    metrics.alerts_held(channel.platform, held)
                     log.info(
                         "holding %d alerts (%s)", held, reason, extra={"channel": str(channel)}
                     )
@@ -203,7 +208,11 @@ class Dispatcher:
             if wait > 0:
                 self._note_due(now + timedelta(seconds=wait))
                 return sent
+            if self._stopping is not None and self._stopping.is_set():
+                # Stopping (SIGTERM): the send under way finishes, no new one starts.
+                return sent
             outcome = await self._send(notifier, delivery, now, lease)
+            self.heartbeat.beat()  # a long pass is still a live loop
             if outcome is Sent.WAIT:
                 return sent
             sent += outcome is Sent.SENT
@@ -248,6 +257,8 @@ class Dispatcher:
             return await self._failed(delivery, exc, extra)
         done = self.clock.now()
         await self.store.mark_sent(alert.id, result.remote_id, done)
+        first_seen = delivery.queued_at if alert.kind == "alert" else None
+        metrics.alert_sent(alert.channel.platform, first_seen, done)
         log.info("alert sent", extra=extra)
         return Sent.SENT
 
@@ -258,11 +269,13 @@ class Dispatcher:
         decision = decide(exc, delivery.attempts + 1, delivery.maybe_sent, now, self.policy.retry)
         if decision.outcome == "rejected":
             await self.store.mark_rejected(alert.id, decision.reason, now)
+            metrics.alert_rejected(alert.channel.platform)
             log.error("alert refused by the platform, not resent: %s", decision.reason, extra=extra)
             return Sent.REJECTED
         await self.store.mark_failed(
             alert.id, decision.reason, decision.retry_at, maybe_sent=decision.maybe_sent
         )
+        metrics.alert_failed(alert.channel.platform)  # its 429s are counted by the adapter
         if decision.outcome == "permanent":
             await self._pause(alert.channel, decision.reason, extra)
             return Sent.WAIT
@@ -326,11 +339,13 @@ class Dispatcher:
         return min(tick, max(0.01, ahead))
 
     async def run(self, stop: asyncio.Event, tick: float = 1.0) -> None:
+        self._stopping = stop
         while not stop.is_set():
             # Cleared before the pass, so a wake() during it starts the next one at once.
             self._wake.clear()
             try:
                 await self.deliver_pending()
+                self.heartbeat.beat()  # a whole pass done: /readyz sees the loop alive
             except Exception:
                 log.exception("delivery pass failed; retrying")
             waiter = asyncio.ensure_future(self._wake.wait())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from bot.feeds.errors import (
     UnsafeURLError,
 )
 from bot.feeds.netguard import AddressPolicy, check_host, guarded_connector
+from bot.observe import metrics
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -76,6 +78,25 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+
+def fetch_outcome(exc: FetchError) -> str:
+    """A failed fetch's label in newsbot_feed_fetches_total: its kind, never its text."""
+    if isinstance(exc, FetchHTTPError):
+        if exc.status == 429:
+            return "http_429"
+        if 400 <= exc.status < 500:
+            return "http_4xx"
+        return "http_5xx" if exc.status >= 500 else "http_other"
+    if isinstance(exc, FetchTimeout):
+        return "timeout"
+    if isinstance(exc, FetchTooLarge):
+        return "too_large"
+    if isinstance(exc, FetchTooManyRedirects):
+        return "too_many_redirects"
+    if isinstance(exc, UnsafeURLError):
+        return "refused"
+    return "network"
 
 
 def is_local(url: str) -> bool:
@@ -152,7 +173,29 @@ class Fetcher:
         last_modified: str | None = None,
         untrusted: bool = False,
     ) -> FetchResult:
-        """The feed's bytes, or FetchResult(status=304); raise a FetchError subclass."""
+        """The feed's bytes, or FetchResult(status=304); raise a FetchError subclass.
+
+        Each fetch is counted by outcome and timed (newsbot_feed_fetches_total)."""
+        started = time.perf_counter()
+        try:
+            result = await self._fetch(
+                url, etag=etag, last_modified=last_modified, untrusted=untrusted
+            )
+        except FetchError as exc:
+            metrics.fetch_finished(fetch_outcome(exc), time.perf_counter() - started)
+            raise
+        outcome = "not_modified" if result.not_modified else "ok"
+        metrics.fetch_finished(outcome, time.perf_counter() - started)
+        return result
+
+    async def _fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        untrusted: bool,
+    ) -> FetchResult:
         if is_local(url):
             if untrusted:
                 raise UnsafeURLError("refused: only http and https URLs can be added")

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from bot.feeds.next_check import Schedule, max_age, retry_after
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import FeedParseError, ParsedFeed, parse_feed
 from bot.feeds.policy import WatchPolicy
+from bot.observe import metrics
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +266,9 @@ class FeedRefresher:
         candidates = new if feed.primed else self._newest(new, self.policy.backfill)
         # Oldest first: outbox ids set the delivery order within a channel.
         candidates.sort(key=lambda s: s.published)
+        started = time.perf_counter()
         alerts: list[Alert] = [a for s in candidates for a in self.index.alerts_for(s, feed.url)]
+        metrics.matched(len(candidates), time.perf_counter() - started)
         if alerts and not feed.trusted:
             # A feed a channel added alerts that channel (and others that added it), not
             # every channel of every workspace the bot is in.
@@ -286,6 +290,9 @@ class FeedRefresher:
                 current_ids=ids + (unchanged_ids or []),
                 lease=lease,
             )
+        # Copies folded into an earlier story's alert are not queued: the platforms of the
+        # first `queued` alerts (exact unless one refresh mixes platforms and copies).
+        metrics.stories_recorded(len(new), [a.channel.platform for a in alerts][:queued])
         if new:
             log.info(
                 "feed refreshed: %d new stories, %d alerts",

@@ -29,6 +29,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.hosts import HostSlots
 from bot.feeds.policy import WatchPolicy, watch_policy
 from bot.feeds.refresh import FeedRefresher, Refreshed, RefreshStore
+from bot.observe.heartbeat import Heartbeat
 
 __all__ = ["WatchPolicy", "Watcher", "watch_policy"]
 
@@ -82,6 +83,7 @@ class Watcher:
         self._in_flight: dict[int, FeedClaim] = {}
         self._running = 0
         self._done: list[tuple[FeedClaim, FetchState]] = []
+        self.heartbeat = Heartbeat("poll loop")
         self._finished = asyncio.Event()  # a refresh ended: its slot is free
         self._duplicates_loaded = False
 
@@ -236,6 +238,7 @@ class Watcher:
                     if self._running <= self.policy.concurrency:
                         for claim in await self._claim(10_000):
                             self._start(claim, tasks)
+                    self.heartbeat.beat()  # a whole tick done: /readyz sees the loop alive
                 except Exception:
                     log.exception("poll tick failed; retrying")
                 finished = asyncio.ensure_future(self._finished.wait())

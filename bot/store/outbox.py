@@ -13,11 +13,16 @@ from datetime import UTC, datetime
 import aiosqlite
 
 from bot.core.models import Alert, Channel
-from bot.core.ports import ChannelDeliveryStatus, Delivery, HeldChannel
+from bot.core.ports import ChannelDeliveryStatus, Delivery, HeldChannel, OutboxDepth
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.payload import decode_alert, encode_alert
 
 _CHANNEL = "platform = ? AND workspace = ? AND channel = ?"
+# The statuses still to be sent; the index on (status, ...) keeps sent history unread.
+_DEPTH = (
+    "SELECT platform, status, COUNT(*), MIN(created_at) FROM outbox"
+    " WHERE status IN ('pending', 'held', 'paused') GROUP BY platform, status"
+)
 
 
 def _key(channel: Channel) -> tuple[str, str, str]:
@@ -70,6 +75,19 @@ class SqliteOutbox:
         ):
             return [_row_to_alert(r) for r in await cur.fetchall()]
 
+    async def outbox_depth(self) -> OutboxDepth:
+        async with (
+            self.db.reading() as conn,
+            conn.execute(_DEPTH) as cur,
+        ):
+            rows = await cur.fetchall()
+        oldest: dict[str, datetime] = {}
+        for platform, status, _, first in rows:
+            when = from_db_time(first)
+            if status == "pending" and when is not None:
+                oldest[platform] = when
+        return OutboxDepth({(r[0], r[1]): r[2] for r in rows}, oldest)
+
     async def due_deliveries(
         self, now: datetime, platforms: Sequence[str], per_channel: int, limit: int
     ) -> list[Delivery]:
@@ -92,7 +110,12 @@ class SqliteOutbox:
             conn.execute(sql, (*platforms, per_channel, stamp, stamp, limit)) as cur,
         ):
             return [
-                Delivery(_row_to_alert(r), r["attempts"], bool(r["maybe_sent"]))
+                Delivery(
+                    _row_to_alert(r),
+                    r["attempts"],
+                    bool(r["maybe_sent"]),
+                    from_db_time(r["created_at"]),
+                )
                 for r in await cur.fetchall()
             ]
 

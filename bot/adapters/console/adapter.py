@@ -53,6 +53,10 @@ class ConsoleAdapter:
         if self.chat:
             self._task = asyncio.create_task(self._serve(deps), name="console-commands")
 
+    async def connected(self) -> bool:
+        """Always: the console is this process's own stdout (for /readyz)."""
+        return True
+
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop. Commands end with stdin (the bot goes on polling and delivering);
         the command loop failing is raised."""

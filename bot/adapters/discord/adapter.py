@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any, Literal
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -28,6 +30,7 @@ from bot.adapters.discord.runner import CommandRunner
 from bot.config import ConfigError, Settings
 from bot.core.commands import CommandDeps
 from bot.core.models import Channel
+from bot.observe import metrics
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,23 @@ class ShardedNewsbotClient(_Events, discord.AutoShardedClient):
     pass
 
 
+def _rate_limit_trace() -> aiohttp.TraceConfig:
+    """Counts Discord's 429s (newsbot_rate_limited_total): discord.py waits most of them
+    out inside one request, where delivery never sees them."""
+
+    async def on_request_end(
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        if params.response.status == 429:
+            metrics.rate_limited("discord")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
 def make_client(
     shard_count: int | Literal["auto"], shard_ids: Sequence[int] = ()
 ) -> discord.Client:
@@ -121,7 +141,11 @@ def make_client(
 
     `shard_ids`: only these shards of `shard_count` in this process (DISCORD_SHARD_IDS),
     the others run elsewhere; Discord sends each guild's events to one shard only."""
-    options: dict[str, Any] = {"intents": intents(), "max_ratelimit_timeout": MAX_RATELIMIT_WAIT}
+    options: dict[str, Any] = {
+        "intents": intents(),
+        "max_ratelimit_timeout": MAX_RATELIMIT_WAIT,
+        "http_trace": _rate_limit_trace(),
+    }
     if shard_count == "auto":
         return ShardedNewsbotClient(**options)
     if shard_count > 1:
@@ -214,6 +238,20 @@ class DiscordAdapter:
         # discord.py reconnects by itself after the gateway drops; what comes out of
         # connect() is final (a refused token or intents, a closed client).
         await self.client.connect(reconnect=True)
+
+    async def connected(self) -> bool:
+        """For /readyz: logged in and, when it serves chat, every gateway session open
+        (False while discord.py reconnects after Discord went away)."""
+        client = self.client
+        if client.is_closed() or client.user is None:
+            return False
+        if not self.chat:
+            return True  # REST only, logged in
+        if not client.is_ready():
+            return False
+        if isinstance(client, discord.AutoShardedClient):
+            return all(not shard.is_closed() for shard in client.shards.values())
+        return client.ws is not None and client.ws.open
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop; a gateway connection that ends for good is raised, not logged and

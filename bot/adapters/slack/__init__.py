@@ -5,7 +5,7 @@ Slack sends, blocks.py and home.py render, notifier.py posts alerts, errors.py m
 Slack's error codes, permissions.py decides who may manage feeds.
 """
 
-from bot.adapters.slack.app import SlackAdapter, SlackOptions
+from bot.adapters.slack.app import EVENTS_PATH, SlackAdapter, SlackOptions
 from bot.adapters.slack.notifier import SlackNotifier
 
-__all__ = ["SlackAdapter", "SlackNotifier", "SlackOptions"]
+__all__ = ["EVENTS_PATH", "SlackAdapter", "SlackNotifier", "SlackOptions"]

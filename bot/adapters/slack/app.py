@@ -31,6 +31,7 @@ from bot.adapters.slack.notifier import SlackNotifier
 from bot.adapters.slack.permissions import AdminCheck
 from bot.config import ConfigError
 from bot.core.commands import CommandDeps
+from bot.observe.http import PostMount
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class SlackAdapter:
         self.port: int | None = None  # the HTTP port actually bound
         self.stopped = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        # NEWSBOT_HTTP_PORT = SLACK_HTTP_PORT: /slack/events on the operator's server.
+        self._shared: PostMount | None = None
+        self._sharing: PostMount | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._connecting: asyncio.Task[None] | None = None
@@ -147,6 +151,16 @@ class SlackAdapter:
             self._socket.client.wss_uri = str(opened["url"])
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack connected over Socket Mode as @%s", name)
+        elif self._sharing is not None:
+            self._shared = self._sharing
+            self._shared.mount_post(EVENTS_PATH, app.server(path=EVENTS_PATH).handle_post_requests)
+            self.port = self._shared.port
+            log.info(
+                "Slack HTTP mode at %s on the metrics and health port %d as @%s",
+                EVENTS_PATH,
+                self.port,
+                name,
+            )
         else:
             self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
             await self._runner.setup()
@@ -168,6 +182,17 @@ class SlackAdapter:
                 name,
             )
 
+    async def connected(self) -> bool:
+        """For /readyz: the Slack side is up (its tokens not refused) and, in Socket Mode,
+        the websocket is open and answering pings; in HTTP mode, listening."""
+        if self.stopped.is_set() or self.identity is None:
+            return False
+        if not self.options.chat:
+            return True  # Web API only
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None or self._shared is not None
+
     async def run(self, stop: asyncio.Event) -> None:
         """Until stop. The SDK keeps Socket Mode connected on its own; a background
         connect that fails is raised. Slack refusing the tokens stops only the Slack side
@@ -185,7 +210,15 @@ class SlackAdapter:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if self._shared is not None:
+            shared, self._shared = self._shared, None
+            shared.mount_post(EVENTS_PATH, None)  # the operator's routes keep serving
         self.stopped.set()
+
+    def share_http(self, server: PostMount) -> None:
+        """Serve HTTP mode's /slack/events on `server` (set up to forward it) instead of
+        a listener of its own: one port for Slack, metrics and health. Before start."""
+        self._sharing = server
 
     async def _identify(self) -> bool:
         """auth.test once: who the bot is, and whether its token still works."""

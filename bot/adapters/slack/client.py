@@ -12,6 +12,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.observe import metrics
+
 DEFAULT_API_URL = "https://slack.com/api/"
 MAX_INLINE_WAIT = 30.0  # seconds; a longer Retry-After goes back to delivery as RateLimited
 RATE_LIMIT_RETRIES = 3
@@ -31,6 +33,21 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     ):
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        # Every 429 passes here, the ones waited out and the ones handed to delivery.
+        if response is not None and response.status_code == 429:
+            metrics.rate_limited("slack")
+        return await super().can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
     async def _can_retry_async(
         self,

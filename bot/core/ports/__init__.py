@@ -28,6 +28,7 @@ from bot.core.ports.records import (
     HeldChannel,
     Lease,
     LeaseLost,
+    OutboxDepth,
     SeenTitle,
     StoryCopy,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "LeaseLost",
     "MessageRejected",
     "Notifier",
+    "OutboxDepth",
     "OutboxStore",
     "ParkStore",
     "PermanentSendError",

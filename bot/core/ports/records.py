@@ -45,6 +45,18 @@ class Delivery:
     alert: Alert
     attempts: int
     maybe_sent: bool  # an earlier attempt may have reached the platform (crash, timeout)
+    # When it was queued: for an alert, when its story was first seen (one transaction).
+    queued_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDepth:
+    """The unsent part of the outbox, for /metrics: how many messages per (platform,
+    status) for the statuses pending, held and paused, and when the oldest pending one
+    of each platform was queued."""
+
+    counts: dict[tuple[str, str], int]
+    oldest_pending: dict[str, datetime]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from bot.core.ports.records import (
     FetchState,
     HeldChannel,
     Lease,
+    OutboxDepth,
     SeenTitle,
     StoryCopy,
 )
@@ -224,6 +225,11 @@ class OutboxStore(Protocol):
         ...
 
     async def pending_alerts(self, limit: int) -> list[Alert]: ...
+
+    async def outbox_depth(self) -> OutboxDepth:
+        """Unsent messages per platform and status (pending, held, paused), and the
+        oldest pending one's queue time per platform: read at each /metrics scrape."""
+        ...
 
     async def due_deliveries(
         self, now: datetime, platforms: Sequence[str], per_channel: int, limit: int

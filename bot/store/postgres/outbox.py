@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from bot.core.models import Alert, Channel
-from bot.core.ports import ChannelDeliveryStatus, Delivery, HeldChannel
+from bot.core.ports import ChannelDeliveryStatus, Delivery, HeldChannel, OutboxDepth
 from bot.store.payload import decode_alert, encode_alert
 from bot.store.postgres.database import PgDatabase, changed
 
@@ -81,6 +81,17 @@ class PgOutbox:
             )
         return [row_to_alert(r) for r in rows]
 
+    async def outbox_depth(self) -> OutboxDepth:
+        async with self.db.reading() as conn:
+            rows = await conn.fetch(
+                "SELECT platform, status, COUNT(*) AS n, MIN(created_at) AS first FROM outbox"
+                " WHERE status IN ('pending', 'held', 'paused') GROUP BY platform, status"
+            )
+        return OutboxDepth(
+            {(r["platform"], r["status"]): r["n"] for r in rows},
+            {r["platform"]: r["first"] for r in rows if r["status"] == "pending"},
+        )
+
     async def due_deliveries(
         self, now: datetime, platforms: Sequence[str], per_channel: int, limit: int
     ) -> list[Delivery]:
@@ -102,7 +113,9 @@ class PgOutbox:
                 now,
                 limit,
             )
-        return [Delivery(row_to_alert(r), r["attempts"], r["maybe_sent"]) for r in rows]
+        return [
+            Delivery(row_to_alert(r), r["attempts"], r["maybe_sent"], r["created_at"]) for r in rows
+        ]
 
     async def mark_in_flight(self, alert_id: int, now: datetime) -> None:
         async with self.db.transaction() as conn:
