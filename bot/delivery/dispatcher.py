@@ -233,10 +233,7 @@ class Dispatcher:
         # pending, and it is enriched again (from the caches) and sent once.
         shown = await self._enriched(alert)
         if lease is None:
-            # Before the in-flight mark: a crash while enriching leaves the alert plainly
-        # pending, and it is enriched again (from the caches) and sent once.
-        shown = await self._enriched(alert)
-        await self.store.mark_in_flight(alert.id, now)
+            await self.store.mark_in_flight(alert.id, now)
         else:
             try:
                 pending = await self.store.mark_claimed_in_flight(
