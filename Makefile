@@ -7,10 +7,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format typecheck imports pytest sanitize bench run clean
 
-$(STAMP): pyproject.toml bot/core/matching/_matchcore.c
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# scripts/install.sh is also what the Dockerfile runs: the image installs as this does.
+$(STAMP): pyproject.toml bot/core/matching/_matchcore.c scripts/install.sh
+	PYTHON=$(PYTHON) sh scripts/install.sh $(VENV) --dev
 	touch $(STAMP)
 
 demo: $(STAMP)

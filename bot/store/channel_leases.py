@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.core.models import Channel
 from bot.core.ports import ChannelClaim, Delivery, Lease, LeaseLost
-from bot.store.database import Database, to_db_time
+from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.outbox import _row_to_alert
 
 _KEY = "platform = ? AND workspace = ? AND channel = ?"
@@ -59,7 +59,12 @@ def _key(channel: Channel) -> tuple[str, str, str]:
 
 
 def _delivery(row: aiosqlite.Row) -> Delivery:
-    return Delivery(_row_to_alert(row), row["attempts"], bool(row["maybe_sent"]))
+    return Delivery(
+        _row_to_alert(row),
+        row["attempts"],
+        bool(row["maybe_sent"]),
+        from_db_time(row["created_at"]),  # first seen: newsbot_alert_latency_seconds
+    )
 
 
 class SqliteChannelLeases:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.core.ports import Store
 from tests.store_contract.builders import DESK, NEWS, SLACK, alert, at
@@ -46,3 +46,11 @@ async def test_a_delivery_says_when_it_was_queued(store: Store) -> None:
     await store.queue_alerts([alert(NEWS, 1, "b")], at(7))
     due = await store.due_deliveries(FAR, ["console"], 10, 100)
     assert [(d.alert.story_id, d.queued_at) for d in due] == [("a", at(5)), ("b", at(7))]
+
+
+async def test_a_claimed_delivery_says_when_it_was_queued(store: Store) -> None:
+    await store.queue_alerts([alert(NEWS, 1, "a")], at(5))
+    [claim] = await store.claim_channels(
+        "me", at(10), ["console"], per_channel=10, limit=10, lease_for=timedelta(seconds=60)
+    )
+    assert [(d.alert.story_id, d.queued_at) for d in claim.deliveries] == [("a", at(5))]

@@ -51,7 +51,8 @@ _DUE = (
 
 
 def _delivery(row: asyncpg.Record) -> Delivery:
-    return Delivery(row_to_alert(row), row["attempts"], row["maybe_sent"])
+    # created_at: first seen, for newsbot_alert_latency_seconds
+    return Delivery(row_to_alert(row), row["attempts"], row["maybe_sent"], row["created_at"])
 
 
 class PgChannelLeases:
