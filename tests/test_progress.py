@@ -18,6 +18,8 @@ from pathlib import Path
 
 from bot.cli.demo import sample_feeds
 from bot.cli.progress import is_terminal, progress, track
+from bot.store import open_store
+from tests.store_contract.backends import pg_schema
 
 
 @contextmanager
@@ -115,3 +117,30 @@ def test_match_shows_progress_only_when_stderr_is_a_terminal(tmp_path: Path) -> 
     # The same results, byte for byte; the bar went to the terminal only.
     assert shown.stdout == piped.stdout
     assert b"matching feeds" in b"".join(received)
+
+
+def _migrate(args: list[str], database_url: str, stderr: int) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "migrate", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        timeout=60,
+        check=False,
+        env={**os.environ, "TERM": "xterm-256color", "DATABASE_URL": database_url},
+    )
+
+
+async def test_migrate_from_shows_its_steps_only_on_a_terminal(tmp_path: Path) -> None:
+    source_url = f"sqlite:///{tmp_path / 'newsbot.db'}"
+    source = await open_store(source_url)
+    await source.add_feed("https://wire.example/rss", trusted=True, added_by=None)
+    await source.close()
+    async with pg_schema() as pg:
+        piped = _migrate(["--from", source_url], pg.url, subprocess.PIPE)
+        assert (piped.returncode, piped.stderr) == (0, b"")
+        with terminal() as (tty, received):
+            shown = _migrate(["--from", source_url, "--force"], pg.url, tty.fileno())
+    assert shown.returncode == 0
+    assert shown.stdout == piped.stdout
+    assert b"copying into PostgreSQL" in b"".join(received)

@@ -8,8 +8,10 @@ install into the PostgreSQL database DATABASE_URL names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
+from bot.cli.progress import Progress, progress
 from bot.config import ConfigError
 from bot.store import (
     SourceMissing,
@@ -58,7 +60,10 @@ async def run_migrate(database_url: str, out: TextIO) -> int:
 
 async def run_copy(source_url: str, database_url: str, out: TextIO, *, force: bool) -> int:
     try:
-        copied = await copy_database(source_url, database_url, force=force)
+        with progress("copying into PostgreSQL", unit="step") as bar:
+            copied = await copy_database(
+                source_url, database_url, force=force, on_step=_shown_on(bar)
+            )
     except UnsupportedDatabaseUrl as exc:
         if source_url.startswith("sqlite:///") and len(source_url) > len("sqlite:///"):
             raise ConfigError(f"invalid setting DATABASE_URL: {exc}") from None
@@ -74,3 +79,14 @@ async def run_copy(source_url: str, database_url: str, out: TextIO, *, force: bo
             line += " (" + ", ".join(f"{k} {v}" for k, v in sorted(copied.outbox.items())) + ")"
         print(line, file=out)
     return 0
+
+
+def _shown_on(bar: Progress) -> Callable[[str, int], None]:
+    """The copy's steps on the bar: each one counted as it starts, named beside it."""
+
+    def on_step(what: str, steps: int) -> None:
+        bar.set_total(steps)
+        bar.advance()
+        bar.note(what)
+
+    return on_step

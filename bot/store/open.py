@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,10 +125,17 @@ class Copied:
     outbox: dict[str, int]  # outbox rows per status; "in flight": pending and maybe sent
 
 
-async def copy_database(source_url: str, target_url: str, *, force: bool) -> Copied:
+async def copy_database(
+    source_url: str,
+    target_url: str,
+    *,
+    force: bool,
+    on_step: Callable[[str, int], None] | None = None,
+) -> Copied:
     """Copy the SQLite store at `source_url` into the PostgreSQL one at `target_url`
     (migrated first), in one transaction. TargetNotEmpty when the target holds anything,
-    unless `force` (then its rows are replaced); SourceMissing when there is no file."""
+    unless `force` (then its rows are replaced); SourceMissing when there is no file.
+    `on_step(what, steps)` is called as each of `steps` steps starts (a progress bar)."""
     if not (source_url.startswith(_SQLITE) and len(source_url) > len(_SQLITE)):
         raise UnsupportedDatabaseUrl("--from expects sqlite:///PATH (e.g. sqlite:///newsbot.db)")
     if not _is_postgres(target_url):
@@ -136,7 +144,9 @@ async def copy_database(source_url: str, target_url: str, *, force: bool) -> Cop
         )
     from bot.store.postgres.from_sqlite import copy_from_sqlite
 
-    return await copy_from_sqlite(source_url.removeprefix(_SQLITE), target_url, force=force)
+    return await copy_from_sqlite(
+        source_url.removeprefix(_SQLITE), target_url, force=force, on_step=on_step
+    )
 
 
 def _sqlite_versions(path: str) -> list[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -95,7 +95,13 @@ def _read_all(path: str) -> dict[str, list[tuple[object, ...]]]:
     return rows
 
 
-async def copy_from_sqlite(path: str, target_url: str, *, force: bool) -> Copied:
+async def copy_from_sqlite(
+    path: str,
+    target_url: str,
+    *,
+    force: bool,
+    on_step: Callable[[str, int], None] | None = None,
+) -> Copied:
     """Copy the SQLite store at `path` into the PostgreSQL database at `target_url`.
 
     Refuses (TargetNotEmpty) when the target already has feeds, subscriptions, stories,
@@ -105,6 +111,9 @@ async def copy_from_sqlite(path: str, target_url: str, *, force: bool) -> Copied
         raise SourceMissing(f"no SQLite database at {path}")
     # Opening migrates the source to the schema the copy reads (a no-op when current).
     await (await open_sqlite(path)).close()
+    step = on_step or (lambda what, steps: None)
+    steps = 1 + len(_TABLES)  # reading the file, then each table
+    step("reading the SQLite file", steps)
     rows = await asyncio.to_thread(_read_all, path)
     target = await PgDatabase.open(target_url)
     try:
@@ -119,6 +128,7 @@ async def copy_from_sqlite(path: str, target_url: str, *, force: bool) -> Copied
             # One statement for all, so the foreign keys between them hold throughout.
             await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
             for table, spec, _ in _TABLES:
+                step(f"copying {table}", steps)
                 if rows[table]:
                     await conn.copy_records_to_table(
                         table, records=rows[table], columns=[_name(c) for c in spec.split()]
