@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FIELDS = frozenset(
     {"discord_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
+    | {"newsbot_llm_api_key"}
 )
 
 
