@@ -22,6 +22,10 @@ as Discord, without a test arranging anything:
   user (400, 50033 Invalid Recipient(s) for the bot itself or a user Discord does not
   know); a message to a person who closed their DMs, blocked the bot or shares no server
   with it is 403, 50007 "Cannot send messages to this user" (`close_dms`);
+- role mentions: a message's `mention_roles` are the roles its content mentions that
+  allowed_mentions lets through (its `roles` list, or `parse` with "roles"; both at once is
+  400) and that exist and are mentionable or the bot may Mention Everyone; `add_role`,
+  `delete_role` (a GUILD_ROLE_DELETE event, as Discord sends);
 - message edits (PATCH /channels/{id}/messages/{id}): only the bot's own messages (50005
   Cannot edit a message authored by another user), the same content rules as a post, and
   an edit never notifies anyone again (Discord pings on create only); kept in `edits`.
@@ -53,6 +57,7 @@ from tests.support.fake_discord_rules import (
     Allowance,
     FormError,
     RateBuckets,
+    allowed_mentions_errors,
     autocomplete_errors,
     command_errors,
     form_error_body,
@@ -67,6 +72,7 @@ VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
 ADMINISTRATOR = 1 << 3
 # The role Discord makes for a bot invited with permissions (managed, named after the bot):
 # the invite URL's View Channel, Send Messages, Embed Links and Read Message History.
@@ -291,6 +297,34 @@ class FakeDiscord:
                 for i, c in enumerate(channel_ids)
             ],
         }
+
+    def add_role(self, guild_id: str, name: str, *, mentionable: bool = True) -> str:
+        """A role in the guild (as its admins make one); its id."""
+        role = _role(snowflake(), name, 0, len(self.roles[guild_id]))
+        role["mentionable"] = mentionable
+        self.roles[guild_id].append(role)
+        return str(role["id"])
+
+    async def delete_role(self, guild_id: str, role_id: str) -> None:
+        """An admin deleted the role: gone from the guild, and GUILD_ROLE_DELETE is sent."""
+        self.roles[guild_id] = [r for r in self.roles[guild_id] if r["id"] != role_id]
+        await self.dispatch("GUILD_ROLE_DELETE", {"guild_id": guild_id, "role_id": role_id})
+
+    def pinged_roles(self, channel_id: str, body: dict[str, Any]) -> list[str]:
+        """The roles a message with this body notifies, by Discord's rules."""
+        allowed = body.get("allowed_mentions")
+        parse = ["roles"] if allowed is None else list(allowed.get("parse") or [])
+        listed = [] if allowed is None else [str(r) for r in allowed.get("roles") or []]
+        guild_id = self._channel_guild.get(channel_id)
+        roles = {r["id"]: r for r in self.roles.get(guild_id or "", [])}
+        everyone = bool(guild_id) and bool(self.bot_permissions(channel_id) & MENTION_EVERYONE)
+        return [
+            rid
+            for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", str(body.get("content") or "")))
+            if rid in roles
+            and ("roles" in parse or rid in listed)
+            and (roles[rid]["mentionable"] or everyone)
+        ]
 
     def bot_role(self, guild_id: str) -> str:
         """The id of the role Discord made for the bot in this guild (managed)."""
@@ -626,6 +660,8 @@ class FakeDiscord:
                 opt = {"name": name, "type": 4, "value": int(value)}
             if value in {"true", "false"}:
                 opt = {"name": name, "type": 5, "value": value == "true"}
+            if name == "role":  # a ROLE option: its id, resolved below as Discord does
+                opt = {"name": name, "type": 8, "value": value}
             if name == focused:
                 opt["focused"] = True
             options.append(opt)
@@ -638,6 +674,12 @@ class FakeDiscord:
             "type": 1,
             "options": options,
         }
+        resolved_roles = [o for o in _walk(options) if o.get("type") == 8]
+        if resolved_roles and guild_id is not None:
+            known = {r["id"]: r for r in self.roles.get(guild_id, [])}
+            data.setdefault("resolved", {})["roles"] = {
+                str(o["value"]): known[str(o["value"])] for o in resolved_roles
+            }
         resolved_users = [o for o in _walk(options) if o.get("type") == 6]
         if resolved_users:
             data["resolved"] = {
@@ -888,7 +930,7 @@ class FakeDiscord:
             return json_response(UNKNOWN_MESSAGE, status=404)
         if found["author"]["id"] != BOT_USER_ID:
             return json_response(NOT_AUTHOR, status=403)
-        errors = message_errors(body)
+        errors = message_errors(body) + allowed_mentions_errors(body)
         if errors:
             return json_response(form_error_body(errors), status=400)
         for key in ("content", "embeds", "components", "allowed_mentions"):
@@ -910,7 +952,7 @@ class FakeDiscord:
             return json_response(refused[1], status=refused[0])
         if self.dm_user(channel_id) in self.dms_closed:
             return json_response(CANNOT_DM, status=403)
-        errors = message_errors(body)
+        errors = message_errors(body) + allowed_mentions_errors(body)
         if errors:
             return json_response(form_error_body(errors), status=400)
         if is_empty_message(body):
@@ -961,7 +1003,7 @@ class FakeDiscord:
             "components": body.get("components") or [],
             "attachments": [],
             "mentions": [],
-            "mention_roles": [],
+            "mention_roles": self.pinged_roles(channel_id, body),
             "mention_everyone": False,
             "pinned": False,
             "tts": False,

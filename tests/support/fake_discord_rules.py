@@ -307,3 +307,28 @@ class RateBuckets:
             return Allowance(bucket, limit, 0, reset_after, retry_after=reset_after)
         current.used += 1
         return Allowance(bucket, limit, limit - current.used, reset_after, retry_after=None)
+
+
+ALLOWED_ROLES_LIMIT = 100  # ids in allowed_mentions.roles (and .users)
+
+
+def allowed_mentions_errors(body: dict[str, Any]) -> list[FormError]:
+    """Discord refuses `parse: ["roles"]` beside a `roles` list (and likewise for users),
+    and more than 100 ids in either list."""
+    allowed = body.get("allowed_mentions")
+    if not isinstance(allowed, dict):
+        return []
+    errors: list[FormError] = []
+    parse = allowed.get("parse") or []
+    for kind in ("roles", "users"):
+        listed = allowed.get(kind) or []
+        if kind in parse and listed:
+            errors.append(
+                FormError(
+                    "allowed_mentions",
+                    "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                    f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+                )
+            )
+        errors += _too_many(f"allowed_mentions.{kind}", listed, ALLOWED_ROLES_LIMIT)
+    return errors

@@ -22,6 +22,7 @@ from discord import app_commands
 from bot.adapters.discord.runner import CommandRunner, runner_of
 from bot.core.commands import REGISTRY, Reply
 from bot.core.commands.base import Command
+from bot.core.mentions import role_mention
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ async def _run(
     *,
     checks: tuple[tuple[str, str, int], ...] = (),
     public: bool = False,
-    mention: bool = False,
+    mention: bool | str = False,
 ) -> None:
     runner = runner_of(interaction.client)
     for name, value, limit in checks:
@@ -152,6 +153,7 @@ class NewsGroup(app_commands.Group, name="news", description="Keyword news alert
         query="Words to watch for, e.g. NATO; commas make several subscriptions",
         mention="Mention you when an alert for it arrives",
         dm="Send its alerts to you alone, by direct message",
+        role="Mention this role in its alerts (needs Manage Channels)",
     )
     async def subscribe(
         self,
@@ -159,12 +161,13 @@ class NewsGroup(app_commands.Group, name="news", description="Keyword news alert
         query: app_commands.Range[str, 1, QUERY_LIMIT],
         mention: bool = False,
         dm: bool = False,
+        role: discord.Role | None = None,
     ) -> None:
         await _run(
             interaction,
             f"subscribe {query}{' dm' if dm else ''}",
             checks=(("query", query, QUERY_LIMIT),),
-            mention=mention,
+            mention=role_mention(str(role.id)) if role is not None else mention,
         )
 
     @app_commands.command(name="unsubscribe", description="Stop one subscription of this channel")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from discord.http import handle_message_parameters
 
 from bot.adapters.discord.history import find_posted
 from bot.adapters.discord.render import Rendered, alert_key, render_alert
+from bot.core.mentions import role_id
 from bot.core.models import Alert, Channel
 from bot.core.personal import dm_user
 from bot.core.ports import (
@@ -72,11 +74,13 @@ class DiscordNotifier:
         self.lookup = lookup
         self.history_timeout = history_timeout
         self._dm_channels: dict[str, int] = {}  # user id -> their DM channel's id
+        self._gone_roles: set[str] = set()  # deleted roles' mentions, logged once each
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
         if self.client.http.token is None:
             raise TransientSendError("not connected to Discord yet")
         where = await self.channel_id(alert.channel)
+        alert = self._without_deleted_roles(alert)
         ids: Mapping[str, int] = {}
         if self.lookup is not None and alert.kind != "notice":
             ids = await self.lookup(alert.channel)
@@ -100,6 +104,26 @@ class DiscordNotifier:
             },
         )
         return SendResult(remote_id=remote_id)
+
+    def _without_deleted_roles(self, alert: Alert) -> Alert:
+        """`alert` without mentions of roles its server no longer has (deleted since the
+        subscription was made: the gateway keeps the guild's roles current); one log line
+        per such role. A server not cached yet keeps them: Discord ignores a dead one."""
+        roles = [m for m in alert.mentions if role_id(m) is not None]
+        workspace = alert.channel.workspace
+        guild = self.client.get_guild(int(workspace)) if roles and workspace.isdigit() else None
+        if guild is None:
+            return alert
+        gone = {m for m in roles if guild.get_role(int(role_id(m) or 0)) is None}
+        if not gone:
+            return alert
+        for mention in gone - self._gone_roles:
+            log.warning(
+                "role mention dropped: the role no longer exists",
+                extra={"channel": str(alert.channel), "role_id": role_id(mention)},
+            )
+        self._gone_roles |= gone
+        return replace(alert, mentions=tuple(m for m in alert.mentions if m not in gone))
 
     async def channel_id(self, channel: Channel) -> int:
         """The Discord channel to post in: the channel itself, or a person's DM channel.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.core.digest import digest_items
+from bot.core.mentions import role_id
 from bot.core.models import Alert
 from bot.core.summary import emphasised_segments, fit, text_length
 
@@ -95,6 +96,9 @@ def unsubscribe_custom_id(subscription_id: int, key: str | None = None) -> str:
     return f"{custom_id}:{key}" if key else custom_id
 
 
+ALLOWED_IDS = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """What one alert becomes: pass these to discord.py's message parameters."""
@@ -105,11 +109,15 @@ class Rendered:
     view: discord.ui.View | None
 
 
-def allowed_for(user_ids: tuple[str, ...]) -> discord.AllowedMentions:
-    """Ping exactly these users; never @everyone, @here or a role, whatever a feed says."""
+def allowed_for(
+    user_ids: tuple[str, ...], role_ids: tuple[str, ...] = ()
+) -> discord.AllowedMentions:
+    """Ping exactly these users and roles (roles a manager asked for); never @everyone,
+    @here or any other role, whatever a feed says."""
     users = [discord.Object(id=int(u)) for u in user_ids if u.isdigit()]
+    roles = [discord.Object(id=int(r)) for r in role_ids if r.isdigit()]
     return discord.AllowedMentions(
-        everyone=False, roles=False, users=users or False, replied_user=False
+        everyone=False, roles=roles or False, users=users or False, replied_user=False
     )
 
 
@@ -126,10 +134,15 @@ def render_alert(alert: Alert, subscription_ids: Mapping[str, int] | None = None
     else:
         embed = _story(alert)
     _fit_message(embed)
-    mentions = tuple(m for m in dict.fromkeys(alert.mentions) if m.isdigit())
-    content = cut(" ".join(f"<@{m}>" for m in mentions), CONTENT_LIMIT) if mentions else None
+    # Discord takes at most 100 ids in each allowed_mentions list (400 beyond).
+    mentions = tuple(m for m in dict.fromkeys(alert.mentions) if m.isdigit())[:ALLOWED_IDS]
+    roles = tuple(
+        r for m in dict.fromkeys(alert.mentions) if (r := role_id(m)) is not None and r.isdigit()
+    )[:ALLOWED_IDS]
+    pings = [f"<@&{r}>" for r in roles] + [f"<@{m}>" for m in mentions]
+    content = cut(" ".join(pings), CONTENT_LIMIT) if pings else None
     view = _buttons(alert, subscription_ids or {}) if alert.kind != "notice" else None
-    return Rendered(embed, content, allowed_for(mentions), view)
+    return Rendered(embed, content, allowed_for(mentions, roles), view)
 
 
 def _story(alert: Alert) -> discord.Embed:

@@ -43,8 +43,10 @@ class CommandRunner:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def invocation(
-        self, interaction: discord.Interaction[Any], *, mention: bool = False
+        self, interaction: discord.Interaction[Any], *, mention: bool | str = False
     ) -> Invocation | None:
+        """`mention`: True mentions the person in the subscription's alerts; a string is
+        what to mention instead (a role, bot.core.mentions)."""
         if interaction.channel_id is None:
             return None
         user = str(interaction.user.id)
@@ -63,7 +65,7 @@ class CommandRunner:
             channel=discord_channel(interaction.guild_id, interaction.channel_id),
             user=user,
             can_manage=interaction.permissions.manage_channels,
-            mention=user if mention else None,
+            mention=user if mention is True else (mention or None),
             show_user=user_mention,
             personal=personal,
         )
@@ -74,7 +76,7 @@ class CommandRunner:
         text: str,
         *,
         public: bool = False,
-        mention: bool = False,
+        mention: bool | str = False,
     ) -> None:
         """Run `/news <text>` for this interaction and reply; `public`: defer visibly."""
         inv = self.invocation(interaction, mention=mention)

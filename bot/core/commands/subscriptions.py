@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.commands.base import CommandDeps, Invocation, Reply, command
+from bot.core.mentions import NEEDS_MANAGE, is_group
 from bot.core.models import Subscription
 from bot.core.personal import split_dm_flag
 from bot.core.query import QueryError, parse_query, split_queries
@@ -20,6 +21,8 @@ async def subscribe(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
             return Reply(NO_DMS, ok=False)
         # A personal alert goes to one person: there is nobody to mention.
         target, mention = inv.personal, None
+    elif is_group(mention) and not inv.can_manage:
+        return Reply(NEEDS_MANAGE, ok=False)
     queries = split_queries(args)
     if not queries:
         return Reply("Usage: /news subscribe <query>, e.g. /news subscribe NATO", ok=False)
