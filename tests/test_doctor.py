@@ -17,6 +17,7 @@ from bot.adapters.slack.doctor import REQUIRED_SCOPES
 from bot.cli.doctor import run_doctor
 from bot.config import load_settings
 from bot.core.models import Channel
+from bot.core.personal import DISCORD_DM_WORKSPACE, personal_channel
 from bot.store import open_store
 from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL, running_bot
 from tests.support.fake_discord import (
@@ -79,6 +80,7 @@ async def test_discord_channel_without_embed_links_and_other_failures(
         discord(GONE_CHANNEL),
         discord(HIDDEN_CHANNEL),
         discord("820000000000000001", LEFT_GUILD),
+        personal_channel("discord", DISCORD_DM_WORKSPACE, "700000000000000001"),
     )
     env = {k.lower(): v for k, v in fake_discord.env().items()}
 
@@ -108,6 +110,10 @@ async def test_discord_channel_without_embed_links_and_other_failures(
     assert line(lines, "[FAIL] Discord commands:").startswith(
         "[FAIL] Discord commands: /news is not registered globally -> start newsbot run once"
     )
+    assert line(lines, "[info] Discord personal subscriptions:").endswith(
+        "1 people get alerts by direct message (not checked ahead)"
+    )
+    assert not [x for x in lines if "dm:" in x]  # a person's DM is not a channel to check
     invite = line(lines, "[info] Discord invite URL:")
     assert f"client_id={APP_ID}" in invite
     assert "permissions=84992" in invite

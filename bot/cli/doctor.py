@@ -18,6 +18,7 @@ from bot.cli.progress import progress
 from bot.config import Settings
 from bot.core.checks import Check, fail, info, ok, warn
 from bot.core.models import Channel, Feed
+from bot.core.personal import dm_user
 from bot.feeds.feed_list import FeedListError, read_feed_list
 from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import FeedParseError, parse_feed
@@ -51,15 +52,36 @@ async def run_doctor(settings: Settings, out: TextIO, err: TextIO | None = None)
     if settings.discord_token is not None:
         from bot.adapters.discord.doctor import discord_checks
 
-        emit(await discord_checks(settings, [c for c in channels if c.platform == "discord"]))
+        emit(await discord_checks(settings, _in_channels(channels, "discord")))
+        emit(_personal(channels, "discord", "Discord"))
     if settings.slack_bot_token is not None:
         from bot.adapters.slack.doctor import slack_checks
 
-        emit(await slack_checks(settings, [c for c in channels if c.platform == "slack"]))
+        emit(await slack_checks(settings, _in_channels(channels, "slack")))
+        emit(_personal(channels, "slack", "Slack"))
     failed = sum(c.failed for c in checks)
     out.write(f"{failed} check(s) failed\n" if failed else "all checks passed\n")
     out.flush()
     return 1 if failed else 0
+
+
+def _in_channels(channels: Sequence[Channel], platform: str) -> list[Channel]:
+    """The platform's channels holding subscriptions, not people's direct messages."""
+    return [c for c in channels if c.platform == platform and dm_user(c) is None]
+
+
+def _personal(channels: Sequence[Channel], platform: str, name: str) -> list[Check]:
+    """People with personal subscriptions: their DMs are opened when an alert is sent
+    (and a refusal pauses only theirs), so there is nothing to check ahead."""
+    people = [c for c in channels if c.platform == platform and dm_user(c) is not None]
+    if not people:
+        return []
+    return [
+        info(
+            f"{name} personal subscriptions",
+            f"{len(people)} people get alerts by direct message (not checked ahead)",
+        )
+    ]
 
 
 def _settings_check(settings: Settings) -> Check:
