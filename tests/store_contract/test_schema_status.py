@@ -13,15 +13,15 @@ from tests.store_contract.backends import StoreUrls
 
 async def _execute(urls: StoreUrls, sql: str) -> None:
     if urls.backend == "sqlite":
-        with closing(sqlite3.connect(urls.url.removeprefix("sqlite:///"))) as conn:
-            conn.execute(sql)
-            conn.commit()
+        with closing(sqlite3.connect(urls.url.removeprefix("sqlite:///"))) as db:
+            db.execute(sql)
+            db.commit()
         return
-    conn = await asyncpg.connect(urls.url)
+    pg = await asyncpg.connect(urls.url)
     try:
-        await conn.execute(sql)
+        await pg.execute(sql)
     finally:
-        await conn.close()
+        await pg.close()
 
 
 async def test_schema_status_reads_pending_and_unknown_migrations(urls: StoreUrls) -> None:
