@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_settings
 from bot.core.enrichment import feed_text_useless, lead_of, looks_like_wall
 from bot.core.models import Channel
-from bot.feeds.article import WALL, article_from_page
+from bot.feeds.article import WALL, ArticleReader, article_from_page
+from bot.runtime import build_app
 from tests.support.article_pages import ARTICLE, CONSENT, LEAD, PAYWALL
 from tests.support.enriched import Item, enriched_bot
 from tests.support.watch import NEWSROOM
@@ -180,3 +182,37 @@ async def test_an_alert_interrupted_while_enriching_is_still_pending_and_sent_on
         assert await e.deliver() == 1
         assert await e.deliver() == 0
         assert [a.story_id for a in e.inbox.sent] == ["a1"]
+
+
+async def test_newsbot_run_wires_one_per_host_cap_for_feeds_and_articles(tmp_path: Path) -> None:
+    settings = load_settings(
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        newsbot_per_host_concurrency=3,
+        newsbot_llm_url="http://127.0.0.1:9/v1/chat/completions",
+        newsbot_llm_model="local",
+    )
+    app = await build_app(settings, [], feed_urls=[])
+    try:
+        enricher = app.dispatcher.enricher
+        assert enricher is not None
+        reader = enricher.articles
+        assert isinstance(reader, ArticleReader)
+        assert reader.host_slots is app.watcher.host_slots
+        assert reader.host_slots.per_host == 3
+        # Articles are fetched with their own deadline, the feeds' size cap.
+        assert reader.fetcher.timeout == settings.newsbot_article_timeout
+        assert reader.fetcher.max_bytes == settings.newsbot_max_feed_bytes
+        assert enricher.model is not None
+    finally:
+        await app.close()
+
+
+async def test_without_a_model_url_no_model_is_configured(tmp_path: Path) -> None:
+    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    app = await build_app(settings, [], feed_urls=[])
+    try:
+        assert app.dispatcher.enricher is not None
+        assert app.dispatcher.enricher.model is None
+    finally:
+        await app.close()

@@ -89,6 +89,7 @@ async def test_summary_and_language_need_manage_and_say_what_they_accept(
         assert "Usage: /news language" in await e.bot.say("/news language deutsch")
         assert "Usage: /news summary" in await e.bot.say("/news summary shorter")
         await e.bot.say("/news language pt-BR")
+        assert "summaries: article; language: pt" in await e.bot.say("/news status")
         settings = await e.bot.store.channel_settings(NEWSROOM)
         assert settings.language == "pt"
         await e.bot.say("/news language off")

@@ -118,6 +118,7 @@ async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
         until = quiet_until(settings.quiet, now)
         now_text = f", quiet now until {_when(until, settings.quiet.zone)}" if until else ""
         lines.append(f"quiet hours: {settings.quiet.describe()}{now_text}")
+    lines.append(f"summaries: {settings.summary_mode}; language: {settings.language or 'off'}")
     return Reply("\n".join(lines))
 
 

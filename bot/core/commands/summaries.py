@@ -29,8 +29,7 @@ async def summary(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
 
 @command("language", "language <code> | off", needs_manage=True)
 async def language(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
-    """Set this channel's language (en, de...): stories in other languages get a translated
-    title."""
+    """Set this channel's language (en, de...): other languages' titles are translated."""
     text = args.strip()
     if text.casefold() == "off":
         await deps.store.set_language(inv.channel, None, deps.clock.now())
