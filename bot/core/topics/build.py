@@ -1,6 +1,6 @@
 """Generate the topic pack (`data/generated.json`) from offline packages and curated data.
 
-    .venv/bin/python -m bot.core.topics.build
+    .venv/bin/python -m bot.core.topics.build [OUT]
 
 Run by a maintainer after changing `data/curated.toml` or upgrading a data package; the
 result is committed, so the bot itself never imports these packages (start-up stays fast,
@@ -55,17 +55,19 @@ _TR_SUFFIXES = (
 _AR_PREFIXES = ("و", "ب", "ل", "ف", "وب", "ول", "لل")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else GENERATED  # another path: to compare (tests)
     curated = tomllib.loads(CURATED.read_text(encoding="utf-8"))["topics"]
     forms = _Forms()
     topics = _topics(curated, forms)
-    with GENERATED.open("w", encoding="utf-8") as out:
+    with target.open("w", encoding="utf-8") as out:
         out.write('{"version": 1, "topics": [\n')
         for i, topic in enumerate(topics):
             sep = ",\n" if i + 1 < len(topics) else "\n"
             out.write(json.dumps(topic, ensure_ascii=False, sort_keys=True) + sep)
         out.write("]}\n")
-    print(f"{len(topics)} topics -> {GENERATED}", file=sys.stderr)
+    print(f"{len(topics)} topics -> {target}", file=sys.stderr)
 
 
 def _topics(curated: dict[str, Any], forms: _Forms) -> list[dict[str, Any]]:
@@ -240,7 +242,8 @@ class _Forms:
         if (lang == "en" or romance) and inflects(words[-1]):
             last = word_forms(words[-1]) if lang == "en" else {words[-1] + "s"}
             out |= {" ".join([*words[:-1], f]) for f in last}
-        return {v for v in out if v}
+        # Suffixes and prefixes were added as written (Rusya'nün): compare as stories do.
+        return {n for v in out if (n := normalise_name(v))}
 
     def _slavic(self, raw: list[str], lang: str) -> set[str]:
         morph = self._morph[lang]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from bot.core.query.text import tokenize, word_spans
 from bot.core.topics.pack import Topic
 
-LEAD_WORDS = 30
+LEAD_WORDS = 40
 MENTIONS = 2
 
 
