@@ -49,6 +49,7 @@ def test_the_manifest_asks_for_no_scope_the_bot_does_not_use() -> None:
             "groups:read",
             "im:write",
             "im:history",
+            "usergroups:read",
             "files:write",
         ]
     )

@@ -24,6 +24,11 @@ is recorded. It is as strict as Slack where newsbot relies on Slack's rules:
   same `D…` id every time); a bot user is `cannot_dm_bot`, someone no longer in the
   workspace `user_not_found`, a deactivated account `user_disabled` (`bot_users`,
   `gone_users`, `deactivated`).
+- User groups: usergroups.list gives the enabled ones (`usergroups`, `disable_group`);
+  `pinged_groups` says which groups a posted message notifies: those its text or blocks
+  mention as `<!subteam^ID>` that exist and are enabled.
+- chat.update edits only a message posted in that channel (else `message_not_found`), by
+  the same block rules as a post; it never notifies anyone again (kept in `updates`).
 
 Deadlines and rate windows read `clock`, which a test moves with `clock.advance(…)`.
 """
@@ -36,6 +41,7 @@ import hmac
 import itertools
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,7 +73,10 @@ MANIFEST_SCOPES = frozenset(yaml.safe_load(MANIFEST.read_text())["oauth_config"]
 # none of them gets `missing_scope`, naming what was needed and what it has.
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
-    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.open": ("im:write", "channels:manage", "groups:write", "mpim:write"),
+    "usergroups.list": ("usergroups:read",),
+    "chat.update": ("chat:write",),
     "conversations.info": ("channels:read", "groups:read"),
     "users.info": ("users:read",),
     "files.getUploadURLExternal": ("files:write",),
@@ -136,6 +145,9 @@ class FakeSlack:
     bot_users: set[str] = field(default_factory=set)  # conversations.open: cannot_dm_bot
     gone_users: set[str] = field(default_factory=set)  # conversations.open: user_not_found
     deactivated: set[str] = field(default_factory=set)  # conversations.open: user_disabled
+    usergroups: dict[str, str] = field(default_factory=dict)  # id -> handle
+    disabled_groups: set[str] = field(default_factory=set)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # chat.update calls accepted
     # What the installed app was granted; every answer to the bot token says so in its
     # x-oauth-scopes header, as Slack's do.
     scopes: set[str] = field(default_factory=lambda: set(MANIFEST_SCOPES))
@@ -442,6 +454,50 @@ class FakeSlack:
         if str(args.get("return_im")).lower() in {"true", "1"}:
             im.update({"is_im": True, "user": user, "is_open": True})
         return {"ok": True, "no_op": existed, "already_open": existed, "channel": im}
+
+    async def _usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        with_disabled = str(args.get("include_disabled")).lower() in {"true", "1"}
+        groups = [
+            {"id": gid, "handle": handle, "name": handle, "date_delete": 0}
+            for gid, handle in self.usergroups.items()
+            if with_disabled or gid not in self.disabled_groups
+        ]
+        return {"ok": True, "usergroups": groups}
+
+    def disable_group(self, group_id: str) -> None:
+        """An admin disabled (Slack's "delete") the group: it notifies no one any more."""
+        self.disabled_groups.add(group_id)
+
+    def pinged_groups(self, post: Posted) -> list[str]:
+        text = post.text + json.dumps(post.blocks)
+        return [
+            gid
+            for gid in dict.fromkeys(re.findall(r"<!subteam\^([A-Z0-9]+)", text))
+            if gid in self.usergroups and gid not in self.disabled_groups
+        ]
+
+    async def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        error = self._channel_error(channel)
+        if error:
+            return {"ok": False, "error": error}
+        ts = str(args.get("ts") or "")
+        post = next((p for p in self.posted if p.channel == channel and p.ts == ts), None)
+        if post is None:
+            return {"ok": False, "error": "message_not_found"}
+        blocks = args.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not blocks and not str(args.get("text") or ""):
+            return {"ok": False, "error": "no_text"}
+        problems = block_problems(blocks) + self._image_problems(blocks)
+        if problems:
+            return _invalid_blocks(problems)
+        post.text = str(args.get("text") or "")
+        post.blocks = blocks
+        self.updates.append(args)
+        await self._notify()
+        return {"ok": True, "channel": channel, "ts": ts, "text": post.text}
 
     async def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))

@@ -27,6 +27,7 @@ from bot.adapters.slack.commands import CommandContext, register_commands
 from bot.adapters.slack.dms import DirectMessages
 from bot.adapters.slack.errors import TOKEN_ERRORS, error_code
 from bot.adapters.slack.events import register_events
+from bot.adapters.slack.groups import UserGroups
 from bot.adapters.slack.notifier import SlackNotifier
 from bot.adapters.slack.permissions import AdminCheck
 from bot.config import ConfigError
@@ -110,6 +111,7 @@ class SlackAdapter:
             bot_name=name,
             on_token_error=self._token_refused,
             dms=DirectMessages(self.client),
+            groups=UserGroups(self.client),
         )
         register_commands(app, ctx)
         register_events(app, ctx, self._bot_user_id, self._token_refused)

@@ -25,6 +25,7 @@ from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.blocks import UNSUBSCRIBE_ACTION
 from bot.adapters.slack.dms import DirectMessages
 from bot.adapters.slack.errors import CHANNEL_REASONS, TOKEN_ERRORS, error_code
+from bot.adapters.slack.groups import UserGroups
 from bot.adapters.slack.permissions import AdminCheck
 from bot.adapters.slack.reply_users import ReplyUsers
 from bot.core.commands import (
@@ -35,6 +36,7 @@ from bot.core.commands import (
     handle_command,
     split_command,
 )
+from bot.core.mentions import group_mention
 from bot.core.models import Channel
 from bot.core.personal import DM_FLAG, dm_user, personal_channel, split_dm_flag
 
@@ -59,6 +61,7 @@ class CommandContext:
     bot_name: str = "newsbot"
     on_token_error: Callable[[str], None] = lambda code: None
     dms: DirectMessages | None = None  # None: no personal alerts (no conversations.open)
+    groups: UserGroups | None = None  # None: no user group mentions (no usergroups.list)
 
 
 def channel_of(team_id: str, channel_id: str) -> Channel:
@@ -128,6 +131,13 @@ async def run_command(
     elif name == "subscribe" and words and words[-1].casefold() == MENTION_ME:
         mention = user
         text = f"{name} {args[: args.rfind(words[-1])].rstrip()}"
+    elif name == "subscribe" and words and ctx.groups is not None and _group_like(words[-1]):
+        group = await ctx.groups.find(words[-1])
+        if group is not None:  # else it stays a word of the query
+            mention = group_mention(group)
+            # The core refuses a group mention to anyone who may not manage the channel.
+            can_manage = can_manage or await ctx.admins.can_manage(user)
+            text = f"{name} {args[: args.rfind(words[-1])].rstrip()}"
     personal = None
     if ctx.dms is not None:
         personal = personal_channel("slack", channel.workspace, user)
@@ -137,6 +147,11 @@ async def run_command(
         channel, user, can_manage, mention=mention, show_user=users.show, personal=personal
     )
     return await handle_command(text, inv, ctx.deps)
+
+
+def _group_like(word: str) -> bool:
+    """`@analysts` or `<!subteam^S123|@analysts>`: maybe a user group (never `@me`)."""
+    return word.startswith("<!subteam^") or (word.startswith("@") and word.casefold() != MENTION_ME)
 
 
 async def in_own_dm(ctx: CommandContext, channel: Channel, user: str) -> Channel:

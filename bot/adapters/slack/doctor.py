@@ -33,6 +33,7 @@ REQUIRED_SCOPES = frozenset(
         "files:write",
         "im:write",
         "im:history",
+        "usergroups:read",
     }
 )
 REINSTALL = (

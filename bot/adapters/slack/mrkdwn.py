@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from bot.core.mentions import group_id
 from bot.core.summary import emphasised_segments, fit, text_length
 
 SECTION_LIMIT = 3000  # characters of one section's text (Block Kit reference)
@@ -24,6 +25,7 @@ BLOCK_LIMIT = 50  # blocks per message
 HOME_BLOCK_LIMIT = 100  # blocks per App Home view
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 def units(text: str) -> int:
@@ -76,7 +78,11 @@ def link(url: str, label: str) -> str:
 
 
 def mention(user_id: str) -> str | None:
-    """`<@U…>` for a well-formed user id only, so a stored value cannot smuggle markup."""
+    """`<@U…>` for a well-formed user id only, so a stored value cannot smuggle markup;
+    `<!subteam^S…>` for a user group a manager asked for (bot.core.mentions)."""
+    group = group_id(user_id)
+    if group is not None:
+        return f"<!subteam^{group}>" if _GROUP_ID.match(group) else None
     return f"<@{user_id}>" if _USER_ID.match(user_id) else None
 
 

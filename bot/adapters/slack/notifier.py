@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -20,6 +21,8 @@ from bot.adapters.slack.errors import (
     image_refused,
     to_send_error,
 )
+from bot.adapters.slack.groups import UserGroups
+from bot.core.mentions import group_id
 from bot.core.models import Alert, Channel
 from bot.core.personal import dm_user
 from bot.core.ports import SendResult
@@ -41,6 +44,8 @@ class SlackNotifier:
         self.on_token_error = on_token_error
         self.stopped_reason: str | None = None
         self.dms = DirectMessages(client)
+        self.groups = UserGroups(client)
+        self._gone_groups: set[str] = set()  # disabled or deleted groups, logged once each
 
     def stop(self, reason: str) -> None:
         self.stopped_reason = reason
@@ -50,6 +55,7 @@ class SlackNotifier:
             raise SlackStopped(f"Slack is stopped: {self.stopped_reason}")
         try:
             channel = await self.channel_id(alert.channel)
+            alert = await self._without_dead_groups(alert)
             if maybe_sent and alert.id is not None:
                 ts = await self._find_posted(channel, alert.id)
                 if ts is not None:
@@ -77,6 +83,27 @@ class SlackNotifier:
                 self._token_refused(error_code(exc))
             raise error from exc
         return SendResult(str(response.get("ts")) if response.get("ts") else None)
+
+    async def _without_dead_groups(self, alert: Alert) -> Alert:
+        """`alert` without user groups disabled or deleted since they were subscribed (one
+        log line each); if Slack will not list the groups now, it keeps them."""
+        groups = [m for m in alert.mentions if group_id(m) is not None]
+        if not groups:
+            return alert
+        try:
+            enabled = await self.groups.enabled()
+        except SlackApiError as exc:
+            if error_code(exc) in TOKEN_ERRORS:
+                raise
+            return alert
+        gone = {m for m in groups if group_id(m) not in enabled}
+        for mention in gone - self._gone_groups:
+            log.warning(
+                "user group mention dropped: the group is disabled or deleted",
+                extra={"channel": str(alert.channel), "group_id": group_id(mention)},
+            )
+        self._gone_groups |= gone
+        return replace(alert, mentions=tuple(m for m in alert.mentions if m not in gone))
 
     async def channel_id(self, channel: Channel) -> str:
         """Where to post: the channel itself, or the IM of a personal subscription's owner."""
