@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings
@@ -44,6 +44,10 @@ from bot.delivery.language import detect_language
 from bot.delivery.llm import ModelError
 
 log = logging.getLogger(__name__)
+
+# How long fetched articles and learnt story facts are kept (a resend after a long outage
+# within it needs no new fetch or model call).
+KEEP = timedelta(days=7)
 
 # Alert.extra keys the renderers read.
 ORIGINAL_TITLE = "original_title"
@@ -101,6 +105,7 @@ class Enricher:
         self.detect = detect
         self.channel_settings = channel_settings  # for prefetch: does the channel want it
         self._prefetching: set[asyncio.Task[None]] = set()
+        self._forgot_at: datetime | None = None
         self._work: dict[tuple[str, ...], asyncio.Task[str | None]] = {}
         self._capped_day: date | None = None
         self.model_calls = 0  # this process's, for the logs and the tests
@@ -132,6 +137,27 @@ class Enricher:
         if self.articles is None or mode == "feed" or not alert.link:
             return False
         return mode == "model" or feed_text_useless(alert.title, alert.summary)
+
+    def _forget_old(self) -> None:
+        """Drop cached articles and story facts older than KEEP, at most once an hour (in
+        the background): by then their stories are long sent, and the caches must not
+        grow forever."""
+        now = self.clock.now()
+        if self._forgot_at is not None and now - self._forgot_at < timedelta(hours=1):
+            return
+        self._forgot_at = now
+        task = asyncio.ensure_future(self._forget(now - KEEP))
+        self._prefetching.add(task)
+        task.add_done_callback(self._prefetching.discard)
+
+    async def _forget(self, before: datetime) -> None:
+        try:
+            dropped = await self.store.forget_enrichment(before)
+        except Exception:
+            log.exception("could not drop old cached articles")
+            return
+        if dropped:
+            log.info("dropped %d cached articles and story facts", dropped)
 
     def prefetch(self, alert: Alert) -> None:
         """Start reading the alert's article now if its channel will want it."""
@@ -243,6 +269,7 @@ class Enricher:
         """The alert as the channel should see it; the alert as it was when nothing helps."""
         if alert.kind != "alert":
             return alert
+        self._forget_old()
         title_work = asyncio.ensure_future(self._title(alert, settings))
         try:
             summary, source = await self._summary(alert, settings)

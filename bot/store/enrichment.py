@@ -73,3 +73,16 @@ class SqliteEnrichment:
                 (day.isoformat(), limit),
             )
             return cur.rowcount == 1
+
+    async def forget_enrichment(self, before: datetime) -> int:
+        stamp = to_db_time(before)
+        dropped = 0
+        async with self.db.transaction() as conn:
+            for sql, arg in (
+                ("DELETE FROM article_cache WHERE fetched_at < ?", stamp),
+                ("DELETE FROM story_facts WHERE created_at < ?", stamp),
+                ("DELETE FROM model_calls WHERE day < ?", before.date().isoformat()),
+            ):
+                cur = await conn.execute(sql, (arg,))
+                dropped += cur.rowcount
+        return dropped

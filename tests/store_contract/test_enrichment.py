@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bot.core.models import Channel
 from bot.core.ports import CachedArticle, Store
@@ -59,3 +59,20 @@ async def test_summary_mode_and_language_are_channel_settings(store: Store) -> N
     assert (await store.channel_settings(CHANNEL)).language is None
     other = await store.channel_settings(Channel("slack", "T1", "C2"))
     assert other.summary_mode == "article"
+
+
+async def test_old_articles_facts_and_day_counts_are_forgotten(store: Store) -> None:
+    old, new = NOW - timedelta(days=8), NOW
+    await store.save_article(CachedArticle("https://news.example/old", "Old.", "ok", old))
+    await store.save_article(CachedArticle("https://news.example/new", "New.", "ok", new))
+    await store.save_story_fact(1, "old", "language", "", "ru", old)
+    await store.save_story_fact(1, "new", "language", "", "de", new)
+    await store.reserve_model_call(old.date(), 5)
+    await store.reserve_model_call(new.date(), 5)
+    assert await store.forget_enrichment(NOW - timedelta(days=7)) == 3
+    assert await store.cached_article("https://news.example/old") is None
+    assert await store.cached_article("https://news.example/new") is not None
+    assert await store.story_fact(1, "old", "language", "") is None
+    assert await store.story_fact(1, "new", "language", "") == "de"
+    # The old day's count went; today's still counts against the cap.
+    assert await store.reserve_model_call(new.date(), 1) is False

@@ -53,3 +53,8 @@ class EnrichmentStore(Protocol):
         """Count one model call on `day` (UTC) if fewer than `limit` were counted; atomic
         across processes. False: the day's cap is reached, nothing counted."""
         ...
+
+    async def forget_enrichment(self, before: datetime) -> int:
+        """Drop articles fetched, facts learnt and day counts from before `before` (the
+        caches would otherwise grow with every story); returns rows dropped."""
+        ...

@@ -80,3 +80,15 @@ class PgEnrichment:
                 limit,
             )
         return counted is not None
+
+    async def forget_enrichment(self, before: datetime) -> int:
+        dropped = 0
+        async with self.db.transaction() as conn:
+            for sql, arg in (
+                ("DELETE FROM article_cache WHERE fetched_at < $1", before),
+                ("DELETE FROM story_facts WHERE created_at < $1", before),
+                ("DELETE FROM model_calls WHERE day < $1", before.date()),
+            ):
+                status = await conn.execute(sql, arg)
+                dropped += int(status.split()[-1])  # "DELETE <count>"
+        return dropped
