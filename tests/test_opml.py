@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import listparser
 
+from bot.cli.feeds import run_import
+from bot.config import load_settings
 from bot.core.models import Channel
 from bot.core.opml import OpmlFeed, write_opml
+from bot.feeds.fetch import Fetcher
 from bot.feeds.opml import BadEntry, ImportEntry, read_feed_file
 from bot.store import open_store
+from tests.support.article_pages import PUBLIC_FOR_TESTS
 from tests.support.console import ConsoleBot
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import newsbot_command
@@ -157,3 +162,42 @@ async def test_feed_export_in_chat_attaches_this_channels_feeds(tmp_path: Path) 
         "https://wire.example/rss",
     ]
     assert all("newsbot-channel" not in str(f.categories) for f in parsed.feeds)
+
+
+async def test_untrusted_import_probes_each_url_as_feed_add_does(tmp_path: Path) -> None:
+    public = FeedServer(host="127.0.0.2")  # treated as a public address by this fetcher
+    await public.start()
+    try:
+        good = public.serve(
+            "/world.rss", rss(("w1", "NATO summit", "Leaders meet."), title="World")
+        )
+        page = public.serve("/about", "<html><body>About us</body></html>", headers={})
+        moved = public.url("/old.rss")
+        public.redirect("/old.rss", public.url("/new.rss"), status=301)
+        public.serve("/new.rss", rss(("n1", "Moved", "Here now."), title="Moved Wire"))
+        listing = tmp_path / "feeds.opml"
+        listing.write_bytes(
+            write_opml([OpmlFeed(good), OpmlFeed(page, "About"), OpmlFeed(moved, "Old name")])
+        )
+        db = f"sqlite:///{tmp_path / 'bot.db'}"
+        out = io.StringIO()
+        async with Fetcher(timeout=5, policy=PUBLIC_FOR_TESTS) as fetcher:
+            code = await run_import(
+                load_settings(database_url=db), listing, out, trusted=False, fetcher=fetcher
+            )
+    finally:
+        await public.stop()
+    lines = out.getvalue().splitlines()
+    assert code == 1
+    assert f'added    #1 {public.url("/new.rss")}  "Old name" (operator feed)' in lines
+    assert f'added    #2 {good}  "World" (operator feed)' in lines  # the feed's own title
+    [skipped] = [x for x in lines if x.startswith("skipped")]
+    assert skipped.startswith(f"skipped  {page}: {page} is not an RSS, Atom or RDF feed")
+    assert lines[-1] == "2 added, 0 already there, 1 skipped"
+    store = await open_store(db)
+    try:
+        assert sorted(f.url for f in await store.list_feeds()) == sorted(
+            [good, public.url("/new.rss")]
+        )
+    finally:
+        await store.close()

@@ -64,9 +64,18 @@ async def run_export(settings: Settings, out: BinaryIO) -> int:
 
 
 async def run_import(
-    settings: Settings, path: Path, out: TextIO, *, trusted: bool, err: TextIO | None = None
+    settings: Settings,
+    path: Path,
+    out: TextIO,
+    *,
+    trusted: bool,
+    err: TextIO | None = None,
+    fetcher: Fetcher | None = None,
 ) -> int:
-    """0 when every entry went in (or was there already), 1 when any was skipped."""
+    """0 when every entry went in (or was there already), 1 when any was skipped.
+
+    `fetcher`: the one untrusted URLs are checked with (a test's, with its own address
+    policy); by default one made from the settings, as the bot's."""
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
@@ -75,7 +84,7 @@ async def run_import(
         entries = read_feed_file(data)
     except FeedFileError as exc:
         raise FeedsCommandError(f"{path}: {exc}") from None
-    checked = await _check_all(settings, entries, trusted=trusted, err=err)
+    checked = await _check_all(settings, entries, trusted=trusted, err=err, fetcher=fetcher)
     store = await _open(settings)
     added = present = skipped = 0
     try:
@@ -123,14 +132,17 @@ async def _check_all(
     *,
     trusted: bool,
     err: TextIO | None,
+    fetcher: Fetcher | None,
 ) -> list[_Checked]:
     """Each entry with the reason it is refused, if any. Untrusted entries are probed as
     `/news feed add` probes a URL; a feed that moved for good is stored at its new URL."""
     if trusted:
         return [_Checked(e) for e in entries]
-    fetcher = Fetcher(
-        timeout=settings.newsbot_fetch_timeout, max_bytes=settings.newsbot_max_feed_bytes
-    )
+    own = fetcher is None
+    if fetcher is None:
+        fetcher = Fetcher(
+            timeout=settings.newsbot_fetch_timeout, max_bytes=settings.newsbot_max_feed_bytes
+        )
     probe = HttpFeedProbe(fetcher)
     limit = asyncio.Semaphore(PROBE_CONCURRENCY)
     wanted = sum(isinstance(e, ImportEntry) for e in entries)
@@ -156,4 +168,5 @@ async def _check_all(
 
             return list(await asyncio.gather(*(check(e) for e in entries)))
     finally:
-        await fetcher.close()
+        if own:
+            await fetcher.close()
