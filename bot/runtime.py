@@ -184,7 +184,8 @@ def _enricher(
         model=model,
         channel_settings=store.channel_settings,
     )
-    return enricher, closers
+    # The enricher's work under way stops before the clients it uses close.
+    return enricher, [enricher.close, *closers]
 
 
 def _operator_feeds(settings: Settings) -> list[str]:

@@ -110,6 +110,14 @@ class Enricher:
         self._capped_day: date | None = None
         self.model_calls = 0  # this process's, for the logs and the tests
 
+    async def close(self) -> None:
+        """Stop work still under way (fetches past their budget, prefetches): at shutdown
+        nothing waits for it, and what it would have cached is fetched again next time."""
+        pending = [*self._work.values(), *self._prefetching]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     # -- sharing work ------------------------------------------------------------------
 
     def _shared(

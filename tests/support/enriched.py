@@ -129,7 +129,10 @@ async def enriched_bot(
             dispatcher = Dispatcher(
                 store=bot.store, notifiers={"console": inbox}, clock=bot.clock, enricher=enricher
             )
-            yield EnrichedBot(bot, feeds, site, enricher, dispatcher, inbox, model)
+            try:
+                yield EnrichedBot(bot, feeds, site, enricher, dispatcher, inbox, model)
+            finally:
+                await enricher.close()
     finally:
         await articles.close()
         if client is not None:
