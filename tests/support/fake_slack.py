@@ -296,6 +296,7 @@ class FakeSlack:
         limits = self._limits.get(method)
         if limits:
             wait = limits.pop(0)
+            self.rate_limited.append(self.calls[-1])  # asked for, and a 429 all the same
             return _json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
         if method == "apps.connections.open":
             if token != self.app_token:
