@@ -212,6 +212,8 @@ class Fleet:
             "NEWSBOT_LEASE_SECONDS": str(self.shape.lease_seconds),
             "NEWSBOT_BURST_WINDOW": "0",  # every alert its own message: counted one by one
             "NEWSBOT_DUPLICATE_WINDOW": "0",
+            # The stories' links lead nowhere on this machine: no article is fetched.
+            "NEWSBOT_ARTICLE_FETCH": "off",
             "LOG_LEVEL": "WARNING",
         }
         if self.discord is not None:
