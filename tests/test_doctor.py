@@ -19,7 +19,7 @@ from bot.config import load_settings
 from bot.core.models import Channel
 from bot.core.personal import DISCORD_DM_WORKSPACE, personal_channel
 from bot.store import open_store
-from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL, running_bot
+from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL, eventually, running_bot
 from tests.support.fake_discord import (
     APP_ID,
     EMBED_LINKS,
@@ -131,6 +131,36 @@ async def test_discord_channel_without_embed_links_and_other_failures(
         == "[ok]   Discord commands: /news registered globally"
     )
     assert line(lines, f"[ok]   Discord channel #news-{OTHER_CHANNEL[-4:]}")
+
+
+async def test_what_doctor_flags_is_what_discord_refuses(
+    fake_discord: FakeDiscord, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    fake_discord.set_overwrite(OTHER_CHANNEL, GUILD, deny=SEND_MESSAGES)
+    feed = feed_server.serve("/wire.rss", rss(("n1", "NATO summit opens", "Leaders meet.")))
+    db = f"sqlite:///{tmp_path / 'bot.db'}"
+    await subscribe(db, discord(OTHER_CHANNEL))
+    env = {k.lower(): v for k, v in fake_discord.env().items()}
+    code, lines = await doctor(database_url=db, **env)
+    assert code == 1
+    flagged = line(lines, f"[FAIL] Discord channel #news-{OTHER_CHANNEL[-4:]}")
+    # Without Send Messages, Embed Links counts for nothing either (as in Discord).
+    assert ": the bot lacks Send Messages, Embed Links -> " in flagged
+
+    async def paused() -> bool:
+        store = await open_store(db)
+        try:
+            [sub] = await store.list_subscriptions(discord(OTHER_CHANNEL))
+        finally:
+            await store.close()
+        return sub.paused_reason is not None and "lacks permission" in sub.paused_reason
+
+    async with running_bot(fake_discord, tmp_path, [feed], newsbot_backfill=1):
+        await eventually(paused)
+    assert fake_discord.posted(OTHER_CHANNEL) == []
+    refused = [body for r, body in fake_discord.refused if r.path.endswith("/messages")]
+    assert refused
+    assert refused[0] == {"message": "Missing Permissions", "code": 50013}
 
 
 async def test_a_refused_discord_token_is_one_failed_line(

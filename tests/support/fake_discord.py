@@ -97,6 +97,7 @@ INVALID_RECIPIENT = {"message": "Invalid Recipient(s)", "code": 50033}
 UNKNOWN_MESSAGE = {"message": "Unknown Message", "code": 10008}
 NOT_AUTHOR = {"message": "Cannot edit a message authored by another user", "code": 50005}
 UNKNOWN_MEMBER = {"message": "Unknown Member", "code": 10007}
+MISSING_PERMISSIONS = {"message": "Missing Permissions", "code": 50013}
 UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
 
 # Where the fake keeps the files of a multipart request, inside the message body.
@@ -379,6 +380,22 @@ class FakeDiscord:
             if o["type"] == 1 and o["id"] == BOT_USER_ID:
                 allowed = (allowed & ~int(o["deny"])) | int(o["allow"])
         return allowed
+
+    def _posting_refused(self, channel_id: str) -> dict[str, Any] | None:
+        """What Discord says to a post in a server channel the bot's permissions (its roles
+        and the channel's overwrites) do not allow: no View Channel is Missing Access, no
+        Send Messages is Missing Permissions."""
+        guild_id = self._channel_guild.get(channel_id)
+        if guild_id is None or guild_id not in self.roles:
+            return None  # not a server channel (a DM)
+        allowed = self.bot_permissions(channel_id)
+        if allowed == -1:
+            return None
+        if not allowed & VIEW_CHANNEL:
+            return MISSING_ACCESS
+        if not allowed & SEND_MESSAGES:
+            return MISSING_PERMISSIONS
+        return None
 
     def fail(
         self,
@@ -952,6 +969,9 @@ class FakeDiscord:
             return json_response(refused[1], status=refused[0])
         if self.dm_user(channel_id) in self.dms_closed:
             return json_response(CANNOT_DM, status=403)
+        denied = self._posting_refused(channel_id)
+        if denied is not None:
+            return json_response(denied, status=403)
         errors = message_errors(body) + allowed_mentions_errors(body)
         if errors:
             return json_response(form_error_body(errors), status=400)
