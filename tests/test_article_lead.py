@@ -4,11 +4,13 @@ holding an alert back."""
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.cli import demo
+from bot.config import Settings, load_settings
 from bot.core.enrichment import feed_text_useless, lead_of, looks_like_wall
 from bot.core.models import Channel
 from bot.feeds.article import WALL, ArticleReader, article_from_page
@@ -216,3 +218,21 @@ async def test_without_a_model_url_no_model_is_configured(tmp_path: Path) -> Non
         assert app.dispatcher.enricher.model is None
     finally:
         await app.close()
+
+
+async def test_the_demo_stays_offline(tmp_path: Path) -> None:
+    out = io.StringIO()
+    settings = load_settings(_env_file=None, newsbot_llm_url="http://127.0.0.1:9/v1/chat")
+    # Settings the demo copies, with enrichment on; it must turn both off.
+    captured: list[Settings] = []
+
+    async def spy(settings: Settings, *args: object, **kwargs: object) -> object:
+        captured.append(settings)
+        return await build_app(settings, *args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(demo, "build_app", spy)
+        assert await demo.run_demo(settings, out) == 0
+    [used] = captured
+    assert used.newsbot_article_fetch == "off"
+    assert used.newsbot_llm_url is None

@@ -35,6 +35,9 @@ async def run_demo(settings: Settings, out: TextIO) -> int:
                 "newsbot_backfill": 10_000,
                 # Show every alert as it comes rather than folding the replay into digests.
                 "newsbot_burst_window": 0,
+                # Offline: no article pages fetched, no model asked.
+                "newsbot_article_fetch": "off",
+                "newsbot_llm_url": None,
             }
         )
         feeds = sample_feeds()
