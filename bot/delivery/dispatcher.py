@@ -25,6 +25,7 @@ from bot.core.ports import (
     ChannelClaim,
     ChannelSettingsStore,
     Delivery,
+    FollowUpStore,
     HoldStore,
     Lease,
     LeaseLost,
@@ -37,6 +38,7 @@ from bot.core.ports import (
 )
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT, DISCORD_TITLE_LIMIT, fit, summarise
 from bot.delivery.enrich import Enricher
+from bot.delivery.followups import FollowUps
 from bot.delivery.holds import BurstPolicy, hold_reason, release_due
 from bot.delivery.pacing import Pacer, Rate
 from bot.delivery.retry import RetryPolicy, decide
@@ -74,7 +76,9 @@ class Sent(enum.Enum):
     WAIT = "wait"  # nothing more for this channel now (a retry, a rate limit, paused)
 
 
-class DeliveryStore(OutboxStore, HoldStore, ParkStore, ChannelSettingsStore, Protocol):
+class DeliveryStore(
+    OutboxStore, HoldStore, ParkStore, ChannelSettingsStore, FollowUpStore, Protocol
+):
     """What delivery reads and changes: the outbox, held alerts, a refused channel's
     parked alerts, the channel's settings, and pausing its subscriptions."""
 
@@ -110,6 +114,7 @@ class Dispatcher:
         self._next_due: datetime | None = None
         self._stopping: asyncio.Event | None = None  # run()'s stop: no new send once set
         self.heartbeat = Heartbeat("delivery loop")
+        self.followups = FollowUps(store, self.notifiers, clock, self._prepared)
 
     def wake(self) -> None:
         """Called when alerts were queued, so they go out now rather than at the next tick."""
@@ -150,6 +155,10 @@ class Dispatcher:
                     await self._release(claim)
 
         counts = await asyncio.gather(*(one(claim) for claim in claims))
+        try:  # sent alerts whose story came from more outlets since: edit their messages
+            await self.followups.edit_due()
+        except Exception:
+            log.exception("follow-up edits failed; trying again next pass")
         return sum(counts)
 
     @property

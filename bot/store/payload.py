@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.models import Alert, Channel
@@ -65,3 +65,17 @@ def with_also_reported_by(payload: str, source: str) -> str | None:
     extra[ALSO_REPORTED_BY] = ", ".join([*names, source])
     p["extra"] = extra
     return json.dumps(p, ensure_ascii=False)
+
+
+# A sent alert's message is edited at most once a minute (issue 17: follow-ups).
+EDIT_INTERVAL = timedelta(minutes=1)
+
+
+def next_edit_at(now: datetime, edited_at: datetime | None) -> datetime:
+    """When an edit owed now may go: now, or a minute after the last edit."""
+    return now if edited_at is None else max(now, edited_at + EDIT_INTERVAL)
+
+
+def shown_outlets(payload: str) -> str:
+    """The "also reported by" a payload lists ("" for none)."""
+    return str((json.loads(payload).get("extra") or {}).get(ALSO_REPORTED_BY) or "")

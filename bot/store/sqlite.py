@@ -7,6 +7,7 @@ from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
 from bot.store.enrichment import SqliteEnrichment
 from bot.store.feeds import SqliteFeeds
+from bot.store.followups import SqliteFollowUps
 from bot.store.leases import SqliteFeedLeases
 from bot.store.outbox import SqliteOutbox
 from bot.store.pacing import SqlitePacing
@@ -22,8 +23,9 @@ class SqliteStore(
     SqliteOutbox,
     SqliteChannelLeases,
     SqliteChannelSettings,
-    SqlitePacing,
     SqliteEnrichment,
+    SqlitePacing,
+    SqliteFollowUps,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

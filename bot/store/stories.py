@@ -12,7 +12,9 @@ from bot.core.models import Alert, Channel, Story
 from bot.core.ports import Lease, StoryCopy
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.feeds import check_feed_lease
+from bot.store.followups import edit_due
 from bot.store.outbox import insert_alerts
+from bot.store.payload import with_also_reported_by
 
 ALSO_REPORTED_BY = "also_reported_by"
 # Outbox statuses of an alert that will still go out as it is (see bot/store/outbox.py);
@@ -129,7 +131,7 @@ class SqliteStories:
         # earlier one just queued.
         for alert in alerts:
             copy = by_story.get(alert.story_id)
-            if copy is None or not await _fold_into_earlier(conn, alert.channel, copy):
+            if copy is None or not await _fold_into_earlier(conn, alert.channel, copy, stamp):
                 queued += await insert_alerts(conn, [alert], stamp)
         return queued
 
@@ -179,24 +181,39 @@ class SqliteStories:
         return found
 
 
-async def _fold_into_earlier(conn: aiosqlite.Connection, channel: Channel, copy: StoryCopy) -> bool:
+async def _fold_into_earlier(
+    conn: aiosqlite.Connection, channel: Channel, copy: StoryCopy, stamp: str
+) -> bool:
     """True when `channel` already has an alert for an earlier copy of the story.
 
-    Not sent yet: it gets this copy's source in "also reported by". Already sent (or
-    folded into a digest): the copy is recorded (story_duplicates), nothing more goes out.
+    Not sent yet: it gets this copy's source in "also reported by". Already sent as its
+    own message: the same, and its message is owed an edit (bot/store/followups.py).
+    Folded into a digest: the copy is recorded (story_duplicates), nothing more goes out.
     """
     pairs = ",".join("(?, ?)" for _ in copy.earlier)
     params: list[object] = [channel.platform, channel.workspace, channel.channel]
     for earlier_feed, earlier_story in copy.earlier:
         params += [earlier_feed, earlier_story]
     async with conn.execute(
-        "SELECT id, status, payload FROM outbox WHERE platform = ? AND workspace = ?"
+        "SELECT id, status, payload, kind, remote_id, edited_at FROM outbox WHERE platform = ?"
+        " AND workspace = ?"
         f" AND channel = ? AND (feed_id, story_id) IN (VALUES {pairs}) ORDER BY id LIMIT 1",
         params,
     ) as cur:
         row = await cur.fetchone()
     if row is None:
         return False
+    if row["status"] == "sent" and row["kind"] == "alert" and row["remote_id"] is not None:
+        updated = with_also_reported_by(row["payload"], copy.source)
+        if updated is not None:
+            now = from_db_time(stamp)
+            assert now is not None
+            due = edit_due(now, row["edited_at"])
+            await conn.execute(
+                "UPDATE outbox SET payload = ?, edit_due_at = ? WHERE id = ?",
+                (updated, due, row["id"]),
+            )
+        return True
     if row["status"] in _NOT_SENT_YET:
         payload = json.loads(row["payload"])
         extra = dict(payload.get("extra") or {})

@@ -105,6 +105,43 @@ class DiscordNotifier:
         )
         return SendResult(remote_id=remote_id)
 
+    async def edit(self, alert: Alert, remote_id: str) -> None:
+        """Edit the alert's message to read as `alert` does now (more outlets, say). Edits
+        never ping on Discord; allowed_mentions says none all the same."""
+        if self.client.http.token is None:
+            raise TransientSendError("not connected to Discord yet")
+        where = await self.channel_id(alert.channel)
+        alert = self._without_deleted_roles(alert)
+        ids: Mapping[str, int] = {}
+        if self.lookup is not None:
+            ids = await self.lookup(alert.channel)
+        rendered = render_alert(alert, ids)
+        params = handle_message_parameters(
+            content=rendered.content,
+            embed=rendered.embed,
+            view=rendered.view if rendered.view is not None else discord.utils.MISSING,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        try:
+            await self.client.http.edit_message(where, int(remote_id), params=params)
+        except discord.NotFound as exc:
+            raise PermanentSendError(f"Discord: the message is gone: {exc.text}") from exc
+        except discord.Forbidden as exc:
+            raise PermanentSendError(f"Discord refused the edit: {exc.text}") from exc
+        except discord.RateLimited as exc:
+            raise RateLimited(exc.retry_after) from exc
+        except discord.DiscordServerError as exc:
+            raise TransientSendError(f"Discord server error {exc.status}: {exc.text}") from exc
+        except discord.HTTPException as exc:
+            if exc.status == 400:
+                raise MessageRejected(f"Discord rejected the edit: {exc.text}") from exc
+            raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
+        finally:
+            if rendered.view is not None:
+                rendered.view.stop()
+
     def _without_deleted_roles(self, alert: Alert) -> Alert:
         """`alert` without mentions of roles its server no longer has (deleted since the
         subscription was made: the gateway keeps the guild's roles current); one log line

@@ -25,10 +25,12 @@ from bot.adapters.slack.groups import UserGroups
 from bot.core.mentions import group_id
 from bot.core.models import Alert, Channel
 from bot.core.personal import dm_user
-from bot.core.ports import SendResult
+from bot.core.ports import PermanentSendError, SendResult
 
 log = logging.getLogger(__name__)
 
+# chat.update answers for a message that can no longer be edited: never retried.
+UPDATE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 # How far back a resend looks for its first post. Slack posts about one message per
 # second per channel, so an alert in flight at a crash is among the last few.
 HISTORY_LOOKBACK = 100
@@ -83,6 +85,30 @@ class SlackNotifier:
                 self._token_refused(error_code(exc))
             raise error from exc
         return SendResult(str(response.get("ts")) if response.get("ts") else None)
+
+    async def edit(self, alert: Alert, remote_id: str) -> None:
+        """chat.update the alert's message (its ts) to read as `alert` does now. An update
+        never notifies anyone again on Slack."""
+        if self.stopped_reason is not None:
+            raise SlackStopped(f"Slack is stopped: {self.stopped_reason}")
+        try:
+            channel = await self.channel_id(alert.channel)
+            alert = await self._without_dead_groups(alert)
+            message = blocks.render(alert, image=False)
+            await self.client.chat_update(
+                channel=channel,
+                ts=remote_id,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=message.metadata,
+            )
+        except Exception as exc:
+            if isinstance(exc, SlackApiError) and error_code(exc) in UPDATE_GONE:
+                raise PermanentSendError(f"Slack: cannot edit ({error_code(exc)})") from exc
+            error = to_send_error(exc)
+            if isinstance(exc, SlackApiError) and error_code(exc) in TOKEN_ERRORS:
+                self._token_refused(error_code(exc))
+            raise error from exc
 
     async def _without_dead_groups(self, alert: Alert) -> Alert:
         """`alert` without user groups disabled or deleted since they were subscribed (one

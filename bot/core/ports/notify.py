@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.models import Alert
 
@@ -83,4 +83,16 @@ class Notifier(Protocol):
         idempotency key. Raise SendError subclasses (above) for failures. Pacing below the
         platform's rate limits is delivery's job, not the notifier's.
         """
+        ...
+
+
+@runtime_checkable
+class MessageEditor(Protocol):
+    """A notifier that can edit a message it posted (issue 17: follow-ups)."""
+
+    async def edit(self, alert: Alert, remote_id: str) -> None:
+        """Make the message `remote_id` (what `send` returned for `alert`) show `alert` as
+        it reads now. An edit never posts a new message and never notifies anyone again.
+        Raise SendError subclasses as `send` does: PermanentSendError when the message is
+        gone or cannot be edited, RateLimited or TransientSendError to try again later."""
         ...

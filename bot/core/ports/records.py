@@ -69,6 +69,14 @@ class HeldChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingEdit:
+    """A sent alert that owes its message an edit: more outlets reported its story."""
+
+    alert: Alert  # as it should read now (extra["also_reported_by"] lists them all)
+    remote_id: str  # the platform's message id (Slack: its ts)
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelDeliveryStatus:
     pending: int
     held: int

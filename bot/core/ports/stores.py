@@ -26,6 +26,7 @@ from bot.core.ports.records import (
     HeldChannel,
     Lease,
     OutboxDepth,
+    PendingEdit,
     SeenTitle,
     StoryCopy,
 )
@@ -291,6 +292,27 @@ class OutboxStore(Protocol):
         ...
 
 
+class FollowUpStore(Protocol):
+    """Sent alerts whose story later came from other outlets: their messages are edited to
+    list them (at most once a minute per alert; StoryStore.record_refresh owes the edit)."""
+
+    async def due_edits(
+        self, now: datetime, platforms: Sequence[str], limit: int
+    ) -> list[PendingEdit]:
+        """Sent alerts whose edit is due, oldest due first."""
+        ...
+
+    async def mark_edited(self, alert_id: int, shown: str, now: datetime) -> None:
+        """The message now lists `shown` (its "also reported by"); if more outlets came
+        meanwhile, another edit is owed a minute after this one, else none."""
+        ...
+
+    async def defer_edit(self, alert_id: int, until: datetime | None) -> None:
+        """Try the edit again at `until` (a failure that may pass); None: never (the
+        message is gone, or the platform refused the edit for good)."""
+        ...
+
+
 class HoldStore(Protocol):
     """Alerts held back (quiet hours, digest mode, a burst), then folded or released."""
 
@@ -367,6 +389,7 @@ class Store(
     ChannelSettingsStore,
     SendPacing,
     EnrichmentStore,
+    FollowUpStore,
     Protocol,
 ):
     """Every contract: what a storage backend implements."""

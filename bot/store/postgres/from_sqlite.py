@@ -57,7 +57,7 @@ _TABLES: list[tuple[str, str, str]] = [
         "outbox",
         "id platform workspace channel feed_id story_id payload status created_at:t attempts"
         " next_attempt_at:t last_error sent_at:t remote_id maybe_sent:b in_flight_at:t kind"
-        " held_reason held_at:t digest_id",
+        " held_reason held_at:t digest_id edit_due_at:t edited_at:t",
         "id",
     ),
 ]

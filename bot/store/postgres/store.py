@@ -7,6 +7,7 @@ from bot.store.postgres.channels import PgChannelSettings
 from bot.store.postgres.database import PgDatabase
 from bot.store.postgres.enrichment import PgEnrichment
 from bot.store.postgres.feeds import PgFeeds
+from bot.store.postgres.followups import PgFollowUps
 from bot.store.postgres.leases import PgFeedLeases
 from bot.store.postgres.outbox import PgOutbox
 from bot.store.postgres.pacing import PgPacing
@@ -24,6 +25,7 @@ class PostgresStore(
     PgChannelSettings,
     PgPacing,
     PgEnrichment,
+    PgFollowUps,
 ):
     def __init__(self, db: PgDatabase) -> None:
         self.db = db

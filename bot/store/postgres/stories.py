@@ -11,7 +11,7 @@ import asyncpg
 
 from bot.core.models import Alert, Channel, Story
 from bot.core.ports import Lease, StoryCopy
-from bot.store.payload import with_also_reported_by
+from bot.store.payload import next_edit_at, with_also_reported_by
 from bot.store.postgres.database import REFRESH_LOCK, SCHEMA_KEY, PgDatabase
 from bot.store.postgres.feeds import check_feed_lease
 from bot.store.postgres.outbox import insert_alerts
@@ -162,19 +162,21 @@ async def _queue(
     # earlier one just queued.
     for alert in alerts:
         copy = by_story.get(alert.story_id)
-        if copy is None or not await _fold_into_earlier(conn, alert.channel, copy):
+        if copy is None or not await _fold_into_earlier(conn, alert.channel, copy, now):
             queued += await insert_alerts(conn, [alert], now)
     return queued
 
 
-async def _fold_into_earlier(conn: Conn, channel: Channel, copy: StoryCopy) -> bool:
+async def _fold_into_earlier(conn: Conn, channel: Channel, copy: StoryCopy, now: datetime) -> bool:
     """True when `channel` already has an alert for an earlier copy of the story.
 
-    Not sent yet: it gets this copy's source in "also reported by". Already sent (or
-    folded into a digest): the copy is recorded (story_duplicates), nothing more goes out.
+    Not sent yet: it gets this copy's source in "also reported by". Already sent as its
+    own message: the same, and its message is owed an edit (bot/store/followups.py).
+    Folded into a digest: the copy is recorded (story_duplicates), nothing more goes out.
     """
     row = await conn.fetchrow(
-        "SELECT id, status, payload FROM outbox WHERE platform = $1 AND workspace = $2"
+        "SELECT id, status, payload, kind, remote_id, edited_at FROM outbox"
+        " WHERE platform = $1 AND workspace = $2"
         " AND channel = $3 AND (feed_id, story_id) IN"
         " (SELECT * FROM unnest($4::bigint[], $5::text[])) ORDER BY id LIMIT 1 FOR UPDATE",
         channel.platform,
@@ -185,6 +187,16 @@ async def _fold_into_earlier(conn: Conn, channel: Channel, copy: StoryCopy) -> b
     )
     if row is None:
         return False
+    if row["status"] == "sent" and row["kind"] == "alert" and row["remote_id"] is not None:
+        updated = with_also_reported_by(row["payload"], copy.source)
+        if updated is not None:
+            await conn.execute(
+                "UPDATE outbox SET payload = $1, edit_due_at = $2 WHERE id = $3",
+                updated,
+                next_edit_at(now, row["edited_at"]),
+                row["id"],
+            )
+        return True
     if row["status"] in _NOT_SENT_YET:
         payload = with_also_reported_by(row["payload"], copy.source)
         if payload is not None:

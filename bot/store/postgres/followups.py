@@ -1,0 +1,50 @@
+"""FollowUpStore on PostgreSQL (see bot/store/followups.py for the rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.ports import PendingEdit
+from bot.store.payload import next_edit_at, shown_outlets
+from bot.store.postgres.database import PgDatabase
+from bot.store.postgres.outbox import row_to_alert
+
+
+class PgFollowUps:
+    db: PgDatabase
+
+    async def due_edits(
+        self, now: datetime, platforms: Sequence[str], limit: int
+    ) -> list[PendingEdit]:
+        if not platforms:
+            return []
+        async with self.db.reading() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM outbox WHERE edit_due_at IS NOT NULL AND edit_due_at <= $1"
+                " AND status = 'sent' AND remote_id IS NOT NULL AND platform = ANY($2::text[])"
+                " ORDER BY edit_due_at, id LIMIT $3",
+                now,
+                list(platforms),
+                limit,
+            )
+        return [PendingEdit(row_to_alert(r), r["remote_id"]) for r in rows]
+
+    async def mark_edited(self, alert_id: int, shown: str, now: datetime) -> None:
+        async with self.db.transaction() as conn:
+            payload = await conn.fetchval(
+                "SELECT payload FROM outbox WHERE id = $1 FOR UPDATE", alert_id
+            )
+            if payload is None:
+                return
+            again = shown_outlets(payload) != shown
+            await conn.execute(
+                "UPDATE outbox SET edited_at = $1, edit_due_at = $2 WHERE id = $3",
+                now,
+                next_edit_at(now, now) if again else None,
+                alert_id,
+            )
+
+    async def defer_edit(self, alert_id: int, until: datetime | None) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET edit_due_at = $1 WHERE id = $2", until, alert_id)

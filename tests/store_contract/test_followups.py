@@ -1,0 +1,80 @@
+"""FollowUpStore: a sent alert whose story comes from more outlets owes its message an edit."""
+
+from __future__ import annotations
+
+from bot.core.ports import Store, StoryCopy
+from tests.store_contract.builders import NEWS, alert, at, story
+
+
+async def _feed(store: Store, name: str) -> int:
+    return (await store.add_feed(f"https://{name}.example/rss", trusted=True, added_by=None)).id
+
+
+async def _sent(store: Store, feed: int, remote_id: str | None = "m1") -> int:
+    await store.record_refresh(feed, [story(feed, "a1")], [alert(NEWS, feed, "a1")], at(0))
+    [first] = await store.pending_alerts(10)
+    assert first.id is not None
+    await store.mark_sent(first.id, remote_id, at(1))
+    return first.id
+
+
+async def _copy(store: Store, feed: int, story_id: str, source: str, when: float, a: int) -> None:
+    await store.record_refresh(
+        feed,
+        [story(feed, story_id, source=source)],
+        [alert(NEWS, feed, story_id, source=source)],
+        at(when),
+        copies=[StoryCopy(story_id, source, ((a, "a1"),))],
+    )
+
+
+async def test_a_copy_of_a_sent_alert_owes_one_edit_listing_it(store: Store) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    sent = await _sent(store, a)
+    assert await store.due_edits(at(100), ["console"], 10) == []
+    await _copy(store, b, "b1", "Outlet B", 10, a)
+    assert await store.pending_alerts(10) == []  # nothing new is sent
+    assert await store.due_edits(at(9), ["console"], 10) == []  # due from the copy on
+    [edit] = await store.due_edits(at(10), ["console"], 10)
+    assert (edit.alert.id, edit.remote_id) == (sent, "m1")
+    assert edit.alert.extra == {"also_reported_by": "Outlet B"}
+    assert await store.due_edits(at(10), ["slack"], 10) == []  # per platform
+    await store.mark_edited(sent, "Outlet B", at(11))
+    assert await store.due_edits(at(1000), ["console"], 10) == []  # done
+
+
+async def test_at_most_one_edit_a_minute_and_none_lost(store: Store) -> None:
+    a, b, c, d = [await _feed(store, n) for n in "abcd"]
+    sent = await _sent(store, a)
+    await _copy(store, b, "b1", "Outlet B", 10, a)
+    [edit] = await store.due_edits(at(10), ["console"], 10)
+    # Outlet C arrives while the edit is on its way: the edit showed B only.
+    await _copy(store, c, "c1", "Outlet C", 11, a)
+    await store.mark_edited(sent, edit.alert.extra["also_reported_by"], at(12))
+    assert await store.due_edits(at(71), ["console"], 10) == []  # not within the minute
+    [again] = await store.due_edits(at(72), ["console"], 10)
+    assert again.alert.extra == {"also_reported_by": "Outlet B, Outlet C"}
+    await store.mark_edited(sent, "Outlet B, Outlet C", at(72))
+    # D comes 10 s after that edit: owed, but a minute after the last edit.
+    await _copy(store, d, "d1", "Outlet D", 82, a)
+    assert await store.due_edits(at(131), ["console"], 10) == []
+    [third] = await store.due_edits(at(132), ["console"], 10)
+    assert third.alert.extra == {"also_reported_by": "Outlet B, Outlet C, Outlet D"}
+
+
+async def test_a_deferred_edit_waits_and_a_dropped_one_never_comes(store: Store) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    sent = await _sent(store, a)
+    await _copy(store, b, "b1", "Outlet B", 10, a)
+    await store.defer_edit(sent, at(50))
+    assert await store.due_edits(at(49), ["console"], 10) == []
+    assert len(await store.due_edits(at(50), ["console"], 10)) == 1
+    await store.defer_edit(sent, None)
+    assert await store.due_edits(at(10_000), ["console"], 10) == []
+
+
+async def test_no_edit_for_a_message_without_an_id(store: Store) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    await _sent(store, a, remote_id=None)  # the console keeps no message ids
+    await _copy(store, b, "b1", "Outlet B", 10, a)
+    assert await store.due_edits(at(100), ["console"], 10) == []
