@@ -15,6 +15,7 @@ from bot.core.matching.matcher import Matcher
 from bot.core.matching.waiting import WaitingQueries
 from bot.core.models import Story
 from bot.core.query import QueryError, tokenize
+from bot.core.query.sources import SourceFilter, split_sources
 from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.normalise import normalise_entry
 from bot.feeds.parse import FeedParseError, parse_feed
@@ -79,6 +80,8 @@ async def run_match(
     # it (bot.core.matching.waiting), and after a few feeds all the rest are, as a
     # per-feed check of 100,000 waiting queries would soon cost more than indexing them.
     waiting = WaitingQueries()
+    # The `source:` terms of each query, checked on its matches (the words find them).
+    outlets = {i: f for i, text in enumerate(texts) if (f := _sources_of(text))}
     with progress("checking queries", total=len(texts), unit="query") as bar:
         for i, text in enumerate(texts):
             try:
@@ -138,6 +141,11 @@ async def run_match(
                         }
                     )[1:-1]
                     for m in matches:
+                        wanted = outlets.get(m.subscription_id)
+                        if wanted is not None and not wanted.accepts(
+                            story.source, None if source == "-" else source, story.link
+                        ):
+                            continue  # `source:` terms: not from an outlet the query wants
                         results.write(
                             f'{{"query": {_encode(m.query)}, {about}, '
                             f'"matched": {_encode(list(m.matched))}}}\n'
@@ -146,3 +154,11 @@ async def run_match(
             results.flush()
     out.flush()
     return 0
+
+
+def _sources_of(text: str) -> SourceFilter | None:
+    try:
+        found = split_sources(text.strip()).sources
+    except QueryError:
+        return None  # the check below words the error
+    return found or None

@@ -50,7 +50,8 @@ MAX_SHAPES: Final = 4096  # a crude bound: real installs use a few dozen shapes
 
 _QUALIFIES: Final = re.compile(r'[A-Za-z0-9 ()"*=:\-]+')
 _PLAIN: Final = re.compile(  # one group: split() returns the words between the rest
-    r"(?<![A-Za-z0-9])(?!(?:OR|AND|NOT|[Tt][Ii][Tt][Ll][Ee]|[Tt][Oo][Pp][Ii][Cc])(?![A-Za-z0-9]))"
+    r"(?<![A-Za-z0-9])(?!(?:OR|AND|NOT|[Tt][Ii][Tt][Ll][Ee]|[Tt][Oo][Pp][Ii][Cc]"
+    r"|[Ss][Oo][Uu][Rr][Cc][Ee])(?![A-Za-z0-9]))"
     r"([A-Za-z0-9]+)"
 )
 
