@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from bot.core.personal import personal_channel
 from tests.support.fake_slack import TEAM, FakeSlack, event_body
@@ -54,8 +56,43 @@ async def test_a_personal_subscription_arrives_in_the_persons_dm(
         view = str(publish.args["view"])
         assert "By direct message to you" in view
         assert "#1  NATO" in view
+
+        # Its Stop button, there on the Home tab, ends it (and the tab shows it gone).
+        published = publish.args["view"]
+        blocks = (json.loads(published) if isinstance(published, str) else published)["blocks"]
+        [stop] = [b["accessory"] for b in blocks if "accessory" in b]
+        status, _ = await slack.sender.interaction(home_click(ALICE, stop))
+        assert status == 200
+        await fake_slack.wait_for(lambda: len(fake_slack.called("views.publish")) == 2)
+        assert (
+            await slack.app.store.list_subscriptions(personal_channel("slack", TEAM, ALICE)) == []
+        )
+        assert "#1  NATO" not in str(fake_slack.called("views.publish")[-1].args["view"])
     finally:
         await slack.close()
+
+
+def home_click(user: str, button: dict[str, Any]) -> dict[str, Any]:
+    """A block_actions payload from a button on the Home tab: a view, no channel."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": "ATEST",
+        "token": "legacy-verification-token",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "trigger_id": "123.456.abc",
+        "team": {"id": TEAM, "domain": "test"},
+        "view": {"id": "VHOME", "type": "home"},
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "block_id": "b1",
+                "value": button["value"],
+                "type": "button",
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
 
 
 async def test_a_dm_slack_refuses_pauses_that_persons_subscriptions(

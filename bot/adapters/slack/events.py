@@ -7,17 +7,20 @@ that /news list shows, so nothing is lost when it comes back.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.commands import CommandContext, channel_of
-from bot.adapters.slack.home import home_view
+from bot.adapters.slack.home import HOME_UNSUBSCRIBE, home_view
 from bot.core.alerts import set_channel_paused
-from bot.core.commands import CommandDeps
+from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.models import Channel
+from bot.core.personal import personal_channel
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +89,19 @@ def register_events(
     ) -> None:
         if event.get("tab", "home") != "home":
             return
-        user = str(event.get("user"))
-        view = home_view(
-            user,
-            str(body.get("team_id")),
-            await ctx.deps.store.all_subscriptions(),
-            await ctx.deps.store.list_feeds(),
-            await ctx.deps.store.channels_by_feed(),
-        )
-        await client.views_publish(user_id=user, view=view)
+        await publish_home(ctx, client, str(event.get("user")), str(body.get("team_id")))
+
+    @app.action(re.compile(rf"^{HOME_UNSUBSCRIBE}:\d+$"))
+    async def stop_personal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The Home tab's Stop on a personal subscription: unsubscribe, show the tab again."""
+        await ack()
+        user = str((body.get("user") or {}).get("id"))
+        team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
+        actions = body.get("actions") or [{}]
+        mine = personal_channel("slack", team, user)
+        inv = Invocation(mine, user, True, personal=mine)
+        await handle_command(f"unsubscribe {actions[0].get('value')}", inv, ctx.deps)
+        await publish_home(ctx, client, user, team)
 
     for name, reason in PAUSE_REASONS.items():
         _on_pause(app, ctx, name, reason)
@@ -128,3 +135,14 @@ def _on_pause(app: AsyncApp, ctx: CommandContext, name: str, reason: str) -> Non
         if isinstance(channel, dict):  # some events carry the channel object
             channel = channel.get("id")
         await pause(ctx.deps, channel_of(str(body.get("team_id")), str(channel)), reason)
+
+
+async def publish_home(ctx: CommandContext, client: AsyncWebClient, user: str, team: str) -> None:
+    view = home_view(
+        user,
+        team,
+        await ctx.deps.store.all_subscriptions(),
+        await ctx.deps.store.list_feeds(),
+        await ctx.deps.store.channels_by_feed(),
+    )
+    await client.views_publish(user_id=user, view=view)

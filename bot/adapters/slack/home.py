@@ -13,6 +13,7 @@ from bot.core.personal import DM_PREFIX
 
 QUERY_LIMIT = 1500  # a subscription's query on the Home tab, escaped
 REASON_LIMIT = 500
+HOME_UNSUBSCRIBE = "newsbot_home_unsubscribe"  # action_id prefix of a personal one's Stop
 URL_LIMIT = 2000  # a feed's link on the Home tab; with its name and state under 3,000
 
 
@@ -40,6 +41,11 @@ def home_view(
     for sub in mine:
         by_channel.setdefault(sub.channel.channel, []).append(sub)
     for channel, channel_subs in by_channel.items():
+        if channel.startswith(DM_PREFIX):
+            # Yours alone: each with a button to stop it here.
+            blocks.append(_section(_where(channel)))
+            blocks.extend(_stoppable(sub) for sub in channel_subs)
+            continue
         lines = [_where(channel)]
         for sub in channel_subs:
             # Measured escaped, so one line always fits in a section's 3,000.
@@ -63,10 +69,27 @@ def home_view(
     return {"type": "home", "blocks": blocks}
 
 
+def _stoppable(sub: Subscription) -> Block:
+    """A personal subscription's line, with a Stop button (HOME_UNSUBSCRIBE:<id>)."""
+    line = f"• #{sub.id}  {mrkdwn.escaped(sub.query, QUERY_LIMIT)}"
+    if sub.paused_reason:
+        line += f"  _(paused: {mrkdwn.escaped(sub.paused_reason, REASON_LIMIT)})_"
+    return {
+        "type": "section",
+        "text": _text(line),
+        "accessory": {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Stop"},
+            "action_id": f"{HOME_UNSUBSCRIBE}:{sub.id}",
+            "value": str(sub.id),
+        },
+    }
+
+
 def _where(channel: str) -> str:
     if channel.startswith(DM_PREFIX):
-        # Personal subscriptions: stop one with /news unsubscribe <id>, here or anywhere.
-        return "*By direct message to you* (stop one with `/news unsubscribe <id>`)"
+        # Personal subscriptions: stopped here (Stop), or /news unsubscribe <id> anywhere.
+        return "*By direct message to you* (or stop one with `/news unsubscribe <id>`)"
     return f"<#{channel}>" if _is_channel_id(channel) else mrkdwn.escape(channel)
 
 
