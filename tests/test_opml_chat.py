@@ -12,7 +12,7 @@ from bot.store import open_store
 from tests.support.discord_bot import CHANNEL, GUILD, running_bot
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_slack import TEAM, FakeSlack
-from tests.support.slack_workspace import NEWS, Workspace
+from tests.support.slack_workspace import ALICE, NEWS, Workspace
 
 OPERATOR = "https://wire.example/rss"
 MINE = "https://blog.example/feed"
@@ -90,3 +90,24 @@ async def test_slack_says_why_when_the_file_cannot_be_shared(
         " manifest.yml"
     )
     assert fake_slack.files == []
+
+
+async def test_slack_export_in_the_bots_dm_uploads_into_that_dm(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    await seed(f"sqlite:///{tmp_path / 'bot.db'}", Channel("slack", TEAM, NEWS))
+    workspace = await Workspace.start(fake_slack, tmp_path)
+    try:
+        # Alice opened the app's Messages tab: her DM with the bot exists.
+        dm = "D00000042"
+        fake_slack.ims[ALICE] = dm
+        fake_slack.add_channel(dm, ALICE)
+        reply = await workspace.say("/news feed export", channel=dm)
+    finally:
+        await workspace.close()
+    # The person's own feeds: the operator's (a DM adds none from chat).
+    assert reply["text"].startswith("1 feed(s) this channel gets stories from, as OPML")
+    [upload] = fake_slack.files
+    assert upload.channel == dm
+    assert upload.content is not None
+    assert set(feeds_in(upload.content)) == {OPERATOR}

@@ -77,11 +77,12 @@ def register_commands(app: AsyncApp, ctx: CommandContext) -> None:
         channel = channel_of(str(command.get("team_id")), str(command.get("channel_id")))
         extra = {"channel": str(channel)}
         users = ReplyUsers()
+        typed_in = channel  # a file goes there: a person's DM is a real conversation
         try:
             channel = await in_own_dm(ctx, channel, user)
             reply = await run_command(ctx, text, channel, user, users)
             if reply.attachment is not None:
-                reply = await share_attachment(ctx, channel, reply)
+                reply = await share_attachment(ctx, typed_in, reply)
         except Exception as exc:  # one bad command never stops the bot
             reply = _failed(ctx, exc, extra)
         await _respond(respond, reply, users)
