@@ -163,6 +163,21 @@ async def test_what_doctor_flags_is_what_discord_refuses(
     assert refused[0] == {"message": "Missing Permissions", "code": 50013}
 
 
+async def test_every_server_is_listed_past_discords_page_of_200(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    for n in range(2, 206):  # 205 servers in all, with the fixture's
+        fake_discord.add_guild(f"8000000000000{n:05d}", f"8100000000000{n:05d}", name=f"S{n}")
+    db = f"sqlite:///{tmp_path / 'bot.db'}"
+    await subscribe(db, discord("810000000000000205", "800000000000000205"))
+    env = {k.lower(): v for k, v in fake_discord.env().items()}
+    _, lines = await doctor(database_url=db, **env)
+    assert line(lines, "[ok]   Discord servers:").endswith(" and 195 more")
+    assert line(lines, "[ok]   Discord servers:").startswith("[ok]   Discord servers: 205: ")
+    assert len(fake_discord.calls("GET", r"^/users/@me/guilds$")) == 2
+    assert line(lines, "[ok]   Discord channel #news-0205 (810000000000000205)")
+
+
 async def test_a_refused_discord_token_is_one_failed_line(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:

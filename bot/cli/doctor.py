@@ -198,7 +198,8 @@ async def _feed_check(fetcher: Fetcher, url: str, stored: Feed | None) -> Check:
     name = f"feed {url}"
     history = ""
     if stored is not None and stored.paused:
-        history = f"; paused since {stored.paused_at:%Y-%m-%d %H:%M} UTC: {stored.last_error}"
+        since = f"{stored.paused_at:%Y-%m-%d %H:%M} UTC" if stored.paused_at else "?"
+        history = f"; paused since {since}: {stored.last_error}"
     elif stored is not None and stored.failures:
         history = f"; {stored.failures} failure(s) in a row, last: {stored.last_error}"
     try:

@@ -802,7 +802,7 @@ class FakeDiscord:
         for method, rx, handler in self._routes:
             if method == request.method and (m := rx.fullmatch(path)):
                 groups = m.groupdict()
-                if handler in (FakeDiscord._callback, FakeDiscord._history):
+                if handler in (FakeDiscord._callback, FakeDiscord._history, FakeDiscord._my_guilds):
                     groups["request_query"] = request.query
                 response = await handler(self, body, **groups)
                 if fault is not None:
@@ -1105,8 +1105,17 @@ class FakeDiscord:
     def _by_token(self, token: str) -> Interaction | None:
         return next((i for i in self.interactions.values() if i.token == token), None)
 
-    async def _my_guilds(self, body: Any) -> web.Response:
-        """GET /users/@me/guilds: partial guilds, with the bot's permissions in each."""
+    async def _my_guilds(self, body: Any, request_query: Any = None) -> web.Response:
+        """GET /users/@me/guilds: partial guilds, with the bot's permissions in each, by id,
+        `limit` (1-200, 200 by default) at a time after the id `after`."""
+        query = request_query or {}
+        limit = int(query.get("limit", 200))
+        if not 1 <= limit <= 200:
+            error = FormError("limit", "NUMBER_TYPE_MAX", "Must be between 1 and 200.")
+            return json_response(form_error_body([error]), status=400)
+        after = int(query.get("after", 0))
+        ordered = sorted(self.guilds.values(), key=lambda g: int(g["id"]))
+        page = [g for g in ordered if int(g["id"]) > after][:limit]
         return json_response(
             [
                 {
@@ -1117,7 +1126,7 @@ class FakeDiscord:
                     "permissions": str(self._guild_permissions(g["id"])),
                     "features": [],
                 }
-                for g in self.guilds.values()
+                for g in page
             ]
         )
 

@@ -48,6 +48,8 @@ PRIVILEGED: dict[str, tuple[str, int, int]] = {
     "message_content": ("Message Content Intent", 1 << 19, 1 << 18),
 }
 COMMAND = "news"
+GUILD_PAGE = 200  # the most GET /users/@me/guilds answers at once
+SHOWN_GUILDS = 10  # servers named on the line; the rest are counted
 HOW_TO_FIX_PERMISSIONS = (
     "in the channel's settings -> Permissions, allow {names} for the newsbot role "
     "(or re-invite with the invite URL below)"
@@ -153,22 +155,36 @@ async def _checks(http: HTTPClient, settings: Settings, channels: Sequence[Chann
     app, problem = await api.get(http.application_info())
     app_id = str(app["id"]) if app else me_id
     found.append(_intents_check(app, problem))
-    guilds, problem = await api.get(http.get_guilds(200))
+    guilds, problem = await _all_guilds(api, http)
+    joined: set[str] | None = {str(g["id"]) for g in guilds}
     if problem is not None:
         found.append(fail("Discord servers", f"could not list them: {problem}", "retry later"))
-        guilds = []
+        joined = None  # unknown: no channel is said to be in a server the bot left
     elif not guilds:
         found.append(
             fail("Discord servers", "the bot is in no server", "open the invite URL below")
         )
     else:
-        names = ", ".join(f"{g['name']} ({g['id']})" for g in guilds)
-        found.append(ok("Discord servers", f"{len(guilds)}: {names}"))
-    joined = {str(g["id"]) for g in guilds}
+        names = ", ".join(f"{g['name']} ({g['id']})" for g in guilds[:SHOWN_GUILDS])
+        more = f" and {len(guilds) - SHOWN_GUILDS} more" if len(guilds) > SHOWN_GUILDS else ""
+        found.append(ok("Discord servers", f"{len(guilds)}: {names}{more}"))
     found += await _channel_checks(api, http, channels, joined, me_id)
     found.append(await _commands_check(api, http, app_id, settings.discord_guild_id))
     found.append(info("Discord invite URL", invite_url(int(app_id))))
     return found
+
+
+async def _all_guilds(api: _Api, http: HTTPClient) -> tuple[list[Any], str | None]:
+    """Every server the bot is in: Discord lists them 200 at a time, oldest first."""
+    found: list[Any] = []
+    while True:
+        after = found[-1]["id"] if found else None
+        page, problem = await api.get(http.get_guilds(GUILD_PAGE, after=after))
+        if page is None:
+            return found, problem
+        found.extend(page)
+        if len(page) < GUILD_PAGE:
+            return found, None
 
 
 def _intents_check(app: Mapping[str, Any] | None, problem: str | None) -> Check:
@@ -192,7 +208,7 @@ def _intents_check(app: Mapping[str, Any] | None, problem: str | None) -> Check:
 
 
 async def _channel_checks(
-    api: _Api, http: HTTPClient, channels: Sequence[Channel], joined: set[str], me: str
+    api: _Api, http: HTTPClient, channels: Sequence[Channel], joined: set[str] | None, me: str
 ) -> list[Check]:
     if not channels:
         return [info("Discord channels", "no channel holds subscriptions yet")]
@@ -200,7 +216,7 @@ async def _channel_checks(
     guild_cache: dict[str, tuple[Any, Any, Any, str | None]] = {}
     for channel in sorted(set(channels), key=str):
         name = f"Discord channel {channel.channel} (server {channel.workspace})"
-        if channel.workspace not in joined:
+        if joined is not None and channel.workspace not in joined:
             found.append(
                 fail(
                     name,
