@@ -28,6 +28,7 @@ by chance once in four billion, and then only make the titles look a word more a
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import sys
@@ -36,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.models import Story
-from bot.core.ports import SeenTitle, StoryCopy
+from bot.core.ports import SeenTitle, StoryCopy, StoryKeys
 from bot.feeds.dedupe_tables import Entries, Postings, sketch
 
 _WORD = re.compile(r"\w+")
@@ -60,6 +61,21 @@ _WHOLE_TITLE = 2
 def title_words(title: str) -> frozenset[str]:
     """Case-folded words, punctuation and accents' composition differences ignored."""
     return frozenset(_WORD.findall(unicodedata.normalize("NFKC", title).casefold()))
+
+
+def _digest(kind: str, text: str) -> str:
+    return f"{kind}:{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
+
+
+def identity_keys(story: Story, min_words: int) -> tuple[str, ...]:
+    """The story's exact identity keys for the database (bot/core/ports StoryKeys): its
+    link, and its title's word set when long enough to be no one else's. Hashed with a
+    fixed function, unlike the index's salted ones: every process must agree."""
+    keys = [_digest("link", story.link)] if story.link else []
+    words = title_words(story.title)
+    if len(words) >= min_words:
+        keys.append(_digest("title", "\x1f".join(sorted(words))))
+    return tuple(keys)
 
 
 class DuplicateIndex:
@@ -128,6 +144,13 @@ class DuplicateIndex:
         if self._groups:
             for entry in range(old, first):
                 self._groups.pop(entry, None)
+
+    def keys_for(self, stories: Sequence[Story]) -> list[StoryKeys]:
+        """The identity keys of `stories`, by which the database (the arbiter across
+        processes) finds exact copies this index never saw; none when it is off."""
+        if not self.enabled:
+            return []
+        return [StoryKeys(s.story_id, s.source, identity_keys(s, self.min_words)) for s in stories]
 
     def check_all(self, stories: Sequence[Story], now: datetime) -> list[StoryCopy]:
         """Forget what left the window, then check and index each story, seen `now`."""

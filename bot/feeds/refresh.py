@@ -25,7 +25,15 @@ from typing import Protocol, TypeVar
 from bot.core.clock import Clock
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Feed, Story
-from bot.core.ports import FeedStore, FetchState, Lease, SeenTitle, StoryStore
+from bot.core.ports import (
+    FeedStore,
+    FetchState,
+    Lease,
+    SeenTitle,
+    StoryCopy,
+    StoryKeys,
+    StoryStore,
+)
 from bot.feeds.dedupe import DuplicateIndex
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
@@ -277,7 +285,8 @@ class FeedRefresher:
         async with self._record_lock:
             # In a worker thread, under the lock (the index is one caller's at a time): a
             # big feed's stories take a while to check, and chat commands must not wait.
-            copies = await _in_thread(partial(self.duplicates.check_all, new, now)) if new else []
+            identify = partial(self._identify, new, {a.story_id for a in alerts}, now)
+            copies, keys = await _in_thread(identify) if new else ([], [])
             queued = await self.store.record_refresh(
                 feed.id,
                 new,
@@ -289,6 +298,9 @@ class FeedRefresher:
                 # Items skipped unparsed are still in the feed: keep their ids too.
                 current_ids=ids + (unchanged_ids or []),
                 lease=lease,
+                # The database decides what other processes' stories this one copies.
+                keys=keys,
+                keys_since=now - self.duplicates.window,
             )
         # Copies folded into an earlier story's alert are not queued: the platforms of the
         # first `queued` alerts (exact unless one refresh mixes platforms and copies).
@@ -303,6 +315,14 @@ class FeedRefresher:
         if queued:
             self.on_alerts()
         return queued
+
+    def _identify(
+        self, new: list[Story], alerted: set[str], now: datetime
+    ) -> tuple[list[StoryCopy], list[StoryKeys]]:
+        """The copies this process's index finds, and the identity keys by which the
+        database finds those of other processes (in a worker thread: both cost CPU)."""
+        keyed = [s for s in new if s.story_id in alerted]  # only they change what a copy queues
+        return self.duplicates.check_all(new, now), self.duplicates.keys_for(keyed)
 
     @staticmethod
     def _story(entry: dict[str, object], feed_id: int, source: str, now: datetime) -> Story | None:

@@ -9,12 +9,13 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.models import Alert, Channel, Story
-from bot.core.ports import Lease, StoryCopy
+from bot.core.ports import Lease, StoryCopy, StoryKeys
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.feeds import check_feed_lease
 from bot.store.followups import edit_due
 from bot.store.outbox import insert_alerts
 from bot.store.payload import with_also_reported_by
+from bot.store.story_keys import copies_from_owners, key_rows, merged
 
 ALSO_REPORTED_BY = "also_reported_by"
 # Outbox statuses of an alert that will still go out as it is (see bot/store/outbox.py);
@@ -80,6 +81,8 @@ class SqliteStories:
         keep: int = 0,
         current_ids: Sequence[str] = (),
         lease: Lease | None = None,
+        keys: Sequence[StoryKeys] = (),
+        keys_since: datetime | None = None,
     ) -> int:
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
@@ -103,6 +106,11 @@ class SqliteStories:
                     for s in stories
                 ],
             )
+            if keys:
+                # Only a story with alerts here can change what a copy of it queues.
+                recorded = {st.story_id for st in stories} & {a.story_id for a in alerts}
+                found = await _claim_keys(conn, feed_id, keys, recorded, stamp, keys_since)
+                copies = merged(copies, found)
             queued = await self._queue(conn, feed_id, alerts, copies, stamp)
             if prime:
                 await conn.execute("UPDATE feeds SET primed = 1 WHERE id = ?", (feed_id,))
@@ -179,6 +187,42 @@ class SqliteStories:
             assert seen is not None
             found.append((_row_to_story(row), seen))
         return found
+
+
+async def _claim_keys(
+    conn: aiosqlite.Connection,
+    feed_id: int,
+    keys: Sequence[StoryKeys],
+    recorded: set[str],
+    stamp: str,
+    since: datetime | None,
+) -> list[StoryCopy]:
+    """Claim the new stories' identity keys; the stories whose keys another owns (seen
+    since `since`) are copies of it. A key seen before `since` is taken over."""
+    keys = [k for k in keys if k.story_id in recorded]
+    rows = key_rows(keys, recorded)
+    if not rows:
+        return []
+    # One statement from one JSON parameter: a first poll of a big feed has 20,000 keys.
+    cur = await conn.execute(
+        "INSERT INTO story_keys (key, feed_id, story_id, seen_at)"
+        " SELECT value ->> 0, ?, value ->> 1, ? FROM json_each(?) WHERE true"
+        " ON CONFLICT (key) DO UPDATE SET feed_id = excluded.feed_id,"
+        " story_id = excluded.story_id, seen_at = excluded.seen_at"
+        " WHERE story_keys.seen_at < ?",
+        (feed_id, stamp, json.dumps(rows), to_db_time(since) if since else ""),
+    )
+    if cur.rowcount == len(rows):
+        # Every key is this batch's now: copies only among its own stories.
+        return copies_from_owners(feed_id, keys, [(k, feed_id, s) for k, s in rows])
+    # Oldest owner first; seen_at is fixed-width UTC text, so text order is time order.
+    async with conn.execute(
+        "SELECT key, feed_id, story_id FROM story_keys"
+        " WHERE key IN (SELECT value ->> 0 FROM json_each(?)) ORDER BY seen_at, feed_id, story_id",
+        (json.dumps(rows),),
+    ) as cur:
+        owners = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+    return copies_from_owners(feed_id, keys, owners)
 
 
 async def _fold_into_earlier(

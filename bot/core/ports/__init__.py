@@ -32,6 +32,7 @@ from bot.core.ports.records import (
     PendingEdit,
     SeenTitle,
     StoryCopy,
+    StoryKeys,
 )
 from bot.core.ports.stores import (
     ChannelSettingsStore,
@@ -80,6 +81,7 @@ __all__ = [
     "Store",
     "StoryCopy",
     "StoryFactKind",
+    "StoryKeys",
     "StoryStore",
     "SubscriptionStore",
     "TransientSendError",

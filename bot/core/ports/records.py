@@ -39,6 +39,18 @@ class StoryCopy:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryKeys:
+    """What makes a new story the same as another in the database's eyes: exact keys (a
+    hash of its link, one of its title's words), stable across processes. The first story
+    recorded with a key owns it; a later one with that key is its copy (one alert per
+    channel, "also reported by" `source`), however many processes parse them."""
+
+    story_id: str
+    source: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """A pending alert as the dispatcher sees it."""
 

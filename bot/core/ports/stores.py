@@ -29,6 +29,7 @@ from bot.core.ports.records import (
     PendingEdit,
     SeenTitle,
     StoryCopy,
+    StoryKeys,
 )
 
 
@@ -192,6 +193,8 @@ class StoryStore(Protocol):
         keep: int = 0,
         current_ids: Sequence[str] = (),
         lease: Lease | None = None,
+        keys: Sequence[StoryKeys] = (),
+        keys_since: datetime | None = None,
     ) -> int:
         """Mark `stories` seen and queue `alerts` in one transaction; returns alerts queued.
 
@@ -202,7 +205,12 @@ class StoryStore(Protocol):
         extra["also_reported_by"] while pending); and, when `keep` > 0, the feed's seen
         set is pruned to its newest `keep` ids, never dropping one in `current_ids`.
         With `lease` (the feed's, from claim_feeds): written only while the lease still
-        holds, checked in the same transaction; else LeaseLost and nothing is written."""
+        holds, checked in the same transaction; else LeaseLost and nothing is written.
+        `keys` (of new stories; only those with alerts here count, as only they change
+        what a copy queues): each key is claimed for its story unless another story owns
+        it since `keys_since` (the duplicate window), which makes this one its copy, as
+        if named in `copies`: the database decides, so two processes recording two
+        copies at once queue one alert per channel."""
         ...
 
     async def stories_seen_since(self, since: datetime) -> list[tuple[Story, datetime]]:

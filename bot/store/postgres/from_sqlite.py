@@ -37,6 +37,7 @@ _TABLES: list[tuple[str, str, str]] = [
         "feed_id story_id title link summary source image published:t first_seen_at:t",
         "rowid",
     ),
+    ("story_keys", "key feed_id story_id seen_at:t", "rowid"),
     (
         "story_duplicates",
         "feed_id story_id original_feed_id original_story_id source seen_at:t",

@@ -4,17 +4,18 @@ transaction."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import asyncpg
 
 from bot.core.models import Alert, Channel, Story
-from bot.core.ports import Lease, StoryCopy
+from bot.core.ports import Lease, StoryCopy, StoryKeys
 from bot.store.payload import next_edit_at, with_also_reported_by
-from bot.store.postgres.database import REFRESH_LOCK, SCHEMA_KEY, PgDatabase
+from bot.store.postgres.database import REFRESH_LOCK, SCHEMA_KEY, PgDatabase, changed
 from bot.store.postgres.feeds import check_feed_lease
 from bot.store.postgres.outbox import insert_alerts
+from bot.store.story_keys import copies_from_owners, key_rows, merged
 
 if TYPE_CHECKING:
     from bot.store.postgres.database import Conn
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 # Outbox statuses of an alert that will still go out as it is; "folded" went into a
 # digest already built, "sent" is out: both are recorded only.
 _NOT_SENT_YET = ("pending", "held", "paused")
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _row_to_story(row: asyncpg.Record) -> Story:
@@ -75,6 +77,8 @@ class PgStories:
         keep: int = 0,
         current_ids: Sequence[str] = (),
         lease: Lease | None = None,
+        keys: Sequence[StoryKeys] = (),
+        keys_since: datetime | None = None,
     ) -> int:
         async with self.db.transaction() as conn:
             # SQLite runs one write at a time; here refreshes run side by side, except
@@ -102,6 +106,11 @@ class PgStories:
                     [s.published for s in stories],
                     now,
                 )
+            if keys:
+                # Only a story with alerts here can change what a copy of it queues.
+                recorded = {st.story_id for st in stories} & {a.story_id for a in alerts}
+                found = await _claim_keys(conn, feed_id, keys, recorded, now, keys_since)
+                copies = merged(copies, found)
             queued = await _queue(conn, feed_id, alerts, copies, now)
             if prime:
                 await conn.execute("UPDATE feeds SET primed = TRUE WHERE id = $1", feed_id)
@@ -165,6 +174,48 @@ async def _queue(
         if copy is None or not await _fold_into_earlier(conn, alert.channel, copy, now):
             queued += await insert_alerts(conn, [alert], now)
     return queued
+
+
+async def _claim_keys(
+    conn: Conn,
+    feed_id: int,
+    keys: Sequence[StoryKeys],
+    recorded: set[str],
+    now: datetime,
+    since: datetime | None,
+) -> list[StoryCopy]:
+    """Claim the new stories' identity keys; the stories whose keys another owns (seen
+    since `since`) are copies of it. A key seen before `since` is taken over.
+
+    Another transaction claiming one of these keys at the same moment makes this one wait
+    for it on the unique index, then see its owner: by then that story's alerts are
+    committed, and this copy folds into them. Keys go in key order (key_rows), so two
+    batches never wait on each other in a circle."""
+    keys = [k for k in keys if k.story_id in recorded]
+    rows = key_rows(keys, recorded)
+    if not rows:
+        return []
+    status = await conn.execute(
+        "INSERT INTO story_keys (key, feed_id, story_id, seen_at)"
+        " SELECT k, $2, s, $4 FROM unnest($1::text[], $3::text[]) WITH ORDINALITY AS t(k, s, n)"
+        " ORDER BY n ON CONFLICT (key) DO UPDATE SET feed_id = excluded.feed_id,"
+        " story_id = excluded.story_id, seen_at = excluded.seen_at"
+        " WHERE story_keys.seen_at < $5",
+        [key for key, _ in rows],
+        feed_id,
+        [story_id for _, story_id in rows],
+        now,
+        since if since is not None else NEVER,
+    )
+    if changed(status) == len(rows):
+        # Every key is this batch's now: copies only among its own stories.
+        return copies_from_owners(feed_id, keys, [(k, feed_id, s) for k, s in rows])
+    owners = await conn.fetch(
+        "SELECT key, feed_id, story_id FROM story_keys WHERE key = ANY($1::text[])"
+        " ORDER BY seen_at, feed_id, story_id",
+        [key for key, _ in rows],
+    )
+    return copies_from_owners(feed_id, keys, [(r[0], r[1], r[2]) for r in owners])
 
 
 async def _fold_into_earlier(conn: Conn, channel: Channel, copy: StoryCopy, now: datetime) -> bool:

@@ -1,0 +1,111 @@
+"""StoryStore identity keys: the database decides which stories are the same one, so two
+processes recording copies of a story at the same moment queue its alerts once.
+
+`store` and `other` are two connections to one database, as two processes would have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot.core.models import Story
+from bot.core.ports import Store, StoryKeys
+from tests.store_contract.builders import DESK, NEWS, alert, at, story
+
+DAY = timedelta(days=1)
+
+
+async def _feed(store: Store, name: str) -> int:
+    return (await store.add_feed(f"https://{name}.example/rss", trusted=True, added_by=None)).id
+
+
+def _keys(s: Story, *keys: str) -> StoryKeys:
+    return StoryKeys(s.story_id, s.source, keys)
+
+
+async def _record(
+    store: Store, s: Story, *keys: str, when: float = 0, since: float | None = None
+) -> int:
+    return await store.record_refresh(
+        s.feed_id,
+        [s],
+        [alert(NEWS, s.feed_id, s.story_id, source=s.source), alert(DESK, s.feed_id, s.story_id)],
+        at(when),
+        keys=[_keys(s, *keys)],
+        keys_since=at(since) if since is not None else at(when) - DAY,
+    )
+
+
+async def test_two_outlets_recorded_at_once_by_two_processes_alert_once(
+    store: Store, other: Store
+) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    first, copy = story(a, "a1", source="Outlet A"), story(b, "b1", source="Outlet B")
+    queued = await asyncio.gather(
+        _record(store, first, "link:same"), _record(other, copy, "link:same")
+    )
+    # Whichever committed first owns the story; the other queued nothing of its own.
+    assert sorted(queued) == [0, 2]
+    pending = await store.pending_alerts(10)
+    assert sorted((p.channel.channel, p.story_id) for p in pending) in (
+        [("desk", "a1"), ("news", "a1")],
+        [("desk", "b1"), ("news", "b1")],
+    )
+    [news] = [p for p in pending if p.channel == NEWS]
+    other_source = "Outlet B" if news.story_id == "a1" else "Outlet A"
+    assert news.extra == {"also_reported_by": other_source}
+    # Both stories are seen: neither alerts again.
+    assert await store.unseen_story_ids(a, ["a1"]) == set()
+    assert await store.unseen_story_ids(b, ["b1"]) == set()
+
+
+async def test_one_feed_recorded_by_two_processes_at_once_alerts_once(
+    store: Store, other: Store
+) -> None:
+    a = await _feed(store, "a")
+    s = story(a, "a1")
+    queued = await asyncio.gather(_record(store, s, "link:x"), _record(other, s, "link:x"))
+    assert sorted(queued) == [0, 2]
+    assert sorted(p.channel.channel for p in await store.pending_alerts(10)) == ["desk", "news"]
+
+
+async def test_any_shared_key_makes_a_copy_and_a_batch_folds_into_its_first(store: Store) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    assert await _record(store, story(a, "a1", source="A"), "link:1", "title:t") == 2
+    # Another link, the same title: a copy.
+    assert await _record(store, story(b, "b1", source="B"), "link:2", "title:t", when=1) == 0
+    # Two new stories of one batch sharing a key: the first alerts, the second folds.
+    c1, c2 = story(b, "c1", source="B"), story(b, "c2", source="B2")
+    queued = await store.record_refresh(
+        b,
+        [c1, c2],
+        [alert(NEWS, b, "c1", source="B"), alert(NEWS, b, "c2", source="B2")],
+        at(2),
+        keys=[_keys(c1, "link:3"), _keys(c2, "link:3")],
+        keys_since=at(2) - DAY,
+    )
+    assert queued == 1
+    news = {p.story_id: p.extra for p in await store.pending_alerts(10) if p.channel == NEWS}
+    assert news == {"a1": {"also_reported_by": "B"}, "c1": {"also_reported_by": "B2"}}
+
+
+async def test_a_key_older_than_the_window_is_taken_over(store: Store) -> None:
+    a, b, c = await _feed(store, "a"), await _feed(store, "b"), await _feed(store, "c")
+    assert await _record(store, story(a, "old", source="A"), "link:live") == 2
+    # Two days later the same link is another story: it alerts, and owns the key now.
+    later = 2 * DAY.total_seconds()
+    assert await _record(store, story(b, "new", source="B"), "link:live", when=later) == 2
+    assert await _record(store, story(c, "copy", source="C"), "link:live", when=later + 1) == 0
+    news = {p.story_id: p.extra for p in await store.pending_alerts(10) if p.channel == NEWS}
+    assert news == {"old": {}, "new": {"also_reported_by": "C"}}
+
+
+async def test_a_copy_of_a_sent_alert_queues_nothing(store: Store) -> None:
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    await _record(store, story(a, "a1", source="A"), "link:1")
+    for p in await store.pending_alerts(10):
+        assert p.id is not None
+        await store.mark_sent(p.id, None, at(1))
+    assert await _record(store, story(b, "b1", source="B"), "link:1", when=2) == 0
+    assert await store.pending_alerts(10) == []
