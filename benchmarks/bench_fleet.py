@@ -135,6 +135,9 @@ async def _measure(
         "lost": outcome.lost,
         "duplicated": outcome.duplicated,
         "most in 1 s": outcome.most_in_window,
+        "most in budget window": {
+            p: fleet.busiest(rate.per).get(p, 0) for p, rate in BUDGETS.items()
+        },
         "429s": outcome.rate_limited,
         "peak RSS MB": sorted(round(kb / 1024) for kb in fleet.peak_rss.values()),
     }
@@ -143,8 +146,12 @@ async def _measure(
 def report(run: dict[str, object]) -> None:
     most = run["most in 1 s"]
     assert isinstance(most, dict)
+    own = run["most in budget window"]
+    assert isinstance(own, dict)
     budgets = ", ".join(
-        f"{p} {most.get(p, 0)} (budget {per_second(BUDGETS[p])}/s)" for p in sorted(BUDGETS)
+        f"{p} {most.get(p, 0)} (budget {per_second(BUDGETS[p])}/s;"
+        f" {own.get(p, 0)} in {BUDGETS[p].per:g} s against {BUDGETS[p].count})"
+        for p in sorted(BUDGETS)
     )
     print(
         f"{run['processes']} process(es), {run['kills']} SIGKILLs, {run['stories']} stories:"

@@ -228,6 +228,7 @@ class FakeDiscord:
         self.rate_limited: list[Recorded] = []  # requests the fake's own limits refused (429)
         self.refused: list[tuple[Recorded, dict[str, Any]]] = []  # 4xx answers and their bodies
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.received_at: dict[str, float] = {}  # message id -> when it was created (clock)
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global)
         self.interactions: dict[str, Interaction] = {}
         self.guilds: dict[str, dict[str, Any]] = {}
@@ -986,6 +987,7 @@ class FakeDiscord:
         if nonce is not None:
             self._nonces[(channel_id, str(nonce))] = (self.clock(), message)
         self.messages.setdefault(channel_id, []).append(message)
+        self.received_at[message["id"]] = self.clock()
         await self._touch()
         return json_response(message)
 

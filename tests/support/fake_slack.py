@@ -104,6 +104,7 @@ class Posted:
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any] | None
     args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
 
     def block_text(self) -> str:
         """All text in the blocks, for assertions on what a reader sees."""

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from bot.core.models import Channel
 from bot.store import open_store
@@ -158,7 +158,7 @@ class Fleet:
         self.peak_rss: dict[int, int] = {}  # pid -> VmHWM in kB
         self.kills = 0
         self.seen: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
-        self._counted: dict[str, int] = defaultdict(int)  # fake channel -> messages stamped
+        self._counted: dict[str, int] = defaultdict(int)  # messages looked at, per list
         self._stamper: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()  # set whenever the stamper saw new messages
         self._story = 0
@@ -285,33 +285,37 @@ class Fleet:
 
     # -- what the fakes got ------------------------------------------------------------
 
-    def _messages(self) -> Iterable[tuple[str, str, list[Any]]]:
-        """(platform, fake channel id, its messages so far)."""
+    def _new_messages(self) -> Iterable[tuple[str, list[tuple[str, float]]]]:
+        """(platform:channel, [(message as text, when the fake received it)]) for the
+        messages not looked at yet; each is looked at once."""
         if self.discord is not None:
+            received = self.discord.received_at
             for channel_id, messages in self.discord.messages.items():
-                yield "discord", channel_id, messages
+                key = f"discord:{channel_id}"
+                fresh = messages[self._counted[key] :]
+                self._counted[key] += len(fresh)
+                yield key, [(repr(m), received[str(m["id"])]) for m in fresh]
         if self.slack is not None:
-            by_channel: dict[str, list[Any]] = defaultdict(list)
-            for posted in self.slack.posted:
-                by_channel[posted.channel].append(posted)
-            for channel_id, posts in by_channel.items():
-                yield "slack", channel_id, posts
+            fresh_posts = self.slack.posted[self._counted["slack"] :]
+            self._counted["slack"] += len(fresh_posts)
+            by_channel: dict[str, list[tuple[str, float]]] = defaultdict(list)
+            for posted in fresh_posts:
+                by_channel[f"slack:{posted.channel}"].append((repr(posted), posted.at))
+            yield from by_channel.items()
 
     def _stamp_new(self) -> None:
-        now = time.monotonic()
-        for platform, channel_id, messages in self._messages():
-            key = f"{platform}:{channel_id}"
-            for message in messages[self._counted[key] :]:
-                text = repr(message)
+        """Map the messages the fakes got since the last look to their stories, with the
+        time each fake received each one."""
+        for key, messages in self._new_messages():
+            for text, at in messages:
                 found = STORY_LINK.search(text)
                 story = int(found.group(1)) if found else -1
-                self.seen[(key, str(story))].append((story, now))
+                self.seen[(key, str(story))].append((story, at))
                 self._arrived.set()
-            self._counted[key] = len(messages)
 
     async def _stamp(self) -> None:
-        # The fakes tell no one when a message arrives; a 10 ms look is the stamps'
-        # resolution (latency is reported in tens of milliseconds and more).
+        # The fakes stamp each message as it arrives; this only maps them to stories,
+        # and wakes wait_delivered.
         while True:
             self._stamp_new()
             await asyncio.sleep(0.01)
@@ -343,14 +347,7 @@ class Fleet:
             duplicated += max(0, len(hits) - 1)
         unexpected = [k for k in self.seen if k not in expected]
         lost = sum(1 for key in expected if not self.seen.get(key))
-        arrivals: dict[str, list[float]] = defaultdict(list)
-        for (channel_key, _), hits in self.seen.items():
-            arrivals[channel_key] += [at for _, at in hits]
-        most: dict[str, int] = defaultdict(int)
-        for channel_key, times in arrivals.items():
-            most[channel_key.split(":")[0]] = max(
-                most[channel_key.split(":")[0]], _most_within(sorted(times), window)
-            )
+        most = self.busiest(window)
         limited = len(self.discord.rate_limited) if self.discord is not None else 0
         limited += len(self.slack.rate_limited) if self.slack is not None else 0
         return Outcome(
@@ -359,9 +356,21 @@ class Fleet:
             lost=lost,
             duplicated=duplicated + len(unexpected),
             latencies=sorted(latencies),
-            most_in_window=dict(most),
+            most_in_window=most,
             rate_limited=limited,
         )
+
+    def busiest(self, window: float) -> dict[str, int]:
+        """Per platform: the most messages one channel received within `window` seconds,
+        by the times the fakes received them (send-to-arrival jitter included)."""
+        arrivals: dict[str, list[float]] = defaultdict(list)
+        for (channel_key, _), hits in self.seen.items():
+            arrivals[channel_key] += [at for _, at in hits]
+        most: dict[str, int] = defaultdict(int)
+        for channel_key, times in arrivals.items():
+            platform = channel_key.split(":")[0]
+            most[platform] = max(most[platform], _most_within(sorted(times), window))
+        return dict(most)
 
     async def close(self) -> None:
         if self._stamper is not None:
