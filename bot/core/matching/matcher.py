@@ -134,8 +134,9 @@ class Matcher:
         self._term_refs: dict[int, int] = {}
         self._term_id_pool = _Ids()
         self._shapes = Shapes()
-        # Queries with `topic:` terms, by text: their matches are judged (bot.core.topics)
-        self._topical: dict[str, Node] = {}
+        # Queries with `topic:` terms, by text: their matches are judged (bot.core.topics),
+        # once a story per distinct query (its canonical key)
+        self._topical: dict[str, tuple[str, Node]] = {}
 
     @property
     def native(self) -> bool:
@@ -163,7 +164,7 @@ class Matcher:
             query = parse_query(text)
         parsed = query
         if has_topic(parsed.node):
-            self._topical[parsed.text] = parsed.node
+            self._topical[parsed.text] = (canonical(parsed.node), parsed.node)
         self.remove(subscription_id)
         key = canonical(parsed.node)
         entry = self._entries.get(key)
@@ -236,16 +237,18 @@ class Matcher:
         story: StoryText | None = None
         verdicts: dict[str, Verdict | None] = {}
         out: list[Match] = []
+        topical_of = self._topical.get
         for match in matches:
-            node = self._topical.get(match.query)
-            if node is None:
+            topical = topical_of(match.query)
+            if topical is None:
                 out.append(match)
                 continue
-            if match.query not in verdicts:
+            key, node = topical
+            if key not in verdicts:
                 if story is None:
                     story = StoryText(title, summary)
-                verdicts[match.query] = verdict(node, story, current_pack())
-            judged = verdicts[match.query]
+                verdicts[key] = verdict(node, story, current_pack())
+            judged = verdicts[key]
             if judged is not None:
                 out.append(Match(match.subscription_id, match.query, judged.matched, judged.spans))
         return out

@@ -203,7 +203,7 @@ def _usable_alternate(name: str) -> bool:
         return False
     if scripts == {"LATIN"}:
         # Romanisations (`masko`), codes (`MOW`) and phrases (`Kiev osh`) are noise.
-        return name[0].isupper() and not name.isupper() and " " not in name
+        return name[0].isupper() and not name.isupper() and " " not in name and "-" not in name
     return True
 
 
@@ -239,7 +239,8 @@ class _Forms:
         # English forms of the last word (Russia's, Russian, Russians); the Romance
         # languages' plurals take -s as well.
         romance = lang in ("xx", "fr", "es", "pt", "it") and len(words) == 1
-        if (lang == "en" or romance) and inflects(words[-1]):
+        # Not a letter of an acronym (`U.S.A.` -> `u s as` would make `as` a trigger).
+        if (lang == "en" or romance) and inflects(words[-1]) and len(words[-1]) >= 3:
             last = word_forms(words[-1]) if lang == "en" else {words[-1] + "s"}
             out |= {" ".join([*words[:-1], f]) for f in last}
         # Suffixes and prefixes were added as written (Rusya'nün): compare as stories do.

@@ -47,13 +47,45 @@ class Hit:
 class StoryText:
     """A story's title and summary: words (normal forms) at once, offsets on demand."""
 
-    __slots__ = ("_spans", "texts", "tokens", "words")
+    __slots__ = (
+        "_positions",
+        "_spans",
+        "about",
+        "hits",
+        "texts",
+        "title_words",
+        "tokens",
+        "words",
+    )
 
     def __init__(self, title: str, summary: str) -> None:
         self.texts = (title, summary)
         self.tokens = (tokenize(title), tokenize(summary))
-        self.words = frozenset(self.tokens[0]) | frozenset(self.tokens[1])
+        self.title_words = frozenset(self.tokens[0])
+        self.words = self.title_words | frozenset(self.tokens[1])
         self._spans: list[list[tuple[int, int]] | None] = [None, None]
+        self._positions: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        # id(topic) -> (topic, its hits): each topic read once a story (the topic is kept,
+        # so its id cannot be reused while the story lives)
+        self.hits: dict[int, tuple[Topic, list[Hit]]] = {}
+        self.about: dict[int, bool] = {}  # id(topic) -> about(), for topics in self.hits
+
+    def places(self, stream: int, token: str) -> list[int]:
+        """The indexes of `token` in the title (0) or summary (1). Found by list.index, a
+        C-level scan, per word asked for: a story is asked about a few of its words only."""
+        known = self._positions[stream]
+        found = known.get(token)
+        if found is None:
+            found = known[token] = []
+            if token in self.words:
+                tokens, i = self.tokens[stream], -1
+                try:
+                    while True:
+                        i = tokens.index(token, i + 1)
+                        found.append(i)
+                except ValueError:
+                    pass
+        return found
 
     def span(self, stream: int, index: int, size: int = 1) -> tuple[int, int]:
         spans = self._spans[stream]
@@ -67,12 +99,27 @@ class StoryText:
 
 
 def hits(topic: Topic, story: StoryText) -> list[Hit]:
-    """Every place the story names `topic`, in story order (title first)."""
+    """Every place the story names `topic`, in story order (title first); cached on the
+    story, as every query of a topic asks again."""
+    cached = story.hits.get(id(topic))
+    if cached is None:
+        cached = story.hits[id(topic)] = (topic, _hits(topic, story))
+    return cached[1]
+
+
+def _hits(topic: Topic, story: StoryText) -> list[Hit]:
+    # Only the story words that begin a name are visited: a set intersection finds them
+    # (the matcher sends a story here for one trigger word, often the only one it has).
+    present = topic.heads() & story.words
+    if not present:
+        return []
     found: list[Hit] = []
     excluded: dict[int, bool] = {}
     words, phrases, names = topic.words, topic.phrases, topic.names
     for stream, tokens in enumerate(story.tokens):
-        for i, token in enumerate(tokens):
+        places = sorted(i for token in present for i in story.places(stream, token))
+        for i in places:
+            token = tokens[i]
             candidates: list[tuple[int, int]] = [(n, 1) for n in words.get(token, ())]
             for rest, n in phrases.get(token, ()):
                 size = len(rest) + 1
@@ -92,6 +139,15 @@ def hits(topic: Topic, story: StoryText) -> list[Hit]:
                 found.append(Hit(stream, i, size, n))
                 break  # one name per place is enough
     return found
+
+
+def about_story(topic: Topic, story: StoryText) -> bool:
+    """Whether `story` is about `topic` (the rule below), cached on the story."""
+    said = story.about.get(id(topic))
+    if said is None:
+        found = hits(topic, story)  # caches the topic, so its id stays its own
+        said = story.about[id(topic)] = bool(found) and about(topic, found)
+    return said
 
 
 def about(topic: Topic, found: Sequence[Hit]) -> bool:

@@ -71,10 +71,18 @@ class Topic:
     # (its other words, the name).
     words: dict[str, list[int]] = field(default_factory=dict)
     phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    _heads: frozenset[str] | None = None
+
+    def heads(self) -> frozenset[str]:
+        """The words a name can begin with (one-word forms, phrases' first words)."""
+        if self._heads is None:
+            self._heads = frozenset(self.words) | frozenset(self.phrases)
+        return self._heads
 
     def add(self, name: Name, variants: Iterable[str]) -> None:
         at = len(self.names)
         self.names.append(name)
+        self._heads = None
         for variant in variants:
             words = variant.split()
             if len(words) == 1:

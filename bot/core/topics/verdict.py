@@ -14,20 +14,22 @@ words), so a query without topic terms never comes here and keeps its exact mean
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from bot.core.models import Span
 from bot.core.query.ast import And, Node, Not, Or, Term, Word
 from bot.core.query.inflect import word_forms
 from bot.core.topics.display import format_matched
-from bot.core.topics.judge import Hit, StoryText, about, hits, via
+from bot.core.topics.judge import Hit, StoryText, about_story, hits, via
 from bot.core.topics.pack import Pack
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     matched: tuple[str, ...]  # displays of the positive terms found, topics with their via
-    spans: tuple[Span, ...]
+    spans: Sequence[Span]  # worked out when first read (most matches are only queued)
 
 
 def has_topic(node: Node) -> bool:
@@ -44,11 +46,11 @@ def verdict(node: Node, story: StoryText, pack: Pack) -> Verdict | None:
     if not state.test(node, negated=False):
         return None
     matched: list[str] = []
-    spans: set[Span] = set()
-    for term in _positive_terms(node):
-        found = state.found(term)
-        if not found:
+    found: list[Term] = []
+    for term in [node] if isinstance(node, Term) else _positive_terms(node):
+        if not state.test(term, negated=False):
             continue
+        found.append(term)
         word = term.words[0]
         if word.mode == "topic":
             topic_hits = state.topic_hits(word.norm, term.field == "title")
@@ -56,9 +58,49 @@ def verdict(node: Node, story: StoryText, pack: Pack) -> Verdict | None:
             matched.append(format_matched(term.display, names))
         else:
             matched.append(term.display)
-        spans.update(found)
-    ordered = sorted(spans, key=lambda s: (s.field != "title", s.start, s.end))
-    return Verdict(tuple(dict.fromkeys(matched)), tuple(ordered))
+    return Verdict(tuple(dict.fromkeys(matched)), _Spans(state, tuple(found)))
+
+
+class _Spans(Sequence[Span]):
+    """Where the found terms stand: worked out on first read, like StorySpans."""
+
+    __slots__ = ("_spans", "_state", "_terms")
+
+    def __init__(self, state: _State, terms: tuple[Term, ...]) -> None:
+        self._state: _State | None = state
+        self._terms = terms
+        self._spans: tuple[Span, ...] | None = None
+
+    def _get(self) -> tuple[Span, ...]:
+        if self._spans is None:
+            assert self._state is not None
+            found = {s for term in self._terms for s in self._state.found(term)}
+            self._spans = tuple(sorted(found, key=lambda s: (s.field != "title", s.start, s.end)))
+            self._state = None  # the story is no longer needed
+        return self._spans
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    @overload
+    def __getitem__(self, index: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Span, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Span | tuple[Span, ...]:
+        return self._get()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._get() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
 
 
 def _positive_terms(node: Node) -> list[Term]:
@@ -73,13 +115,10 @@ class _State:
     def __init__(self, story: StoryText, pack: Pack) -> None:
         self.story = story
         self.pack = pack
-        self._hits: dict[str, list[Hit]] = {}
 
     def topic_hits(self, key: str, title_only: bool) -> list[Hit]:
-        found = self._hits.get(key)
-        if found is None:
-            topic = self.pack.topics.get(key)
-            found = self._hits[key] = hits(topic, self.story) if topic is not None else []
+        topic = self.pack.topics.get(key)
+        found = hits(topic, self.story) if topic is not None else []  # cached on the story
         return [h for h in found if h.stream == 0] if title_only else found
 
     def test(self, node: Node, *, negated: bool) -> bool:
@@ -97,7 +136,11 @@ class _State:
                 if title_only:
                     return bool(found)
                 topic = self.pack.topics.get(word.norm)
-                return topic is not None and bool(found) and about(topic, found)
+                return topic is not None and about_story(topic, self.story)
+            if len(node.words) == 1 and word.mode != "prefix":  # most terms: set tests
+                forms = (word.norm,) if word.mode == "exact" else word_forms(word.norm)
+                words = self.story.title_words if title_only else self.story.words
+                return not words.isdisjoint(forms)
             return bool(self._places(node))
         if isinstance(node, Not):
             return not self.test(node.child, negated=not negated)
@@ -118,13 +161,22 @@ class _State:
         return [self._span(stream, i, len(term.words)) for stream, i in self._places(term)]
 
     def _places(self, term: Term) -> list[tuple[int, int]]:
-        size = len(term.words)
+        """(stream, index) of each place the term's words stand in order. The first word's
+        places come from the story's word index (one lookup per form), not a scan."""
+        first, rest = term.words[0], term.words[1:]
         out: list[tuple[int, int]] = []
         for stream, tokens in enumerate(self.story.tokens):
             if stream == 1 and term.field == "title":
                 break
-            for i in range(len(tokens) - size + 1):
-                if all(_holds(w, tokens[i + j]) for j, w in enumerate(term.words)):
+            if first.mode == "prefix":
+                starts = [i for i, t in enumerate(tokens) if t.startswith(first.norm)]
+            else:
+                forms = (first.norm,) if first.mode == "exact" else word_forms(first.norm)
+                starts = sorted(i for f in forms for i in self.story.places(stream, f))
+            for i in starts:
+                if i + len(rest) < len(tokens) and all(
+                    _holds(w, tokens[i + 1 + j]) for j, w in enumerate(rest)
+                ):
                     out.append((stream, i))
         return out
 
