@@ -98,7 +98,8 @@ def test_the_built_image_reports_healthy() -> None:
         [engine, "build", "-t", tag, str(ROOT)], capture_output=True, text=True, check=False
     )
     if build.returncode != 0 and "pull" in (build.stderr + build.stdout).lower():
-        pytest.skip(f"{engine} cannot pull the base image here: {build.stderr.strip()[-300:]}")
+        last = (build.stderr.strip().splitlines() or ["?"])[-1]
+        pytest.skip(f"{engine} cannot pull the base image here: {last}")
     assert build.returncode == 0, build.stderr
     name = f"newsbot-health-{uuid.uuid4().hex[:8]}"
     run = subprocess.run(

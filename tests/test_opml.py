@@ -6,8 +6,9 @@ import io
 from pathlib import Path
 
 import listparser
+import pytest
 
-from bot.cli.feeds import run_import
+from bot.cli.feeds import FeedsCommandError, run_import
 from bot.config import load_settings
 from bot.core.models import Channel
 from bot.core.opml import OpmlFeed, write_opml
@@ -113,16 +114,21 @@ async def test_a_file_that_is_not_opml_imports_nothing(tmp_path: Path) -> None:
     truncated.write_bytes(b'<opml version="2.0"><body><outline xmlUrl="https://a.example/f"/>')
     page = tmp_path / "page.html"
     page.write_bytes(b"<html><body><p>https://a.example/f</p></body></html>")
+    # The command's own words, once through a real process...
+    code, out, err = await newsbot_command(tmp_path, db, "feeds", "import", str(truncated))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"newsbot feeds: {truncated}: not well-formed XML (no element found")
+    # ...and the other refusals in this process.
+    settings = load_settings(database_url=db)
     for path, why in [
-        (truncated, "not well-formed XML (no element found"),
-        (page, "page.html: not an OPML subscription list\n"),
+        (page, "page.html: not an OPML subscription list"),
         (tmp_path / "missing.opml", "cannot read"),
     ]:
-        code, out, err = await newsbot_command(tmp_path, db, "feeds", "import", str(path))
-        assert (code, out) == (1, "")
-        assert why in err, err
-    code, exported, _ = await newsbot_command(tmp_path, db, "feeds", "export")
-    assert listparser.parse(exported.encode()).feeds == []
+        printed = io.StringIO()
+        with pytest.raises(FeedsCommandError, match=why):
+            await run_import(settings, path, printed, trusted=True)
+        assert printed.getvalue() == ""
+    assert not (tmp_path / "bot.db").exists()  # refused before the database was opened
 
 
 def test_other_readers_opml_becomes_operator_feeds_with_titles() -> None:
