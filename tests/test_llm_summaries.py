@@ -160,3 +160,25 @@ async def test_a_hostile_model_summary_is_harmless_on_discord_and_slack(tmp_path
         for ping in ("<!channel", "<!here", "<!everyone", "<!subteam"):
             assert ping not in text
         assert "<@" not in text  # no user mention
+
+
+@pytest.mark.parametrize("mode", ["slow", "fail"])
+async def test_after_a_failed_or_slow_call_the_next_alerts_do_not_wait_for_the_model(
+    tmp_path: Path, mode: str
+) -> None:
+    # One call fails (or outlasts its budget); the alerts behind it in the burst go out
+    # with the article's lead without a call of their own (the model rests a minute).
+    async with enriched_bot(tmp_path, with_model=True, model_timeout=0.5) as e:
+        assert e.model is not None
+        e.model.mode = mode  # type: ignore[assignment]
+        await _model_channel(e)
+        await e.story(
+            [
+                Item(f"a{n}", f"Finland w{n}a w{n}b", e.site.url(f"/article?p={n}"), "Read more")
+                for n in range(5)
+            ]
+        )
+        async with asyncio.timeout(30):
+            assert await e.deliver() == 5
+        assert len(e.model.prompts) == 1
+        assert all(a.summary.startswith(LEAD) for a in e.inbox.sent)

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 # How long fetched articles and learnt story facts are kept (a resend after a long outage
 # within it needs no new fetch or model call).
 KEEP = timedelta(days=7)
+# After a model call fails or outlasts its budget, no new call for this long (seconds).
+MODEL_REST = 60.0
 
 # Alert.extra keys the renderers read.
 ORIGINAL_TITLE = "original_title"
@@ -106,6 +108,8 @@ class Enricher:
         self.channel_settings = channel_settings  # for prefetch: does the channel want it
         self._prefetching: set[asyncio.Task[None]] = set()
         self._forgot_at: datetime | None = None
+        self._article_deadline: dict[str, float] = {}  # loop time each read's budget ends
+        self._model_rests_until = 0.0  # loop time; see _model_failed
         self._work: dict[tuple[str, ...], asyncio.Task[str | None]] = {}
         self._capped_day: date | None = None
         self.model_calls = 0  # this process's, for the logs and the tests
@@ -184,7 +188,23 @@ class Enricher:
             self._article_task(alert.link)
 
     def _article_task(self, url: str) -> asyncio.Task[str | None]:
-        return self._shared(("article", url), lambda: self._read_article(url))
+        key = ("article", url)
+        if key not in self._work:
+            # The budget runs from the moment the read starts (often the prefetch), not
+            # from each alert's turn: a burst of alerts whose pages never answer waits
+            # one budget in all, not one each.
+            self._article_deadline[url] = asyncio.get_running_loop().time() + (
+                self.policy.article_timeout
+            )
+        task = self._shared(key, lambda: self._read_article(url))
+        task.add_done_callback(lambda _t: self._article_deadline.pop(url, None))
+        return task
+
+    def _article_budget(self, url: str) -> float:
+        deadline = self._article_deadline.get(url)
+        if deadline is None:  # already done: no waiting
+            return 0.0
+        return max(0.0, deadline - asyncio.get_running_loop().time())
 
     async def _read_article(self, url: str) -> str | None:
         cached = await self.store.cached_article(url)
@@ -255,21 +275,33 @@ class Enricher:
             answer = model_text(await self.model.complete(prompt), limit)
         except ModelError as exc:
             log.warning("model call failed: %s", exc, extra=extra)
+            self._model_failed()
             return None
         return answer or None
+
+    def _model_failed(self) -> None:
+        """Rest the model for MODEL_REST: the alerts behind this one go out at once with
+        their fallback instead of each waiting out its own budget."""
+        self._model_rests_until = asyncio.get_running_loop().time() + MODEL_REST
 
     async def _model_fact(
         self, alert: Alert, kind: StoryFactKind, language: str, prompt: Callable[[], Prompt]
     ) -> str | None:
         limit = MODEL_SUMMARY_LIMIT if kind == "summary" else MODEL_TITLE_LIMIT
         key = (kind, str(alert.feed_id), alert.story_id, language)
+        if asyncio.get_running_loop().time() < self._model_rests_until and key not in self._work:
+            # The model failed or timed out a moment ago: what is cached, no new call.
+            return await self.store.story_fact(alert.feed_id, alert.story_id, kind, language)
         task = self._shared(
             key,
             lambda: self._fact(
                 alert, kind, language, lambda: self._ask(alert, kind, prompt(), limit)
             ),
         )
-        return await self._within(task, self.policy.model_timeout)
+        answer = await self._within(task, self.policy.model_timeout)
+        if not task.done():
+            self._model_failed()  # too slow: the same rest as a failure
+        return answer
 
     # -- the whole alert -------------------------------------------------------------
 
@@ -290,7 +322,7 @@ class Enricher:
         article = ""
         if self._wants_article(alert, mode):
             task = self._article_task(alert.link)
-            article = await self._within(task, self.policy.article_timeout) or ""
+            article = await self._within(task, self._article_budget(alert.link)) or ""
         if mode == "model" and self.model is not None:
             language = settings.language or await self._language(alert) or "en"
             made = await self._model_fact(

@@ -12,8 +12,9 @@ from xml.sax.saxutils import escape
 
 from bot.core.models import Alert, Channel
 from bot.core.ports import SendResult
-from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
 from bot.delivery.enrich import Enricher, EnrichPolicy
+from bot.delivery.holds import BurstPolicy
 from bot.delivery.llm import ChatModel, ModelSettings
 from bot.feeds.article import ArticleReader
 from bot.feeds.fetch import DEFAULT_MAX_BYTES, Fetcher
@@ -111,7 +112,7 @@ async def enriched_bot(
         else None
     )
     try:
-        async with running_bot(tmp_path, backfill=10) as bot:
+        async with running_bot(tmp_path, backfill=1000) as bot:
             enricher = Enricher(
                 store=bot.store,
                 clock=bot.clock,
@@ -127,7 +128,12 @@ async def enriched_bot(
             )
             inbox = Inbox()
             dispatcher = Dispatcher(
-                store=bot.store, notifiers={"console": inbox}, clock=bot.clock, enricher=enricher
+                store=bot.store,
+                notifiers={"console": inbox},
+                clock=bot.clock,
+                # Every alert as itself: no burst folding, a whole test's worth per pass.
+                policy=DeliveryPolicy(burst=BurstPolicy(window=0), per_channel_batch=100),
+                enricher=enricher,
             )
             try:
                 yield EnrichedBot(bot, feeds, site, enricher, dispatcher, inbox, model)
