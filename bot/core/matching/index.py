@@ -8,7 +8,7 @@ from bot.core.alerts import build_alerts
 from bot.core.matching.matcher import Matcher
 from bot.core.models import Alert, Story, Subscription
 from bot.core.query import Query
-from bot.core.query.sources import SourceFilter, split_sources
+from bot.core.query.sources import SourceFilter, haystacks, split_sources
 
 
 class SubscriptionIndex:
@@ -39,12 +39,17 @@ class SubscriptionIndex:
         matches = self.matcher.match(story.title, story.summary)
         if matches and self.sources:
             sources = self.sources
-            matches = [
-                m
-                for m in matches
-                if (f := sources.get(m.subscription_id)) is None
-                or f.accepts(story.source, feed_url, story.link)
-            ]
+            places: list[str] | None = None  # the story's outlet, worked out once if needed
+            kept = []
+            for m in matches:
+                wanted = sources.get(m.subscription_id)
+                if wanted is not None:
+                    if places is None:
+                        places = haystacks(story.source, feed_url, story.link)
+                    if not wanted.admits(places):
+                        continue
+                kept.append(m)
+            matches = kept
         return build_alerts(story, matches, self.by_id) if matches else []
 
     def _words(self, subscription_id: int, query: str) -> str:
