@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     newsbot_lease_seconds: float = Field(120.0, ge=1)
     newsbot_reconcile_seconds: float = Field(30.0, gt=0, le=60)
 
+    # Topics (bot/core/topics): how long after leaving office an official still names a
+    # topic, and the operator's file that extends the packs (default ./newsbot-topics.toml).
+    newsbot_topic_grace_days: int = Field(730, ge=0)
+    newsbot_topics_file: str | None = None
+
     # Subscriptions (bot/core/limits.py): each tenant's share.
     newsbot_max_subscriptions_per_channel: int = Field(100, ge=1)
     newsbot_max_subscriptions_per_workspace: int = Field(1000, ge=1)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.core.matching.matcher import Matcher
 from bot.core.query import QueryError, parse_query
 from bot.core.topics import pack as topic_pack
@@ -181,14 +182,18 @@ def test_a_former_official_fires_only_within_the_grace_period() -> None:
     assert not hits(before.topics["NATO"], StoryText("Rutte visits troops", ""))
 
 
-def test_grace_days_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(topic_pack.GRACE_ENV, "10")
+def test_the_grace_period_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("NEWSBOT_TOPIC_GRACE_DAYS", "10")
+    assert load_settings().newsbot_topic_grace_days == 10
+    topic_pack.configure(grace=timedelta(days=10), overrides=NOWHERE)
     story = StoryText("Poroshenko criticises the government", "")
-    loaded = topic_pack.load(as_of=date(2019, 6, 20), overrides=NOWHERE)
-    assert not hits(loaded.topics["UA"], story)
-    monkeypatch.setenv(topic_pack.GRACE_ENV, "ten")
-    with pytest.raises(ValueError, match="NEWSBOT_TOPIC_GRACE_DAYS"):
-        topic_pack.load(overrides=NOWHERE)
+    loaded = topic_pack.load(as_of=date(2019, 6, 20))
+    assert not hits(loaded.topics["UA"], story)  # a month after leaving office: too long
+    topic_pack.configure(grace=topic_pack.DEFAULT_GRACE, overrides=None)
+    monkeypatch.setenv("NEWSBOT_TOPIC_GRACE_DAYS", "-1")
+    with pytest.raises(ConfigError, match="NEWSBOT_TOPIC_GRACE_DAYS"):
+        load_settings()
 
 
 @backends
@@ -201,7 +206,6 @@ def test_an_operator_file_adds_names_and_topics(
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(topic_pack.OVERRIDE_ENV, raising=False)
     topic_pack.install(None)  # loaded again, from the working directory
     assert matched("topic:Russia", "Rossiya airline adds flights", native=native) == (
         "Russia (via Rossiya)",
@@ -249,3 +253,16 @@ def test_every_country_and_the_major_organisations_are_topics() -> None:
     japan = pack.topics["JP"]
     labels = {n.label for n in japan.names}
     assert {"日本", "Япония", "Japonia", "Japan", "Ιαπωνία"} <= labels
+
+
+async def test_a_bad_operator_file_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.runtime import build_app
+
+    (tmp_path / "newsbot-topics.toml").write_text("[topics.RU\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    with pytest.raises(ConfigError, match="invalid topics file"):
+        await build_app(settings, [], feed_urls=[])
+    topic_pack.configure(grace=topic_pack.DEFAULT_GRACE, overrides=None)

@@ -7,8 +7,9 @@ imported by the bot. Loading happens once, on the first `topic:` query (benchmar
 bench_topics.py measures it).
 
 Officials carry the dates they held office. A topic is loaded *as of* a day: a name whose
-holder left office more than `grace` before it (default 2 years, NEWSBOT_TOPIC_GRACE_DAYS)
-or took office after it is left out, so an old name does not fire forever.
+holder left office more than `grace` before it (default 2 years; NEWSBOT_TOPIC_GRACE_DAYS,
+passed in by bot.runtime through `configure`) or took office after it is left out, so an
+old name does not fire forever.
 
 Operator overrides: a file `newsbot-topics.toml` in the working directory (or the file
 NEWSBOT_TOPICS_FILE names) adds names to topics, or new topics, without changing the code:
@@ -25,7 +26,6 @@ NEWSBOT_TOPICS_FILE names) adds names to topics, or new topics, without changing
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,9 +37,7 @@ from bot.core.query.inflect import inflects, word_forms
 from bot.core.query.text import WORD_RE, normalise
 
 PACK = Path(__file__).with_name("data") / "generated.json"
-OVERRIDE_FILE = "newsbot-topics.toml"
-OVERRIDE_ENV = "NEWSBOT_TOPICS_FILE"
-GRACE_ENV = "NEWSBOT_TOPIC_GRACE_DAYS"
+OVERRIDE_FILE = "newsbot-topics.toml"  # looked for in the working directory
 DEFAULT_GRACE = timedelta(days=730)
 SUGGEST_CUTOFF = 0.6  # difflib similarity of a name worth suggesting
 SUGGEST_MARGIN = 0.1
@@ -156,7 +154,7 @@ def load(
 ) -> Pack:
     """The pack as of `as_of` (today), extended by the operator's file if there is one."""
     day = as_of or date.today()
-    keep = grace if grace is not None else _grace_from_env()
+    keep = grace if grace is not None else _configured.grace
     data = json.loads(pack.read_text(encoding="utf-8"))
     topics: dict[str, Topic] = {}
     by_lookup: dict[str, str] = {}
@@ -173,31 +171,14 @@ def load(
             contexts = frozenset(unless.get(normalise_name(label), ()))
             topic.add(Name(label, flags, start, end, contexts), variants)
         topics[topic.key] = topic
-    path = overrides if overrides is not None else _override_path()
+    path = overrides if overrides is not None else _configured.overrides
+    path = path if path is not None else Path.cwd() / OVERRIDE_FILE
     if path is not None and path.exists():
         _apply_overrides(topics, tomllib.loads(path.read_text(encoding="utf-8")), path)
     for topic in topics.values():
         for lookup in topic.lookup:
             by_lookup.setdefault(lookup, topic.key)
     return Pack(topics, by_lookup, day)
-
-
-def _grace_from_env() -> timedelta:
-    raw = os.environ.get(GRACE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_GRACE
-    try:
-        days = int(raw)
-    except ValueError:
-        raise ValueError(f"{GRACE_ENV} must be a whole number of days, not {raw!r}") from None
-    if days < 0:
-        raise ValueError(f"{GRACE_ENV} must be 0 or more days, not {days}")
-    return timedelta(days=days)
-
-
-def _override_path() -> Path | None:
-    named = os.environ.get(OVERRIDE_ENV, "").strip()
-    return Path(named) if named else Path.cwd() / OVERRIDE_FILE
 
 
 def _apply_overrides(topics: dict[str, Topic], data: dict[str, Any], path: Path) -> None:
@@ -236,7 +217,23 @@ def _forms(norm: str) -> set[str]:
     return {" ".join([*words[:-1], form]) for form in word_forms(words[-1])}
 
 
+@dataclass(slots=True)
+class _Configured:
+    grace: timedelta = DEFAULT_GRACE
+    overrides: Path | None = None  # None: newsbot-topics.toml in the working directory
+
+
+_configured = _Configured()
 _LOADED: Pack | None = None
+
+
+def configure(*, grace: timedelta, overrides: Path | None) -> None:
+    """The settings `current()` loads with (bot.runtime, from NEWSBOT_TOPIC_GRACE_DAYS and
+    NEWSBOT_TOPICS_FILE); a pack already loaded is loaded again on next use."""
+    global _LOADED
+    _configured.grace = grace
+    _configured.overrides = overrides
+    _LOADED = None
 
 
 def current() -> Pack:
