@@ -6,6 +6,7 @@ ping; the store's side (once a minute, none lost) is in store_contract/test_foll
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bot.core.models import Channel
@@ -13,6 +14,7 @@ from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_slack import TEAM, FakeSlack
 from tests.support.feed_server import FeedServer, rss
+from tests.support.slack_alerts import notifier_for, slack_alert
 from tests.support.slack_workspace import NEWS, LiveFeed, Workspace
 
 SUMMIT = ("summit-1", "NATO summit opens in Vilnius", "Leaders arrive for two days of talks.")
@@ -65,3 +67,23 @@ async def test_slack_updates_the_sent_alert_to_list_a_later_outlet(
         assert (status.pending, status.held) == (0, 0)
     finally:
         await slack.close()
+
+
+async def test_a_slack_edit_keeps_the_picture_or_goes_without_it_as_a_post_does(
+    fake_slack: FakeSlack,
+) -> None:
+    picture = "https://img.example/summit.jpg"
+    notifier = notifier_for(fake_slack)
+    first = slack_alert(NEWS, 7, image=picture)
+    sent = await notifier.send(first)
+    assert sent.remote_id is not None
+    later = replace(first, extra={"also_reported_by": "Outlet B"})
+    await notifier.edit(later, sent.remote_id)
+    assert picture in fake_slack.posts_in(NEWS)[0].block_text()
+    # Slack cannot fetch the picture any more: the edit is made without it, not lost.
+    fake_slack.unreachable_images.add(picture)
+    await notifier.edit(replace(first, extra={"also_reported_by": "Outlet B, C"}), sent.remote_id)
+    [post] = fake_slack.posts_in(NEWS)
+    assert picture not in post.block_text()
+    assert "Outlet B, C" in post.block_text()
+    assert len(fake_slack.updates) == 2  # the refused update changed nothing

@@ -94,14 +94,14 @@ class SlackNotifier:
         try:
             channel = await self.channel_id(alert.channel)
             alert = await self._without_dead_groups(alert)
-            message = blocks.render(alert, image=False)
-            await self.client.chat_update(
-                channel=channel,
-                ts=remote_id,
-                text=message.text,
-                blocks=message.blocks,
-                metadata=message.metadata,
-            )
+            message = blocks.render(alert)
+            try:
+                await self._update(channel, remote_id, message)
+            except SlackApiError as exc:
+                if message.image is None or not image_refused(exc, blocks.IMAGE_POINTER):
+                    raise
+                # As when it was posted: the story matters more than its picture.
+                await self._update(channel, remote_id, blocks.render(alert, image=False))
         except Exception as exc:
             if isinstance(exc, SlackApiError) and error_code(exc) in UPDATE_GONE:
                 raise PermanentSendError(f"Slack: cannot edit ({error_code(exc)})") from exc
@@ -109,6 +109,15 @@ class SlackNotifier:
             if isinstance(exc, SlackApiError) and error_code(exc) in TOKEN_ERRORS:
                 self._token_refused(error_code(exc))
             raise error from exc
+
+    async def _update(self, channel: str, ts: str, message: blocks.Message) -> Any:
+        return await self.client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=message.metadata,
+        )
 
     async def _without_dead_groups(self, alert: Alert) -> Alert:
         """`alert` without user groups disabled or deleted since they were subscribed (one
