@@ -12,10 +12,12 @@ import pytest
 
 from bot.adapters.discord.render import render_alert as discord_render
 from bot.adapters.slack.blocks import render as slack_render
-from bot.core.enrichment import model_text
+from bot.core.enrichment import model_text, summary_prompt
 from bot.core.models import Channel
+from bot.delivery.llm import ChatModel, ModelError, ModelSettings
 from tests.support.article_pages import LEAD
 from tests.support.enriched import EnrichedBot, Item, enriched_bot
+from tests.support.fake_llm import FakeLLM
 from tests.support.watch import NEWSROOM
 
 TITLE = "Finland passes border bill"
@@ -182,3 +184,21 @@ async def test_after_a_failed_or_slow_call_the_next_alerts_do_not_wait_for_the_m
             assert await e.deliver() == 5
         assert len(e.model.prompts) == 1
         assert all(a.summary.startswith(LEAD) for a in e.inbox.sent)
+
+
+async def test_the_api_key_is_sent_as_a_bearer_token_and_a_wrong_one_is_a_failure() -> None:
+    fake = FakeLLM(api_key="sk-right")
+    await fake.start()
+    prompt = summary_prompt(TITLE, "Read more", LEAD, "en")
+    right = ChatModel(ModelSettings(fake.url, "m", "sk-right"))
+    wrong = ChatModel(ModelSettings(fake.url, "m", "sk-wrong"))
+    try:
+        assert await right.complete(prompt) == SUMMARY
+        with pytest.raises(ModelError, match="401"):
+            await wrong.complete(prompt)
+        assert fake.refused == ["missing or wrong API key"]
+        assert len(fake.prompts) == 1
+    finally:
+        await right.close()
+        await wrong.close()
+        await fake.stop()
