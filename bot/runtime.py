@@ -28,6 +28,7 @@ from bot.feeds.feed_list import FeedListError, read_feed_list
 from bot.feeds.fetch import Fetcher
 from bot.feeds.hosts import HostSlots
 from bot.feeds.probe import HttpFeedProbe
+from bot.feeds.subscription_sync import SubscriptionSync
 from bot.feeds.watcher import Watcher, watch_policy
 from bot.observe import metrics
 from bot.observe.gauges import refresh_gauges
@@ -68,6 +69,8 @@ class App:
     deps: CommandDeps
     adapters: list[Adapter] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Follows subscription changes made through other processes (None: built by hand).
+    sync: SubscriptionSync | None = None
 
     async def close(self) -> None:
         for adapter in self.adapters:
@@ -123,6 +126,7 @@ async def build_app(
         policy=delivery_policy(settings),
         on_channel_paused=lambda channel, reason: set_channel_paused(index.by_id, channel, reason),
         pacing=store,  # the budget every process on this database shares
+        owner=settings.owner_id,  # its channel leases (several processes, one outbox)
     )
     watcher = Watcher(
         store=store,
@@ -132,6 +136,7 @@ async def build_app(
         policy=watch_policy(settings),
         on_alerts=dispatcher.wake,
         host_slots=host_slots,  # one per-host cap for feeds and the articles they link
+        owner=settings.owner_id,  # its feed leases (several processes, one database)
     )
     limits = SubscriptionLimits(
         per_channel=settings.newsbot_max_subscriptions_per_channel,
@@ -146,7 +151,10 @@ async def build_app(
         len(index),
         "compiled" if index.matcher.native else "python",
     )
-    return App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters), closers)
+    sync = SubscriptionSync(store, index, reconcile_every=settings.newsbot_reconcile_seconds)
+    app = App(settings, store, index, fetcher, watcher, dispatcher, deps, list(adapters), closers)
+    app.sync = sync
+    return app
 
 
 def _enricher(
@@ -279,6 +287,8 @@ def role_loops(
     loops: dict[str, Callable[[asyncio.Event], Awaitable[None]]] = {}
     if "poll" in roles:
         loops["watcher"] = app.watcher.run
+        if app.sync is not None:  # what the watcher matches follows the other processes
+            loops["subscriptions"] = app.sync.run
     if "deliver" in roles:
         loops["dispatcher"] = app.dispatcher.run
     loops.update({f"{a.platform} adapter": a.run for a in app.adapters})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.changes import SqliteChanges
 from bot.store.channel_leases import SqliteChannelLeases
 from bot.store.channels import SqliteChannelSettings
 from bot.store.database import Database
@@ -23,6 +24,7 @@ class SqliteStore(
     SqliteOutbox,
     SqliteChannelLeases,
     SqliteChannelSettings,
+    SqliteChanges,
     SqliteEnrichment,
     SqlitePacing,
     SqliteFollowUps,

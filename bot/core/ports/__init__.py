@@ -35,6 +35,7 @@ from bot.core.ports.records import (
     StoryKeys,
 )
 from bot.core.ports.stores import (
+    ChangeFeed,
     ChannelSettingsStore,
     ChannelStatusStore,
     FeedStore,
@@ -49,6 +50,7 @@ from bot.core.ports.stores import (
 
 __all__ = [
     "CachedArticle",
+    "ChangeFeed",
     "ChannelClaim",
     "ChannelDeliveryStatus",
     "ChannelSettingsStore",

@@ -9,7 +9,8 @@ them, what a backend (bot/store) implements.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from asyncio import Event
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -386,6 +387,19 @@ class ChannelSettingsStore(Protocol):
         ...
 
 
+class ChangeFeed(Protocol):
+    """Word from the database that another process changed shared settings."""
+
+    async def watch_changes(self, on_change: Callable[[str], None], stop: Event) -> None:
+        """Call `on_change(table)` ("subscriptions", "channel_settings") soon after any
+        process commits a change to it, until `stop` is set. `on_change("listening")`
+        each time it starts listening (at first, and again after a lost connection): a
+        change committed before then was not told, so look again.
+        Returns at once when the backend serves one process (SQLite): nothing to watch.
+        """
+        ...
+
+
 class Store(
     SubscriptionStore,
     FeedStore,
@@ -395,6 +409,7 @@ class Store(
     ParkStore,
     ChannelStatusStore,
     ChannelSettingsStore,
+    ChangeFeed,
     SendPacing,
     EnrichmentStore,
     FollowUpStore,

@@ -70,6 +70,7 @@ class PgDatabase:
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
         self.pool = pool
         self.applied_by_open: list[int] = []  # the migrations this open applied
+        self.url = ""  # where it was opened (the change feed opens its own connection)
 
     @classmethod
     async def open(cls, url: str) -> PgDatabase:
@@ -80,6 +81,7 @@ class PgDatabase:
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             raise StoreUnavailable(f"cannot open PostgreSQL at {_where(url)}: {exc}") from None
         db = cls(pool)
+        db.url = url
         try:
             db.applied_by_open = await db.migrate()
         except BaseException:

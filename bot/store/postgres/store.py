@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store.postgres.changes import PgChanges
 from bot.store.postgres.channel_leases import PgChannelLeases
 from bot.store.postgres.channels import PgChannelSettings
 from bot.store.postgres.database import PgDatabase
@@ -23,6 +24,7 @@ class PostgresStore(
     PgOutbox,
     PgChannelLeases,
     PgChannelSettings,
+    PgChanges,
     PgPacing,
     PgEnrichment,
     PgFollowUps,
