@@ -23,7 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.core.matching.matcher import Matcher
 from bot.core.query import parse_query
 from bot.core.topics import pack as topic_pack
-from tests.support.topics_dev import TOPICS, items, predictions, score
+from tests.support.topics_dev import (
+    EXTRA,
+    EXTRA_TOPICS,
+    TOPICS,
+    items,
+    predictions,
+    score,
+)
 
 
 def main() -> None:
@@ -31,19 +38,23 @@ def main() -> None:
     parser.add_argument("--python", action="store_true", help="the pure-Python backend")
     args = parser.parse_args()
     native = False if args.python else None
-    dev = items()
-    queries = [q for topic, keyword, _ in TOPICS for q in (topic, keyword)]
-    predicted = predictions(queries, dev, native=native)
-    print(f"development set: {len(dev)} labelled items (weighted)")
-    print(f"{'topic':<16}{'query':<16}{'P':>7}{'R':>7}{'F1':>7}  positives")
-    for topic, keyword, label in TOPICS:
-        for query in (topic, keyword):
-            s = score(predicted[query], dev, label)
-            name = label.removeprefix("about_")
-            print(
-                f"{name:<16}{query:<16}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}"
-                f"  {s.positives}"
-            )
+    print(f"{'topic':<10}{'query':<24}{'P':>7}{'R':>7}{'F1':>7}  positives")
+    for title, where, topics in (
+        ("development set (tests/data/topics_dev, weighted)", None, TOPICS),
+        ("more topics (tests/data/topics_extra)", EXTRA, EXTRA_TOPICS),
+    ):
+        dev = items(where, topics) if where is not None else items()
+        queries = [q for topic, keyword, _ in topics for q in (topic, keyword)]
+        predicted = predictions(queries, dev, native=native)
+        print(f"{title}: {len(dev)} labelled items")
+        for topic, keyword, label in topics:
+            for query in (topic, keyword):
+                s = score(predicted[query], dev, label)
+                name = label.removeprefix("about_")
+                print(
+                    f"{name:<10}{query:<24}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}"
+                    f"  {s.positives}"
+                )
     _load_cost(native)
 
 

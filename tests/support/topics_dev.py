@@ -18,12 +18,18 @@ from pathlib import Path
 from bot.core.matching.matcher import Matcher
 from bot.core.topics import pack as topic_pack
 
-DEV = Path(__file__).resolve().parent.parent / "data" / "topics_dev"
+DATA = Path(__file__).resolve().parent.parent / "data"
+DEV = DATA / "topics_dev"
+EXTRA = DATA / "topics_extra"  # more topics, labelled for this project (its README)
 # (topic query, plain-keyword baseline, label)
 TOPICS = (
     ("topic:Russia", "Russia", "about_russia"),
     ("topic:Ukraine", "Ukraine", "about_ukraine"),
     ("topic:NATO", "NATO", "about_nato"),
+)
+EXTRA_TOPICS = (
+    ('topic:"United States"', '"United States"', "about_us"),
+    ("topic:China", "China", "about_china"),
 )
 
 
@@ -45,9 +51,9 @@ class Score:
     positives: int  # labelled items that are about the topic
 
 
-def items() -> list[Item]:
+def items(directory: Path = DEV, topics: tuple[tuple[str, str, str], ...] = TOPICS) -> list[Item]:
     out: list[Item] = []
-    with (DEV / "items.jsonl").open(encoding="utf-8") as lines:
+    with (directory / "items.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
             found = re.search(r"\d{4}-\d{2}-\d{2}", row["file"])
@@ -57,7 +63,7 @@ def items() -> list[Item]:
                     file=row["file"],
                     title=row["title"],
                     summary=row["summary"],
-                    labels={k: bool(row[k]) for _, _, k in TOPICS},
+                    labels={k: bool(row[k]) for _, _, k in topics},
                     weight=float(row["sample_weight"]),
                     day=date.fromisoformat(found.group(0)),
                 )
