@@ -9,7 +9,8 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from bot.config import ConfigError, Settings
@@ -19,6 +20,7 @@ from bot.core.commands import CommandDeps
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.ports import Notifier, Store
+from bot.core.topics import pack as topic_pack
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.enrich import Enricher, EnrichPolicy
 from bot.delivery.llm import ChatModel, ModelSettings
@@ -109,6 +111,7 @@ async def build_app(
         urls = list(feed_urls) if feed_urls is not None else _operator_feeds(settings)
         for url in urls:
             await store.add_feed(url, trusted=True, added_by=None)
+        _configure_topics(settings)  # before the index parses any topic: query
         index = SubscriptionIndex(await store.all_subscriptions())
     except BaseException:
         await store.close()
@@ -194,6 +197,22 @@ def _enricher(
     )
     # The enricher's work under way stops before the clients it uses close.
     return enricher, [enricher.close, *closers]
+
+
+def _configure_topics(settings: Settings) -> None:
+    """The topic pack's settings; an operator file is read now, so a mistake in it stops
+    start-up with the reason instead of refusing someone's topic: query later."""
+    named = settings.newsbot_topics_file
+    path = Path(named) if named else None
+    topic_pack.configure(grace=timedelta(days=settings.newsbot_topic_grace_days), overrides=path)
+    where = path or Path.cwd() / topic_pack.OVERRIDE_FILE
+    if named and not where.is_file():
+        raise ConfigError(f"invalid setting NEWSBOT_TOPICS_FILE: no file {where}")
+    if where.is_file():
+        try:
+            topic_pack.current()
+        except (OSError, ValueError) as exc:  # TOMLDecodeError is a ValueError
+            raise ConfigError(f"invalid topics file {where}: {exc}") from None
 
 
 def _operator_feeds(settings: Settings) -> list[str]:
