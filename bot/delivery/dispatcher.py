@@ -211,12 +211,6 @@ class Dispatcher:
                     # Notices queued behind them still go; they are picked up next pass.
                     self._note_due(now)
                     return sent
-            # Check and take the slot in one step (atomic across processes), so channels
-            # sending side by side cannot all see room and overshoot the rate together.
-            wait = await self.pacer.reserve(channel, now)
-            if wait > 0:
-                self._note_due(now + timedelta(seconds=wait))
-                return sent
             if self._stopping is not None and self._stopping.is_set():
                 # Stopping (SIGTERM): the send under way finishes, no new one starts.
                 return sent
@@ -241,6 +235,15 @@ class Dispatcher:
         # Before the in-flight mark: a crash while enriching leaves the alert plainly
         # pending, and it is enriched again (from the caches) and sent once.
         shown = await self._enriched(alert)
+        # The send's slot, checked and taken in one step (atomic across processes, so
+        # channels sending side by side cannot all see room and overshoot together), as
+        # late as it can be and at the clock's time now: the budget then counts sends
+        # when they go out, not when the pass began (the hold checks and enrichment
+        # before it can take long under load, and a stale time bunches the sends).
+        wait = await self.pacer.reserve(alert.channel, self.clock.now())
+        if wait > 0:
+            self._note_due(self.clock.now() + timedelta(seconds=wait))
+            return Sent.WAIT
         if lease is None:
             await self.store.mark_in_flight(alert.id, now)
         else:
