@@ -28,6 +28,7 @@ from bot.core.matching.shapes import Shape, Shapes
 from bot.core.models import Match
 from bot.core.query import Query, parse_query
 from bot.core.query.ast import Node, Word, canonical
+from bot.core.query.text import tokenize
 from bot.core.topics.judge import StoryText
 from bot.core.topics.pack import current as current_pack
 from bot.core.topics.verdict import Verdict, has_topic, verdict
@@ -67,6 +68,10 @@ class Backend(Protocol):
     def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None: ...
     def remove_entry(self, eid: int) -> None: ...
     def match(self, title: str, summary: str) -> list[Match]: ...
+    def match_words(
+        self, title: str, summary: str, words: tuple[list[str], list[str]]
+    ) -> list[Match]:
+        """`match`, given the story's words (tokenize of title and of summary)."""
 
 
 class _Entry:
@@ -226,12 +231,16 @@ class Matcher:
 
     def match(self, title: str, summary: str) -> list[Match]:
         """The subscriptions `title` and `summary` match, by subscription id."""
-        matches = self._backend.match(title, summary)
-        if self._topical and matches:
-            return self._judged(title, summary, matches)
-        return matches
+        if not self._topical:
+            return self._backend.match(title, summary)
+        # Topic queries read the story's words again: tokenize it once for both.
+        words = (tokenize(title), tokenize(summary))
+        matches = self._backend.match_words(title, summary, words)
+        return self._judged(title, summary, words, matches) if matches else matches
 
-    def _judged(self, title: str, summary: str, matches: list[Match]) -> list[Match]:
+    def _judged(
+        self, title: str, summary: str, words: tuple[list[str], list[str]], matches: list[Match]
+    ) -> list[Match]:
         """Matches of queries with `topic:` terms kept only when the story is about the
         topic, saying which names fired (bot.core.topics.verdict); once per query text."""
         story: StoryText | None = None
@@ -246,7 +255,7 @@ class Matcher:
             key, node = topical
             if key not in verdicts:
                 if story is None:
-                    story = StoryText(title, summary)
+                    story = StoryText(title, summary, words)
                 verdicts[key] = verdict(node, story, current_pack())
             judged = verdicts[key]
             if judged is not None:

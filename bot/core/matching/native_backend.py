@@ -180,6 +180,12 @@ class NativeBackend:
     def match(self, title: str, summary: str) -> list[Match]:
         return self._index.match(tokenize(title), tokenize(summary), (title, summary))
 
+    def match_words(
+        self, title: str, summary: str, words: tuple[list[str], list[str]]
+    ) -> list[Match]:
+        """`match`, the story already tokenized (`words`: title's, summary's)."""
+        return self._index.match(words[0], words[1], (title, summary))
+
 
 def _encode_shape(shape: Shape) -> NativeShape:
     """A shape's program and leaves as ints, with where its atoms stand in each."""

@@ -121,6 +121,12 @@ class PyBackend:
 
     # -- one story ---------------------------------------------------------------------
 
+    def match_words(
+        self, title: str, summary: str, words: tuple[list[str], list[str]]
+    ) -> list[Match]:
+        """`match` (the story view tokenizes on its own: `words` saves nothing here)."""
+        return self.match(title, summary)
+
     def match(self, title: str, summary: str) -> list[Match]:
         story = StoryView(title, summary, self._lookup, self._token_cache)
         by_cover = self._by_cover

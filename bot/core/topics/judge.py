@@ -58,9 +58,12 @@ class StoryText:
         "words",
     )
 
-    def __init__(self, title: str, summary: str) -> None:
+    def __init__(
+        self, title: str, summary: str, words: tuple[list[str], list[str]] | None = None
+    ) -> None:
+        """`words`: the title's and summary's tokenize(), when the caller has them."""
         self.texts = (title, summary)
-        self.tokens = (tokenize(title), tokenize(summary))
+        self.tokens = words if words is not None else (tokenize(title), tokenize(summary))
         self.title_words = frozenset(self.tokens[0])
         self.words = self.title_words | frozenset(self.tokens[1])
         self._spans: list[list[tuple[int, int]] | None] = [None, None]
