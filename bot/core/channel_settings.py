@@ -48,6 +48,7 @@ class ChannelSettings:
     digest: DigestSchedule | None = None
     quiet: QuietHours | None = None
     snooze_until: datetime | None = None  # `/news snooze`: held until then (past: off)
+    threads: bool = False  # `/news threads on`: later developments in a thread
     # What an alert's summary is: "feed", "article" (default) or "model"
     # (bot/core/enrichment.py); the language (ISO 639-1) titles are translated into.
     summary_mode: str = "article"

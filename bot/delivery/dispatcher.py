@@ -234,7 +234,8 @@ class Dispatcher:
         extra = {"channel": str(alert.channel), "story_id": alert.story_id, "alert_id": alert.id}
         # Before the in-flight mark: a crash while enriching leaves the alert plainly
         # pending, and it is enriched again (from the caches) and sent once.
-        shown = await self._enriched(alert)
+        # In a thread when it is a later development of a story sent before (threads on).
+        shown = await self.followups.in_thread(await self._enriched(alert))
         # The send's slot, checked and taken in one step (atomic across processes, so
         # channels sending side by side cannot all see room and overshoot together), as
         # late as it can be and at the clock's time now: the budget then counts sends

@@ -26,7 +26,10 @@ def settings_from_row(row: Row | None) -> ChannelSettings:
         )
     snooze = row["snooze_until"]
     return ChannelSettings(
-        digest, quiet, snooze_until=datetime.fromisoformat(snooze) if snooze else None
+        digest,
+        quiet,
+        snooze_until=datetime.fromisoformat(snooze) if snooze else None,
+        threads=row["threads"] == "on",
     )
 
 
@@ -36,6 +39,10 @@ def digest_columns(digest: DigestSchedule | None) -> dict[str, str | None]:
         "digest_at": f"{digest.at:%H:%M}" if digest and digest.at else None,
         "digest_zone": digest.zone if digest else None,
     }
+
+
+def threads_columns(on: bool) -> dict[str, str | None]:
+    return {"threads": "on" if on else None}
 
 
 def snooze_columns(until: datetime | None) -> dict[str, str | None]:

@@ -13,6 +13,7 @@ from bot.store.channel_columns import (
     settings_from_row,
     snooze_columns,
     summary_mode_columns,
+    threads_columns,
     with_enrichment,
 )
 from bot.store.database import Database, to_db_time
@@ -62,6 +63,9 @@ class SqliteChannelSettings:
 
     async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
         await self._upsert(channel, snooze_columns(until), to_db_time(now))
+
+    async def set_threads(self, channel: Channel, on: bool, now: datetime) -> None:
+        await self._upsert(channel, threads_columns(on), to_db_time(now))
 
     async def set_summary_mode(self, channel: Channel, mode: str, now: datetime) -> None:
         await self._upsert(channel, summary_mode_columns(mode), to_db_time(now))

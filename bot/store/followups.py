@@ -75,6 +75,32 @@ class SqliteFollowUps:
                 (to_db_time(until) if until is not None else None, alert_id),
             )
 
+    async def recent_sent(self, channel: Channel, since: datetime, limit: int) -> list[PendingEdit]:
+        return await _recent_sent_sqlite(self.db, channel, since, limit)
+
+
+async def _recent_sent_sqlite(
+    db: Database, channel: Channel, since: datetime, limit: int
+) -> list[PendingEdit]:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT id, feed_id, story_id, payload, remote_id FROM outbox"
+            " WHERE platform = ? AND workspace = ? AND channel = ? AND status = 'sent'"
+            " AND kind = 'alert' AND remote_id IS NOT NULL AND sent_at >= ?"
+            " ORDER BY id DESC LIMIT ?",
+            (channel.platform, channel.workspace, channel.channel, to_db_time(since), limit),
+        ) as cur,
+    ):
+        rows = list(await cur.fetchall())
+    return [
+        PendingEdit(
+            decode_alert(r["id"], channel, r["feed_id"], r["story_id"], r["payload"]),
+            r["remote_id"],
+        )
+        for r in reversed(rows)
+    ]
+
 
 def edit_due(now: datetime, edited_at: str | None) -> str:
     """When a newly owed edit may go: now, or a minute after the last one (SQLite text)."""

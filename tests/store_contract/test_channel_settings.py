@@ -44,3 +44,12 @@ async def test_a_snooze_is_kept_to_the_microsecond_and_leaves_other_settings(
     assert (await store.channel_settings(DESK)).snooze_until is None
     await store.set_snooze(NEWS, None, at(2))
     assert await store.channel_settings(NEWS) == ChannelSettings(None, quiet)
+
+
+async def test_threads_are_off_until_turned_on(store: Store) -> None:
+    assert not (await store.channel_settings(NEWS)).threads
+    await store.set_threads(NEWS, True, at(0))
+    assert (await store.channel_settings(NEWS)).threads
+    assert not (await store.channel_settings(DESK)).threads
+    await store.set_threads(NEWS, False, at(1))
+    assert await store.channel_settings(NEWS) == ChannelSettings()

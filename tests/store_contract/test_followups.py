@@ -78,3 +78,19 @@ async def test_no_edit_for_a_message_without_an_id(store: Store) -> None:
     await _sent(store, a, remote_id=None)  # the console keeps no message ids
     await _copy(store, b, "b1", "Outlet B", 10, a)
     assert await store.due_edits(at(100), ["console"], 10) == []
+
+
+async def test_recent_sent_alerts_of_a_channel_oldest_first(store: Store) -> None:
+    a = await _feed(store, "a")
+    stories = [story(a, f"s{n}") for n in range(3)]
+    await store.record_refresh(a, stories, [alert(NEWS, a, s.story_id) for s in stories], at(0))
+    pending = await store.pending_alerts(10)
+    for n, p in enumerate(pending[:2]):
+        assert p.id is not None
+        await store.mark_sent(p.id, f"m{n}", at(10 + n))
+    assert [(e.alert.story_id, e.remote_id) for e in await store.recent_sent(NEWS, at(0), 10)] == [
+        ("s0", "m0"),
+        ("s1", "m1"),
+    ]  # the third is not sent
+    assert [e.alert.story_id for e in await store.recent_sent(NEWS, at(11), 10)] == ["s1"]
+    assert [e.alert.story_id for e in await store.recent_sent(NEWS, at(0), 1)] == ["s1"]

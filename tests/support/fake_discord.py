@@ -26,6 +26,9 @@ as Discord, without a test arranging anything:
   allowed_mentions lets through (its `roles` list, or `parse` with "roles"; both at once is
   400) and that exist and are mentionable or the bot may Mention Everyone; `add_role`,
   `delete_role` (a GUILD_ROLE_DELETE event, as Discord sends);
+- threads: POST /channels/{id}/messages/{id}/threads starts a public thread on a message
+  (its id is the message's; 160004 when it has one already; 50013 without Create Public
+  Threads); a message in a thread needs Send Messages in Threads (`threads`);
 - message edits (PATCH /channels/{id}/messages/{id}): only the bot's own messages (50005
   Cannot edit a message authored by another user), the same content rules as a post, and
   an edit never notifies anyone again (Discord pings on create only); kept in `edits`.
@@ -73,6 +76,8 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
+CREATE_PUBLIC_THREADS = 1 << 35
+SEND_MESSAGES_IN_THREADS = 1 << 38
 ADMINISTRATOR = 1 << 3
 # The role Discord makes for a bot invited with permissions (managed, named after the bot):
 # the invite URL's View Channel, Send Messages, Embed Links and Read Message History.
@@ -244,6 +249,7 @@ class FakeDiscord:
         self._channel_guild: dict[str, str] = {}  # every channel ever in a guild of the fake
         self._deleted_channels: set[str] = set()
         self.dm_channels: dict[str, str] = {}  # user id -> their DM channel with the bot
+        self.threads: dict[str, str] = {}  # thread id (= its first message's) -> parent
         self.unknown_users: set[str] = set()  # users Discord has no account for
         self.dms_closed: set[str] = set()  # users the bot cannot message (see close_dms)
         self.edits: list[tuple[str, str, dict[str, Any]]] = []  # (channel, message, body)
@@ -927,6 +933,49 @@ class FakeDiscord:
     async def _guild_sync(self, body: Any, app_id: str, guild_id: str) -> web.Response:
         return await self._sync(body, guild_id, app_id)
 
+    async def _start_thread(self, body: Any, channel_id: str, message_id: str) -> web.Response:
+        refused = self.access_refused(channel_id)
+        if refused is not None:
+            return json_response(refused[1], status=refused[0])
+        if not self.bot_permissions(channel_id) & CREATE_PUBLIC_THREADS:
+            return json_response({"message": "Missing Permissions", "code": 50013}, status=403)
+        if not any(m["id"] == message_id for m in self.messages.get(channel_id, [])):
+            return json_response(UNKNOWN_MESSAGE, status=404)
+        if message_id in self.threads:
+            return json_response(
+                {"message": "A thread has already been created for this message", "code": 160004},
+                status=400,
+            )
+        name = str((body or {}).get("name") or "")
+        if not 1 <= len(name) <= 100:
+            error = FormError(
+                "name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+            )
+            return json_response(form_error_body([error]), status=400)
+        guild_id = self._channel_guild[channel_id]
+        self.threads[message_id] = channel_id
+        self._channel_guild[message_id] = guild_id
+        await self._touch()
+        return json_response(
+            {
+                "id": message_id,
+                "type": 11,
+                "guild_id": guild_id,
+                "parent_id": channel_id,
+                "name": name,
+                "owner_id": BOT_USER_ID,
+                "message_count": 0,
+                "member_count": 1,
+                "rate_limit_per_user": 0,
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": int((body or {}).get("auto_archive_duration") or 1440),
+                    "archive_timestamp": "2024-01-01T00:00:00+00:00",
+                    "locked": False,
+                },
+            }
+        )
+
     async def _open_dm(self, body: Any) -> web.Response:
         """POST /users/@me/channels: the one DM channel between the bot and a user."""
         recipient = str((body or {}).get("recipient_id") or "")
@@ -970,6 +1019,9 @@ class FakeDiscord:
             return json_response(refused[1], status=refused[0])
         if self.dm_user(channel_id) in self.dms_closed:
             return json_response(CANNOT_DM, status=403)
+        parent = self.threads.get(channel_id)
+        if parent is not None and not self.bot_permissions(parent) & SEND_MESSAGES_IN_THREADS:
+            return json_response({"message": "Missing Permissions", "code": 50013}, status=403)
         denied = self._posting_refused(channel_id)
         if denied is not None:
             return json_response(denied, status=403)
@@ -1212,6 +1264,11 @@ class FakeDiscord:
             _edit_message,
         ),
         ("POST", re.compile(r"/users/@me/channels"), _open_dm),
+        (
+            "POST",
+            re.compile(r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/threads"),
+            _start_thread,
+        ),
         ("GET", re.compile(r"/channels/(?P<channel_id>\d+)/messages"), _history),
         (
             "POST",

@@ -27,6 +27,8 @@ is recorded. It is as strict as Slack where newsbot relies on Slack's rules:
 - User groups: usergroups.list gives the enabled ones (`usergroups`, `disable_group`);
   `pinged_groups` says which groups a posted message notifies: those its text or blocks
   mention as `<!subteam^ID>` that exist and are enabled.
+- Threads: a post with `thread_ts` is a reply (not in conversations.history; in
+  conversations.replies with its thread's first message).
 - chat.update edits only a message posted in that channel (else `message_not_found`), by
   the same block rules as a post; it never notifies anyone again (kept in `updates`).
 
@@ -75,6 +77,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.open": ("im:write", "channels:manage", "groups:write", "mpim:write"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "usergroups.list": ("usergroups:read",),
     "chat.update": ("chat:write",),
     "conversations.info": ("channels:read", "groups:read"),
@@ -104,6 +107,7 @@ class Posted:
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any] | None
     args: dict[str, Any]
+    thread_ts: str | None = None  # a reply in the thread of the post with this ts
     at: float = field(default_factory=time.monotonic)  # when the fake received it
 
     def block_text(self) -> str:
@@ -382,7 +386,10 @@ class FakeSlack:
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
         ts = f"{1700000000 + next(self._ts)}.000100"
-        self.posted.append(Posted(channel, ts, str(args.get("text") or ""), blocks, metadata, args))
+        thread = str(args["thread_ts"]) if args.get("thread_ts") else None
+        self.posted.append(
+            Posted(channel, ts, str(args.get("text") or ""), blocks, metadata, args, thread)
+        )
         await self._notify()
         if self.lose_answers > 0:
             self.lose_answers -= 1
@@ -427,7 +434,8 @@ class FakeSlack:
         with_metadata = str(args.get("include_all_metadata")).lower() in {"true", "1"}
         limit = int(args.get("limit") or 100)
         messages = []
-        for post in reversed(self.posts_in(channel)):  # newest first, as Slack answers
+        top = [p for p in self.posts_in(channel) if p.thread_ts is None]  # no thread replies
+        for post in reversed(top):  # newest first, as Slack answers
             message: dict[str, Any] = {"type": "message", "ts": post.ts, "text": post.text}
             if post.blocks:
                 message["blocks"] = post.blocks
@@ -456,6 +464,27 @@ class FakeSlack:
         if str(args.get("return_im")).lower() in {"true", "1"}:
             im.update({"is_im": True, "user": user, "is_open": True})
         return {"ok": True, "no_op": existed, "already_open": existed, "channel": im}
+
+    async def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its first message, then its replies, oldest first (as Slack does)."""
+        channel = str(args.get("channel"))
+        error = self._channel_error(channel)
+        if error:
+            return {"ok": False, "error": error}
+        ts = str(args.get("ts") or "")
+        thread = [p for p in self.posts_in(channel) if p.ts == ts or p.thread_ts == ts]
+        if not any(p.ts == ts for p in thread):
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(args.get("include_all_metadata")).lower() in {"true", "1"}
+        messages = []
+        for post in thread:
+            message: dict[str, Any] = {"type": "message", "ts": post.ts, "text": post.text}
+            if post.thread_ts:
+                message["thread_ts"] = post.thread_ts
+            if with_metadata and post.metadata:
+                message["metadata"] = post.metadata
+            messages.append(message)
+        return {"ok": True, "messages": messages, "has_more": False}
 
     async def _usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
         with_disabled = str(args.get("include_disabled")).lower() in {"true", "1"}

@@ -77,6 +77,7 @@ METHOD_TIERS: dict[str, Tier] = {
     "conversations.history": TIER_3,
     "conversations.info": TIER_3,
     "conversations.open": TIER_3,
+    "conversations.replies": TIER_3,
     "chat.update": TIER_3,
     "files.completeUploadExternal": TIER_4,
     "files.getUploadURLExternal": TIER_4,

@@ -35,6 +35,11 @@ DESCRIPTION_LIMIT = 100  # Discord refuses longer command and option description
 
 # Sub-actions that change the channel for everyone: Manage Channels, checked by the bot.
 MANAGE_NEEDED = frozenset({"feed add", "feed remove", "digest", "quiet"})
+# Asked of the server only when a channel turns threads on (not in the invite).
+THREADS_REFUSAL = (
+    "Threads need the bot to have Create Public Threads and Send Messages in Threads in "
+    "this channel; grant them, then /news threads on again."
+)
 MANAGE_REFUSAL = (
     "/news {what} needs the Manage Channels permission in this channel; ask someone who has it."
 )
@@ -65,6 +70,11 @@ async def _run(
     what = " ".join(text.split()[:2]) if text.startswith("feed ") else text.split(" ", 1)[0]
     # In a DM the person manages their own settings (the core checks the rest).
     in_dm = interaction.guild_id is None
+    if text.split()[:2] == ["threads", "on"] and not in_dm:
+        perms = interaction.app_permissions
+        if not (perms.create_public_threads and perms.send_messages_in_threads):
+            await runner.answer(interaction, Reply(THREADS_REFUSAL, ok=False))
+            return
     if what in MANAGE_NEEDED and not in_dm and not interaction.permissions.manage_channels:
         await runner.answer(interaction, Reply(MANAGE_REFUSAL.format(what=what), ok=False))
         return

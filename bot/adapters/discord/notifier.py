@@ -35,6 +35,8 @@ from bot.core.ports import (
     SendResult,
     TransientSendError,
 )
+from bot.core.summary import fit
+from bot.core.threads import THREAD_OF
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ MISSING_ACCESS = 50001
 # Discord's code for a direct message it will not deliver: the person closed their DMs,
 # blocked the bot, or no longer shares a server with it.
 CANNOT_DM = 50007
+# "A thread has already been created for this message": its id is the message's.
+THREAD_EXISTS = 160004
+THREAD_NAME_LIMIT = 100
 # Reading the history is an extra request before a resend; if Discord is slow to answer
 # it, posting with the nonce beats holding up the channel's other alerts.
 HISTORY_TIMEOUT = 10.0
@@ -75,11 +80,12 @@ class DiscordNotifier:
         self.history_timeout = history_timeout
         self._dm_channels: dict[str, int] = {}  # user id -> their DM channel's id
         self._gone_roles: set[str] = set()  # deleted roles' mentions, logged once each
+        self._threads: dict[str, int] = {}  # message id -> the thread started on it
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
         if self.client.http.token is None:
             raise TransientSendError("not connected to Discord yet")
-        where = await self.channel_id(alert.channel)
+        where = await self.in_thread(await self.channel_id(alert.channel), alert)
         alert = self._without_deleted_roles(alert)
         ids: Mapping[str, int] = {}
         if self.lookup is not None and alert.kind != "notice":
@@ -110,7 +116,7 @@ class DiscordNotifier:
         never ping on Discord; allowed_mentions says none all the same."""
         if self.client.http.token is None:
             raise TransientSendError("not connected to Discord yet")
-        where = await self.channel_id(alert.channel)
+        where = await self.in_thread(await self.channel_id(alert.channel), alert)
         alert = self._without_deleted_roles(alert)
         ids: Mapping[str, int] = {}
         if self.lookup is not None:
@@ -141,6 +147,45 @@ class DiscordNotifier:
         finally:
             if rendered.view is not None:
                 rendered.view.stop()
+
+    async def in_thread(self, channel_id: int, alert: Alert) -> int:
+        """Where `alert` goes: `channel_id`, or the thread on the message it follows up
+        (extra["thread_of"], bot/core/threads.py), started the first time. A thread started
+        from a message has that message's id, so a restart finds the same one. Without
+        Create Public Threads the alert goes to the channel itself (one log line)."""
+        root = alert.extra.get(THREAD_OF)
+        if not root or not root.isdigit():
+            return channel_id
+        known = self._threads.get(root)
+        if known is not None:
+            return known
+        try:
+            await self.client.http.start_thread_with_message(
+                channel_id,
+                int(root),
+                name=fit(alert.title, THREAD_NAME_LIMIT) or "Follow-ups",
+                auto_archive_duration=1440,
+            )
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:
+                pass  # started already (by an earlier run, say): its id is the message's
+            elif exc.status in (403, 404):
+                log.warning(
+                    "cannot start a thread (%s); posting in the channel itself",
+                    exc.text or exc.status,
+                    extra={"channel": str(alert.channel), "story_id": alert.story_id},
+                )
+                return channel_id
+            elif isinstance(exc, discord.DiscordServerError):
+                raise TransientSendError(f"Discord server error {exc.status}: {exc.text}") from exc
+            else:
+                raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
+        except discord.RateLimited as exc:
+            raise RateLimited(exc.retry_after) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
+        self._threads[root] = int(root)
+        return int(root)
 
     def _without_deleted_roles(self, alert: Alert) -> Alert:
         """`alert` without mentions of roles its server no longer has (deleted since the

@@ -26,6 +26,7 @@ from bot.core.mentions import group_id
 from bot.core.models import Alert, Channel
 from bot.core.personal import dm_user
 from bot.core.ports import PermanentSendError, SendResult
+from bot.core.threads import THREAD_OF
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class SlackNotifier:
             channel = await self.channel_id(alert.channel)
             alert = await self._without_dead_groups(alert)
             if maybe_sent and alert.id is not None:
-                ts = await self._find_posted(channel, alert.id)
+                ts = await self._find_posted(channel, alert.id, alert.extra.get(THREAD_OF))
                 if ts is not None:
                     log.info(
                         "alert already posted before a restart; not posting again",
@@ -78,7 +79,9 @@ class SlackNotifier:
                     error_code(exc),
                     extra={"channel": str(alert.channel), "story_id": alert.story_id},
                 )
-                response = await self._post(channel, message.text, None, message.metadata)
+                response = await self._post(
+                    channel, message.text, None, message.metadata, alert.extra.get(THREAD_OF)
+                )
         except Exception as exc:
             error = to_send_error(exc)
             if isinstance(exc, SlackApiError) and error_code(exc) in TOKEN_ERRORS:
@@ -148,7 +151,9 @@ class SlackNotifier:
     async def _post_blocks(self, alert: Alert, message: blocks.Message, channel: str) -> Any:
         """Post the blocks; if Slack refuses them only for the image, at once without it."""
         try:
-            return await self._post(channel, message.text, message.blocks, message.metadata)
+            return await self._post(
+                channel, message.text, message.blocks, message.metadata, alert.extra.get(THREAD_OF)
+            )
         except SlackApiError as exc:
             if message.image is None or not image_refused(exc, blocks.IMAGE_POINTER):
                 raise
@@ -166,7 +171,9 @@ class SlackNotifier:
                 },
             )
         bare = blocks.render(alert, image=False)
-        return await self._post(channel, bare.text, bare.blocks, bare.metadata)
+        return await self._post(
+            channel, bare.text, bare.blocks, bare.metadata, alert.extra.get(THREAD_OF)
+        )
 
     async def _post(
         self,
@@ -174,9 +181,11 @@ class SlackNotifier:
         text: str,
         layout: list[blocks.Block] | None,
         metadata: dict[str, Any] | None,
+        thread_ts: str | None = None,
     ) -> Any:
         # unfurl off: the alert already shows the story, a preview would double it.
         # No link_names, no parse=full: they would turn plain "@channel" into a ping.
+        # thread_ts: a later development, in the thread of its story's first alert.
         return await self.client.chat_postMessage(
             channel=channel,
             text=text,
@@ -184,13 +193,22 @@ class SlackNotifier:
             unfurl_links=False,
             unfurl_media=False,
             metadata=metadata,
+            thread_ts=thread_ts,
         )
 
-    async def _find_posted(self, channel: str, alert_id: int) -> str | None:
-        """The ts of an earlier post of this alert in the channel's recent history."""
-        response = await self.client.conversations_history(
-            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
-        )
+    async def _find_posted(
+        self, channel: str, alert_id: int, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of an earlier post of this alert in the channel's recent history (in the
+        thread's replies for a threaded one: the history does not show replies)."""
+        if thread_ts:
+            response = await self.client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        else:
+            response = await self.client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
         for message in response.get("messages") or []:
             if isinstance(message, dict) and blocks.is_alert_message(message, alert_id):
                 return str(message.get("ts"))

@@ -79,6 +79,21 @@ async def snooze(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     )
 
 
+@command("threads", "threads on | off", needs_manage=True)
+async def threads(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
+    """Post a story's later developments in a thread under its first alert (on), or not."""
+    word = args.strip().casefold()
+    if word not in ("on", "off"):
+        return Reply("Usage: /news threads on | off", ok=False)
+    await deps.store.set_threads(inv.channel, word == "on", deps.clock.now())
+    if word == "off":
+        return Reply("Threads off: every alert is a message of its own.", ephemeral=False)
+    return Reply(
+        "Threads on: a story's later developments go in a thread under its first alert.",
+        ephemeral=False,
+    )
+
+
 @command("status", "status")
 async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     """Show this channel's pending alerts, last delivery, digest and quiet hours."""
@@ -112,6 +127,8 @@ async def status(args: str, inv: Invocation, deps: CommandDeps) -> Reply:
     if settings.snoozed(now):
         assert settings.snooze_until is not None
         lines.append(f"snoozed until {_when(settings.snooze_until)} (/news snooze off ends it)")
+    if settings.threads:
+        lines.append("threads: on (later developments under a story's first alert)")
     if settings.quiet is None:
         lines.append("quiet hours: off")
     else:

@@ -321,6 +321,11 @@ class FollowUpStore(Protocol):
         message is gone, or the platform refused the edit for good)."""
         ...
 
+    async def recent_sent(self, channel: Channel, since: datetime, limit: int) -> list[PendingEdit]:
+        """Alerts (kind "alert") sent to `channel` at or after `since` with a message id,
+        oldest first, at most `limit` (the newest): what a thread may hang from."""
+        ...
+
 
 class HoldStore(Protocol):
     """Alerts held back (quiet hours, digest mode, a burst), then folded or released."""
@@ -384,6 +389,10 @@ class ChannelSettingsStore(Protocol):
 
     async def set_snooze(self, channel: Channel, until: datetime | None, now: datetime) -> None:
         """Hold `channel`'s alerts until `until` (None: not snoozed)."""
+        ...
+
+    async def set_threads(self, channel: Channel, on: bool, now: datetime) -> None:
+        """Post a story's later developments in a thread under its first alert, or not."""
         ...
 
 

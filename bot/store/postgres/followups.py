@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.models import Channel
 from bot.core.ports import PendingEdit
 from bot.store.payload import next_edit_at, shown_outlets
 from bot.store.postgres.database import PgDatabase
@@ -48,3 +49,17 @@ class PgFollowUps:
     async def defer_edit(self, alert_id: int, until: datetime | None) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE outbox SET edit_due_at = $1 WHERE id = $2", until, alert_id)
+
+    async def recent_sent(self, channel: Channel, since: datetime, limit: int) -> list[PendingEdit]:
+        async with self.db.reading() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM outbox WHERE platform = $1 AND workspace = $2 AND channel = $3"
+                " AND status = 'sent' AND kind = 'alert' AND remote_id IS NOT NULL"
+                " AND sent_at >= $4 ORDER BY id DESC LIMIT $5",
+                channel.platform,
+                channel.workspace,
+                channel.channel,
+                since,
+                limit,
+            )
+        return [PendingEdit(row_to_alert(r), r["remote_id"]) for r in reversed(rows)]

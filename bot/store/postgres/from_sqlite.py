@@ -51,7 +51,7 @@ _TABLES: list[tuple[str, str, str]] = [
     (
         "channel_settings",
         "platform workspace channel digest digest_at digest_zone quiet_start quiet_end"
-        " quiet_zone updated_at:t snooze_until summary_mode language",
+        " quiet_zone updated_at:t snooze_until summary_mode language threads",
         "rowid",
     ),
     (
