@@ -506,6 +506,8 @@ def main() -> int:
         ),
         ("incremental add/remove", f"{update_us:,.0f} us each", "(no rebuild)", True),
     ]
+    if not opts.cli_rounds:  # --cli-rounds 0: the command was not run
+        aims = [a for a in aims if not a[0].startswith("newsbot match")]
     for name, value, aim, met in aims:
         print(f"{name:<34} {value:>16}   aim {aim:<22} {'met' if met else 'MISSED'}")
     return 0
