@@ -48,7 +48,9 @@ POSTING_COMMANDS = frozenset({"subscribe"})
 
 
 # Commands with nothing only an admin may do (the core's REGISTRY marks the others).
-PUBLIC_COMMANDS = frozenset({"subscribe", "unsubscribe", "list", "help", "preview", "status"})
+PUBLIC_COMMANDS = frozenset(
+    {"subscribe", "unsubscribe", "list", "help", "preview", "status", "topics"}
+)
 # `/news subscribe NATO @me`: also mention me in its alerts (Discord's `mention:` option).
 MENTION_ME = "@me"
 
