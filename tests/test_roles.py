@@ -47,11 +47,11 @@ def test_an_unknown_or_missing_role_is_one_line_naming_the_setting(value: str) -
 @pytest.mark.parametrize(
     ("roles", "loops"),
     [
-        ("poll,deliver,chat", {"watcher", "dispatcher", "console adapter"}),
-        ("poll", {"watcher"}),
+        ("poll,deliver,chat", {"watcher", "subscriptions", "dispatcher", "console adapter"}),
+        ("poll", {"watcher", "subscriptions"}),
         ("deliver", {"dispatcher", "console adapter"}),
         ("chat", {"console adapter"}),
-        ("poll,chat", {"watcher", "console adapter"}),
+        ("poll,chat", {"watcher", "subscriptions", "console adapter"}),
     ],
 )
 async def test_the_loops_a_process_runs_follow_its_roles(
