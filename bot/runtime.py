@@ -11,7 +11,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 from bot.config import ConfigError, Settings
 from bot.core.alerts import set_channel_paused
@@ -19,7 +19,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandDeps
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
-from bot.core.ports import Notifier, Store
+from bot.core.ports import Notifier, SendPacing, Store
 from bot.core.topics import pack as topic_pack
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.enrich import Enricher, EnrichPolicy
@@ -39,6 +39,14 @@ from bot.observe.http import OpsServer
 from bot.store import StoreUnavailable, UnsupportedDatabaseUrl, open_store
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class SharesRateLimits(Protocol):
+    """An adapter that hears rate limits delivery never sees (Discord's global 429s,
+    waited out inside discord.py) and writes them to the shared send budget."""
+
+    pacing: SendPacing | None
 
 
 class Adapter(Protocol):
@@ -131,6 +139,9 @@ async def build_app(
         pacing=store,  # the budget every process on this database shares
         owner=settings.owner_id,  # its channel leases (several processes, one outbox)
     )
+    for adapter in adapters:
+        if isinstance(adapter, SharesRateLimits):
+            adapter.pacing = store  # a platform-wide 429 blocks every process's sends
     watcher = Watcher(
         store=store,
         index=index,

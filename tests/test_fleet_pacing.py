@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,9 @@ from bot.core.pacing import UNLIMITED, Rate
 from bot.core.ports import Store
 from bot.store import open_store
 from tests.store_contract.backends import pg_schema
-from tests.store_contract.builders import SLACK, at
+from tests.store_contract.builders import NOW, SLACK, alert, at
+from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL, running_bot
+from tests.support.fake_discord import FakeDiscord
 
 PROCESSES = 3
 CHANNELS = [Channel("discord", "G1", f"{n}") for n in range(5)]
@@ -93,3 +97,32 @@ async def test_a_process_whose_clock_is_behind_cannot_squeeze_in(fleet: list[Sto
     # 0.5 s behind: its window (9.5 - 1, 9.5] seems not to hold the send at 10.
     assert await behind.reserve_send(CHANNELS[0], one, UNLIMITED, at(9.5)) == pytest.approx(1.5)
     assert await behind.reserve_send(CHANNELS[0], one, UNLIMITED, at(11)) == 0.0
+
+
+async def test_a_global_429_discord_py_waits_out_also_pauses_the_other_processes(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    """discord.py waits a global 429 out inside the request, where delivery never sees
+    it: the adapter writes it to the shared budget, so the other processes wait too."""
+    async with pg_schema() as db:
+        other = await open_store(db.url)
+        try:
+            channel = Channel("discord", GUILD, CHANNEL)
+            notice = alert(channel, 0, "notice:global", kind="notice")
+            await other.queue_alerts([notice], NOW)
+            fake_discord.fail("POST", r"/channels/\d+/messages", 429, retry_after=2, is_global=True)
+            before = datetime.now(UTC)
+            async with running_bot(fake_discord, tmp_path, None, database_url=db.url):
+                await fake_discord.wait_for_messages(CHANNEL, 1)  # after waiting it out
+            posts = fake_discord.calls("POST", r"/channels/\d+/messages$")
+            assert [p.status for p in posts] == [429, 200]
+            # Another process's Discord send, asked as of just before the 429, waits
+            # for the block; Slack's does not; once the block is over, Discord's goes.
+            elsewhere = Channel("discord", GUILD, OTHER_CHANNEL)
+            wait = await other.reserve_send(elsewhere, UNLIMITED, UNLIMITED, before)
+            assert wait >= 2.0
+            assert await other.reserve_send(SLACK, UNLIMITED, UNLIMITED, before) == 0.0
+            later = before + timedelta(seconds=wait)
+            assert await other.reserve_send(elsewhere, UNLIMITED, UNLIMITED, later) == 0.0
+        finally:
+            await other.close()

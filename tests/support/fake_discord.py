@@ -160,6 +160,7 @@ class Fault:
     message: str
     code: int
     lost_response: bool = False  # the request took effect; only the answer is the fault
+    is_global: bool = False  # a 429 for the whole bot (X-RateLimit-Global), not one route
 
 
 @dataclass
@@ -416,8 +417,10 @@ class FakeDiscord:
         message: str | None = None,
         code: int = 0,
         lost_response: bool = False,
+        is_global: bool = False,
     ) -> None:
-        """Answer the next `times` matching requests with `status` (429 with Retry-After).
+        """Answer the next `times` matching requests with `status` (429 with Retry-After;
+        `is_global`: the bot's global limit, as Discord marks it).
 
         `lost_response`: carry the request out first (the message is created), then answer
         with the fault, as when a response is lost on its way back.
@@ -439,6 +442,7 @@ class FakeDiscord:
                 message or default,
                 code or codes.get(status, 0),
                 lost_response,
+                is_global,
             )
         )
 
@@ -848,8 +852,15 @@ class FakeDiscord:
             }
             if fault.via:
                 headers["Via"] = "1.1 google"
+            if fault.is_global:
+                headers["X-RateLimit-Global"] = "true"
+                headers["X-RateLimit-Scope"] = "global"
             return json_response(
-                {"message": fault.message, "retry_after": fault.retry_after, "global": False},
+                {
+                    "message": fault.message,
+                    "retry_after": fault.retry_after,
+                    "global": fault.is_global,
+                },
                 status=429,
                 headers=headers,
             )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from bot.adapters.discord.runner import CommandRunner
 from bot.config import ConfigError, Settings
 from bot.core.commands import CommandDeps
 from bot.core.models import Channel
+from bot.core.ports import SendPacing
 from bot.observe import metrics
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, read_message_history=True
 )
 INVITE_SCOPES = ("bot", "applications.commands")
+# Names the platform in a platform-wide block (the channel itself does not matter).
+ANY_CHANNEL = Channel("discord", "", "")
 
 
 def configure_endpoints(api_base: str | None, gateway_url: str | None) -> None:
@@ -117,9 +121,13 @@ class ShardedNewsbotClient(_Events, discord.AutoShardedClient):
     pass
 
 
-def _rate_limit_trace() -> aiohttp.TraceConfig:
+def _rate_limit_trace(
+    on_global: Callable[[float], None] = lambda seconds: None,
+) -> aiohttp.TraceConfig:
     """Counts Discord's 429s (newsbot_rate_limited_total): discord.py waits most of them
-    out inside one request, where delivery never sees them."""
+    out inside one request, where delivery never sees them. A global one (the bot as a
+    whole is over Discord's limit) also goes to `on_global` with its Retry-After, so
+    every process waits it out, not only the one discord.py pauses."""
 
     async def on_request_end(
         session: aiohttp.ClientSession,
@@ -128,6 +136,12 @@ def _rate_limit_trace() -> aiohttp.TraceConfig:
     ) -> None:
         if params.response.status == 429:
             metrics.rate_limited("discord")
+            headers = params.response.headers
+            if headers.get("X-RateLimit-Global", "").lower() == "true":
+                try:
+                    on_global(float(headers.get("Retry-After", "1")))
+                except ValueError:
+                    on_global(1.0)
 
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(on_request_end)
@@ -135,7 +149,9 @@ def _rate_limit_trace() -> aiohttp.TraceConfig:
 
 
 def make_client(
-    shard_count: int | Literal["auto"], shard_ids: Sequence[int] = ()
+    shard_count: int | Literal["auto"],
+    shard_ids: Sequence[int] = (),
+    on_global_limit: Callable[[float], None] = lambda seconds: None,
 ) -> discord.Client:
     """One connection below 2 shards; AutoShardedClient for a count or "auto".
 
@@ -144,7 +160,7 @@ def make_client(
     options: dict[str, Any] = {
         "intents": intents(),
         "max_ratelimit_timeout": MAX_RATELIMIT_WAIT,
-        "http_trace": _rate_limit_trace(),
+        "http_trace": _rate_limit_trace(on_global_limit),
     }
     if shard_count == "auto":
         return ShardedNewsbotClient(**options)
@@ -175,7 +191,10 @@ class DiscordAdapter:
         # chat False (NEWSBOT_ROLES without chat): REST only, to send alerts; no gateway,
         # no commands, which the processes with the chat role serve.
         self.chat = chat
-        self.client = make_client(shard_count, shard_ids)
+        self.client = make_client(shard_count, shard_ids, self._globally_limited)
+        # The send budget shared with the other processes (the runtime sets it: the store).
+        self.pacing: SendPacing | None = None
+        self._blocking: set[asyncio.Task[None]] = set()
         self.deps: CommandDeps | None = None
         self._notifier = DiscordNotifier(self.client, lookup=self._topic_ids)
         self._task: asyncio.Task[None] | None = None
@@ -263,6 +282,19 @@ class DiscordAdapter:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+    def _globally_limited(self, seconds: float) -> None:
+        """Discord answered a global 429: discord.py pauses this process; the block goes to
+        the shared budget too, so the other processes pause their Discord sends until then."""
+        if self.pacing is None:
+            return
+        now = self.deps.clock.now() if self.deps is not None else datetime.now(UTC)
+        until = now + timedelta(seconds=seconds)
+        log.warning("Discord global rate limit: every process waits until %s", until.isoformat())
+        block = self.pacing.block_sends(ANY_CHANNEL, until, whole_platform=True)
+        task = asyncio.ensure_future(block)
+        self._blocking.add(task)
+        task.add_done_callback(self._blocking.discard)
 
     async def _topic_ids(self, channel: Channel) -> Mapping[str, int]:
         if self.deps is None:
