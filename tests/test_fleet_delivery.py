@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,33 @@ async def test_a_dead_processs_send_is_finished_by_another_after_its_lease_once(
     # n1 was asked with maybe_sent (the platform found it: posted once), n2 plainly.
     assert fleet.platform.calls[1:] == [(first.id, True), (claim.deliveries[1].alert.id, False)]
     assert [p.alert.story_id for p in fleet.platform.posted] == ["n1", "n2"]
+
+
+async def test_a_restarted_sqlite_bot_takes_what_the_killed_one_held_at_once(
+    tmp_path: Path,
+) -> None:
+    """A SQLite file is one process's: leases found at start were its killed predecessor's."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    news = Channel("console", "local", "news")
+    lease_for = timedelta(seconds=LEASE)
+    killed = await open_store(url)
+    feed = await killed.add_feed("https://a.example/rss", trusted=True, added_by=None)
+    await killed.queue_alerts([alert(news, 1, "n1")], START)
+    later = datetime.now(UTC) + timedelta(seconds=1)  # the feed is due by then
+    assert await killed.claim_feeds("old", later, limit=5, lease_for=lease_for, per_host=5)
+    assert await killed.claim_channels(
+        "old", START, ["console"], per_channel=5, limit=5, lease_for=lease_for
+    )
+    await killed.close()  # as good as SIGKILL: nothing was given back
+    restarted = await open_store(url)
+    try:
+        [claim] = await restarted.claim_feeds(
+            "new", later, limit=5, lease_for=lease_for, per_host=5
+        )
+        assert claim.feed.id == feed.id
+        [channel] = await restarted.claim_channels(
+            "new", START, ["console"], per_channel=5, limit=5, lease_for=lease_for
+        )
+        assert [d.alert.story_id for d in channel.deliveries] == ["n1"]
+    finally:
+        await restarted.close()

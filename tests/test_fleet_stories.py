@@ -88,3 +88,45 @@ async def test_two_processes_fetch_each_feed_once_and_alert_a_story_once(
     assert alert.channel == NEWSROOM
     also = alert.extra["also_reported_by"].split(", ")
     assert sorted([alert.source, *also]) == sorted(f"Outlet {n}" for n in range(OUTLETS))
+
+
+async def test_a_near_copy_parsed_by_another_process_later_folds_into_the_first_alert(
+    stores: list[Store], feed_server: FeedServer
+) -> None:
+    a = feed_server.serve("/a.rss", rss_doc(OTHER, title="Outlet A"))
+    b = feed_server.serve("/b.rss", rss_doc(OTHER, title="Outlet B"))
+    for url in (a, b):
+        await stores[0].add_feed(url, trusted=True, added_by=None)
+    await stores[0].add_subscriptions(NEWSROOM, ["NATO"], "ana")
+    clock = ManualClock()
+    fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow=(ip_network("127.0.0.0/8"),)))
+    try:
+        indexes = [SubscriptionIndex(await s.all_subscriptions()) for s in stores]
+        one, two = (
+            Watcher(
+                store=s,
+                index=indexes[n],
+                fetcher=fetcher,
+                clock=clock,
+                policy=POLICY,
+                rng=random.Random(n),
+                owner=f"process-{n}",
+            )
+            for n, s in enumerate(stores)
+        )
+        await one.poll_once()  # primes both feeds; each process has read the (empty) window
+        await two.poll_once()
+        feed_server.serve("/a.rss", rss_doc(SUMMIT, OTHER, title="Outlet A"))
+        clock.advance(POLICY.poll_interval * 1.1 + 1)
+        assert await one.poll_once() == 1  # process one parses outlet A
+        # A cycle later outlet B words it a little differently, under its own link; only
+        # process two polls, and never saw A's story: it reads it from the database.
+        copy = Item(f"{SUMMIT.title} - live", "https://b.example/summit", "b-summit")
+        feed_server.serve("/b.rss", rss_doc(copy, OTHER, title="Outlet B"))
+        clock.advance(POLICY.poll_interval * 1.1 + 1)
+        assert await two.poll_once() == 0
+    finally:
+        await fetcher.close()
+    later = clock.now() + timedelta(days=1)
+    [alert] = [d.alert for d in await stores[1].due_deliveries(later, PLATFORMS, 10, 10)]
+    assert (alert.source, alert.extra) == ("Outlet A", {"also_reported_by": "Outlet B"})

@@ -130,6 +130,9 @@ class FeedRefresher:
         # recorded, and the story id it gave (None: no story). In memory only: after a
         # restart the first poll of each feed parses the whole document.
         self._items: dict[int, dict[bytes, str | None]] = {}
+        # Per feed: when this process last recorded its new stories (what it indexed
+        # itself, which following the other processes' stories can skip).
+        self._recorded_at: dict[int, datetime] = {}
 
     async def load_duplicates(self, pages: AsyncIterator[Iterable[SeenTitle]]) -> None:
         """Rebuild the duplicate index from stored stories, a page at a time, each in a
@@ -137,6 +140,22 @@ class FeedRefresher:
         async with self._record_lock:
             async for page in pages:
                 await _in_thread(partial(self.duplicates.load, page))
+
+    async def follow_duplicates(self, pages: AsyncIterator[Iterable[SeenTitle]]) -> int:
+        """Index the stories other processes recorded (several processes on one
+        database), so this one's near-copies of them fold into their alerts too; the
+        exact copies the database finds by itself (StoryKeys). Stories of a feed this
+        process recorded itself since are skipped; one indexed already is not added
+        twice. Returns the stories read."""
+        read = 0
+        async with self._record_lock:
+            async for page in pages:
+                mine = self._recorded_at
+                theirs = [t for t in page if (seen := mine.get(t[0])) is None or t[5] > seen]
+                read += len(theirs)
+                if theirs:
+                    await _in_thread(partial(self.duplicates.load, theirs))
+        return read
 
     async def refresh(self, feed: Feed, lease: Lease | None = None) -> Refreshed:
         """Fetch, parse, find new stories, match, queue alerts; what to save is returned
@@ -306,6 +325,7 @@ class FeedRefresher:
         # first `queued` alerts (exact unless one refresh mixes platforms and copies).
         metrics.stories_recorded(len(new), [a.channel.platform for a in alerts][:queued])
         if new:
+            self._recorded_at[feed.id] = now
             log.info(
                 "feed refreshed: %d new stories, %d alerts",
                 len(new),

@@ -18,7 +18,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.config import PROCESS_ID
 from bot.core.clock import Clock
@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 # refresh that ends finds the next claimed already, and claims (and saves) go in batches
 # rather than one per finished feed.
 _CLAIM_AHEAD = 2
+# How often the duplicate index reads the stories other processes recorded, and how far
+# back before its last read (a story is stamped before its transaction commits; clocks
+# of two machines differ a little).
+FOLLOW_EVERY = 10.0
+FOLLOW_MARGIN = 60.0
 
 
 class Watcher:
@@ -86,6 +91,7 @@ class Watcher:
         self.heartbeat = Heartbeat("poll loop")
         self._finished = asyncio.Event()  # a refresh ended: its slot is free
         self._duplicates_loaded = False
+        self._followed_at = self.clock.now()
 
     async def refresh_feed(self, feed: Feed) -> int:
         """Refresh one feed and save its state now; returns alerts queued."""
@@ -161,12 +167,28 @@ class Watcher:
 
     async def _load_duplicates(self) -> None:
         duplicates = self.refresher.duplicates
-        if self._duplicates_loaded or not duplicates.enabled:
+        if not duplicates.enabled:
             return
-        since = self.clock.now() - duplicates.window
+        now = self.clock.now()
+        if self._duplicates_loaded:
+            await self._follow_duplicates(now)
+            return
+        since = now - duplicates.window
         await self.refresher.load_duplicates(self.store.titles_seen_since(since))
         self._duplicates_loaded = True
+        self._followed_at = now
         log.info("duplicate index loaded: %d stories of the window", len(duplicates))
+
+    async def _follow_duplicates(self, now: datetime) -> None:
+        """Every FOLLOW_EVERY seconds, index what other processes recorded since the
+        last look (less a margin), so near-copies across processes fold too."""
+        if (now - self._followed_at).total_seconds() < FOLLOW_EVERY:
+            return
+        since = self._followed_at - timedelta(seconds=FOLLOW_MARGIN)
+        self._followed_at = now
+        read = await self.refresher.follow_duplicates(self.store.titles_seen_since(since))
+        if read:
+            log.debug("duplicate index followed %d stories of other processes", read)
 
     async def _claim(
         self, limit: int, skip: set[int] | frozenset[int] = frozenset()

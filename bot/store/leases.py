@@ -96,3 +96,15 @@ class SqliteFeedLeases:
                 " WHERE id = ? AND lease_token = ?",
                 [(c.feed.id, c.lease.token) for c in claims],
             )
+
+
+async def free_leases(db: Database) -> None:
+    """Free every feed and channel lease: a SQLite file is one process's, so what it finds
+    leased at start was held by the process before it (killed, say), and waiting for
+    those leases to expire would only hold the restarted bot up. (On PostgreSQL other
+    live processes hold leases: there they are taken over only once expired.)"""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL"
+        )
+        await conn.execute("UPDATE channel_leases SET expires_at = ''")

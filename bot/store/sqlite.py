@@ -9,7 +9,7 @@ from bot.store.database import Database
 from bot.store.enrichment import SqliteEnrichment
 from bot.store.feeds import SqliteFeeds
 from bot.store.followups import SqliteFollowUps
-from bot.store.leases import SqliteFeedLeases
+from bot.store.leases import SqliteFeedLeases, free_leases
 from bot.store.outbox import SqliteOutbox
 from bot.store.pacing import SqlitePacing
 from bot.store.stories import SqliteStories
@@ -38,4 +38,10 @@ class SqliteStore(
 
 async def open_sqlite(path: str) -> SqliteStore:
     """Open (creating if needed) and migrate the SQLite database file at `path`."""
-    return SqliteStore(await Database.open(path))
+    db = await Database.open(path)
+    try:
+        await free_leases(db)
+    except BaseException:
+        await db.close()
+        raise
+    return SqliteStore(db)
