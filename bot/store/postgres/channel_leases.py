@@ -5,7 +5,8 @@ owner and not expired is left alone (ON CONFLICT ... WHERE), and a second claim 
 for the same row waits for the first to commit, then sees its lease and skips it, so two
 processes get disjoint channels. Rows are upserted in channel order, so two claims lock
 them in the same order and never deadlock. A released lease keeps its row (expired,
-token kept), so every new token is greater than any handed out before.
+token kept), so every new token is greater than any handed out before. A lease whose
+owner's process is gone is taken over at once (liveness.py), not when it expires.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncpg
 from bot.core.models import Channel
 from bot.core.ports import ChannelClaim, Delivery, Lease, LeaseLost
 from bot.store.postgres.database import PgDatabase, changed
+from bot.store.postgres.liveness import gone
 from bot.store.postgres.outbox import row_to_alert
 
 _CLAIM = (
@@ -28,7 +30,8 @@ _CLAIM = (
     " due AS (SELECT h.platform, h.workspace, h.channel, h.id FROM heads h"
     " LEFT JOIN channel_leases l ON l.platform = h.platform AND l.workspace = h.workspace"
     " AND l.channel = h.channel"
-    " WHERE h.next_attempt_at <= $2 AND (l.owner IS NULL OR l.owner = $3 OR l.expires_at <= $2)"
+    " WHERE h.next_attempt_at <= $2 AND (l.owner IS NULL OR l.owner = $3 OR l.expires_at <= $2"
+    f" OR {gone('l.owner')})"
     " ORDER BY h.id LIMIT $4)"
     " INSERT INTO channel_leases (platform, workspace, channel, owner, token, expires_at)"
     " SELECT platform, workspace, channel, $3, 1, $5 FROM due"
@@ -37,6 +40,7 @@ _CLAIM = (
     " SET owner = excluded.owner, token = channel_leases.token + 1,"
     " expires_at = excluded.expires_at"
     " WHERE channel_leases.owner = $3 OR channel_leases.expires_at <= $2"
+    f" OR {gone('channel_leases.owner')}"
     " RETURNING platform, workspace, channel, token"
 )
 _DUE = (
@@ -71,6 +75,7 @@ class PgChannelLeases:
         if not platforms or limit <= 0:
             return []
         until = now + lease_for
+        await self.db.alive(owner)
         async with self.db.transaction() as conn:
             taken = await conn.fetch(_CLAIM, list(platforms), now, owner, limit, until)
             if not taken:

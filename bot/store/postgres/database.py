@@ -17,6 +17,8 @@ from bot.store.errors import StoreUnavailable
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
+    from bot.store.postgres.liveness import Liveness
+
     Conn: TypeAlias = PoolConnectionProxy[asyncpg.Record]
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class PgDatabase:
         self.pool = pool
         self.applied_by_open: list[int] = []  # the migrations this open applied
         self.url = ""  # where it was opened (the change feed opens its own connection)
+        self.liveness: Liveness | None = None  # lease owners' signs of life, once claiming
 
     @classmethod
     async def open(cls, url: str) -> PgDatabase:
@@ -90,7 +93,17 @@ class PgDatabase:
         return db
 
     async def close(self) -> None:
+        if self.liveness is not None:
+            await self.liveness.close()
         await self.pool.close()
+
+    async def alive(self, owner: str) -> None:
+        """Hold `owner`'s sign of life (bot/store/postgres/liveness.py) before it claims."""
+        if self.liveness is None:
+            from bot.store.postgres.liveness import Liveness
+
+            self.liveness = Liveness(self.url)
+        await self.liveness.hold(owner)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:

@@ -4,7 +4,8 @@ A claim takes due feeds no one holds (or whose lease expired: their process died
 stalled) with FOR UPDATE SKIP LOCKED, and stamps each with the owner, a new fencing token
 and an expiry. Claims take turns under a transaction-level advisory lock: each counts the
 live leases per host after the previous claim committed, so the per-host cap holds for
-the whole fleet; a claim is one short statement, so the turn costs little.
+the whole fleet; a claim is one short statement, so the turn costs little. A lease whose
+owner's process is gone is taken over at once (liveness.py), not when it expires.
 """
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ from bot.store.postgres.feeds import (
     _row_to_feed,
     _success_row,
 )
+from bot.store.postgres.liveness import gone
 
+# Owners with unexpired leases whose process is gone (liveness.py): their leases count
+# for nothing and are taken over now.
 _CLAIM = (
-    "WITH busy AS (SELECT host, COUNT(*) AS n FROM feeds WHERE lease_until > $1 GROUP BY host),"
+    "WITH gone AS (SELECT o.owner FROM (SELECT DISTINCT lease_owner AS owner FROM feeds"
+    f" WHERE lease_until > $1 AND lease_owner <> $4) o WHERE {gone('o.owner')}),"
+    " busy AS (SELECT host, COUNT(*) AS n FROM feeds WHERE lease_until > $1"
+    " AND lease_owner NOT IN (SELECT owner FROM gone) GROUP BY host),"
     " due AS (SELECT f.id, f.next_check_at, f.host, ROW_NUMBER() OVER"
     " (PARTITION BY f.host ORDER BY f.next_check_at, f.id) AS n FROM feeds f"
-    " WHERE NOT f.paused AND f.next_check_at <= $1"
-    " AND (f.lease_until IS NULL OR f.lease_until <= $1)),"
+    " WHERE NOT f.paused AND f.next_check_at <= $1 AND (f.lease_until IS NULL"
+    " OR f.lease_until <= $1 OR f.lease_owner IN (SELECT owner FROM gone))),"
     " pick AS (SELECT due.id FROM due LEFT JOIN busy ON busy.host = due.host"
     " WHERE due.n + COALESCE(busy.n, 0) <= $2 ORDER BY due.next_check_at, due.id LIMIT $3),"
     " locked AS (SELECT id FROM feeds WHERE id IN (SELECT id FROM pick)"
@@ -45,6 +52,7 @@ class PgFeedLeases:
     ) -> list[FeedClaim]:
         if limit <= 0:
             return []
+        await self.db.alive(owner)
         async with self.db.transaction() as conn:
             await conn.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_KEY}, {CLAIM_LOCK})")
             rows = await conn.fetch(_CLAIM, now, per_host, limit, owner, now + lease_for)
