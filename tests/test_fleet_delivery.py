@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.core.channel_settings import DigestSchedule, QuietHours
 from bot.core.models import Alert, Channel
 from bot.core.pacing import UNLIMITED
 from bot.core.ports import SendResult, Store
@@ -150,3 +151,26 @@ async def test_a_restarted_sqlite_bot_takes_what_the_killed_one_held_at_once(
         assert [d.alert.story_id for d in channel.deliveries] == ["n1"]
     finally:
         await restarted.close()
+
+
+async def test_quiet_hours_and_digests_set_through_one_process_hold_the_others_sends(
+    fleet: Fleet,
+) -> None:
+    """Delivery reads a channel's settings at every pass: nothing to wait for."""
+    quiet_channel, digest_channel = (Channel("console", "local", c) for c in ("q", "d"))
+    sender = fleet.dispatcher(1, "b")
+    await fleet.stores[0].set_quiet(
+        quiet_channel, QuietHours(time(11, 0), time(13, 0), "UTC"), START
+    )
+    await fleet.stores[0].set_digest(digest_channel, DigestSchedule("hourly"), START)
+    await fleet.stores[0].queue_alerts(
+        [alert(quiet_channel, 1, "q1"), alert(digest_channel, 1, "d1")], START
+    )
+    assert await sender.deliver_pending() == 0
+    for channel in (quiet_channel, digest_channel):
+        status = await fleet.stores[1].delivery_status(channel)
+        assert (status.held, status.pending) == (1, 0)
+    await fleet.stores[0].set_quiet(quiet_channel, None, START)
+    fleet.clock.advance(seconds=1)
+    assert await sender.deliver_pending() == 1  # the quiet channel's, released
+    assert [p.alert.story_id for p in fleet.platform.posted] == ["q1"]
