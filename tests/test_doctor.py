@@ -3,11 +3,8 @@ failure produced on purpose: one line per check, what to do, exit 1 when any fai
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
 import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -328,20 +325,9 @@ async def test_settings_that_do_not_load_fail_the_first_check(tmp_path: Path) ->
 async def _doctor_process(
     tmp_path: Path, db: str, listing: Path, **env: str
 ) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "doctor",
-        env={**os.environ, "DATABASE_URL": db, "NEWSBOT_FEEDS_FILE": str(listing), **env},
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    return await newsbot_command(
+        tmp_path, db, "doctor", env={"NEWSBOT_FEEDS_FILE": str(listing), **env}
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 BOT_ROLE = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY

@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.core.models import Channel
 from bot.store import open_sqlite
+from tests.support.crash import HeldRoute, log_tail, start_bot
 from tests.support.discord_bot import eventually
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import query_db
-from tests.test_fault_injection import log_tail, start_bot
 
 GUILD = "800000000000000001"
 CHANNEL = "810000000000000001"
@@ -26,30 +25,9 @@ KILLS = 3
 EDIT_LATENCY = 0.3  # seconds the fake takes over an edit: long enough to kill during it
 
 
-class SlowEdits:
+def slow_edits(fake: FakeDiscord) -> HeldRoute:
     """The fake takes a moment per message edit and finishes it even if the bot dies."""
-
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.arrived = asyncio.Event()
-        self.in_flight = 0
-        self.idle = asyncio.Event()
-        self.idle.set()
-        fake._routes = [  # type: ignore[misc]
-            (m, rx, self._edit if h is FakeDiscord._edit_message else h)
-            for m, rx, h in fake._routes
-        ]
-
-    async def _edit(self, fake: FakeDiscord, body: Any, channel_id: str, message_id: str) -> Any:
-        self.arrived.set()
-        self.in_flight += 1
-        self.idle.clear()
-        try:
-            await asyncio.sleep(EDIT_LATENCY)
-            return await FakeDiscord._edit_message(fake, body, channel_id, message_id)
-        finally:
-            self.in_flight -= 1
-            if not self.in_flight:
-                self.idle.set()
+    return HeldRoute(fake, FakeDiscord._edit_message, lambda: asyncio.sleep(EDIT_LATENCY))
 
 
 @pytest.mark.slow
@@ -59,7 +37,7 @@ async def test_sigkill_during_an_edit_loses_nothing_and_posts_nothing_twice(
 ) -> None:
     fake = FakeDiscord()
     fake.add_guild(GUILD, CHANNEL)
-    slow = SlowEdits(fake)
+    slow = slow_edits(fake)
     await fake.start()
     db = tmp_path / "bot.db"
     try:

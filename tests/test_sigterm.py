@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any
 
 from bot.core.models import Channel
 from bot.store import open_store
+from tests.support.crash import HeldRoute
 from tests.support.discord_bot import CHANNEL, GUILD, discord_settings_env
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
@@ -18,26 +18,11 @@ from tests.support.process import query_db, start_newsbot
 STORIES = [(f"s{n}", f"NATO story number {n}", "Allies meet.") for n in range(3)]
 
 
-class HeldMessages:
-    """The fake Discord holding every message request until the test releases it, so a
-    send is certainly in flight when the signal arrives."""
-
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.arrived = asyncio.Event()
-        self.release = asyncio.Event()
-        self.requests = 0
-        routes: list[Any] = []
-        for method, rx, handler in fake._routes:
-            routes.append(
-                (method, rx, self._create if handler is FakeDiscord._create_message else handler)
-            )
-        fake._routes = routes  # type: ignore[misc]
-
-    async def _create(self, fake: FakeDiscord, body: Any, channel_id: str) -> Any:
-        self.requests += 1
-        self.arrived.set()
-        await self.release.wait()
-        return await FakeDiscord._create_message(fake, body, channel_id)
+def held_messages(fake: FakeDiscord) -> tuple[HeldRoute, asyncio.Event]:
+    """The fake Discord holding every message request until the test sets the event it
+    returns, so a send is certainly in flight when the signal arrives."""
+    release = asyncio.Event()
+    return HeldRoute(fake, FakeDiscord._create_message, release.wait), release
 
 
 async def _bot(
@@ -65,7 +50,7 @@ def _outbox(tmp_path: Path) -> list[tuple[object, ...]]:
 async def test_sigterm_finishes_the_send_in_flight_starts_no_other_and_exits_0(
     tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
 ) -> None:
-    held = HeldMessages(fake_discord)
+    held, release = held_messages(fake_discord)
     proc = await _bot(tmp_path, fake_discord, feed_server)
     assert proc.stderr is not None
     try:
@@ -74,11 +59,11 @@ async def test_sigterm_finishes_the_send_in_flight_starts_no_other_and_exits_0(
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(30):
             await proc.stderr.readuntil(b"stopping")  # the signal was handled
-        held.release.set()  # only now may the send in flight end
+        release.set()  # only now may the send in flight end
         async with asyncio.timeout(30):
             _, err = await proc.communicate()
     finally:
-        held.release.set()
+        release.set()
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
@@ -92,7 +77,7 @@ async def test_sigterm_finishes_the_send_in_flight_starts_no_other_and_exits_0(
 async def test_a_send_that_outlasts_the_drain_is_cut_off_after_10_s_and_resent_later(
     tmp_path: Path, fake_discord: FakeDiscord, feed_server: FeedServer
 ) -> None:
-    held = HeldMessages(fake_discord)
+    held, release = held_messages(fake_discord)
     proc = await _bot(tmp_path, fake_discord, feed_server)
     try:
         async with asyncio.timeout(30):
@@ -104,7 +89,7 @@ async def test_a_send_that_outlasts_the_drain_is_cut_off_after_10_s_and_resent_l
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-        held.release.set()
+        release.set()
     log = err.decode()
     assert proc.returncode == 0, log
     assert "dispatcher still busy after 10 s; cancelled" in log

@@ -35,14 +35,17 @@ async def start_newsbot(
     )
 
 
-async def newsbot_command(cwd: Path, database_url: str, *args: str) -> tuple[int, str, str]:
-    """Run one `newsbot ARGS` (migrate, say) to its end: (exit code, stdout, stderr)."""
+async def newsbot_command(
+    cwd: Path, database_url: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run one `newsbot ARGS` (migrate, say) to its end, with `env` laid over this process's
+    environment: (exit code, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         *args,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
         cwd=cwd,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
