@@ -9,9 +9,9 @@ instead of calling __init__.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import overload
+from collections.abc import Iterable
 
+from bot.core.lazy_spans import LazySpans
 from bot.core.matching.plan import Leaf
 from bot.core.models import Span
 from bot.core.query import parse_query
@@ -64,7 +64,7 @@ def positive_leaves(query: str) -> tuple[Leaf, ...]:
     )
 
 
-class StorySpans(Sequence[Span]):
+class StorySpans(LazySpans):
     """The spans of `leaves` (those whose bit is set in `mask`; None: all) in `story`.
 
     `leaves` may be the query text instead: the compiled core keeps no Leaf objects (they
@@ -81,37 +81,18 @@ class StorySpans(Sequence[Span]):
         self._mask = mask
         self._spans: tuple[Span, ...] | None = None
 
-    def _get(self) -> tuple[Span, ...]:
-        if self._spans is None:
-            assert self._story is not None
-            mask = self._mask
-            every = self._leaves
-            if isinstance(every, str):
-                every = positive_leaves(every)
-            leaves = every if mask is None else (x for i, x in enumerate(every) if mask >> i & 1)
-            self._spans = spans_of(*self._story, leaves)
-            self._story = None  # the texts are no longer needed
-        return self._spans
+    def _work_out(self) -> tuple[Span, ...]:
+        assert self._story is not None
+        mask = self._mask
+        every = self._leaves
+        if isinstance(every, str):
+            every = positive_leaves(every)
+        leaves = every if mask is None else (x for i, x in enumerate(every) if mask >> i & 1)
+        spans = spans_of(*self._story, leaves)
+        self._story = None  # the texts are no longer needed
+        return spans
 
-    def __len__(self) -> int:
-        return len(self._get())
-
-    @overload
-    def __getitem__(self, index: int) -> Span: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Span, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Span | tuple[Span, ...]:
-        return self._get()[index]
-
-    def __eq__(self, other: object) -> bool:
+    def _same(self, other: object) -> bool:
         if isinstance(other, StorySpans):
             return self._get() == other._get()
         return isinstance(other, tuple) and self._get() == other
-
-    def __hash__(self) -> int:
-        return hash(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())

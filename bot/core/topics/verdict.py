@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import overload
 
+from bot.core.lazy_spans import LazySpans
 from bot.core.models import Span
 from bot.core.query.ast import And, Node, Not, Or, Term, Word
 from bot.core.query.inflect import word_forms
@@ -61,7 +61,7 @@ def verdict(node: Node, story: StoryText, pack: Pack) -> Verdict | None:
     return Verdict(tuple(dict.fromkeys(matched)), _Spans(state, tuple(found)))
 
 
-class _Spans(Sequence[Span]):
+class _Spans(LazySpans):
     """Where the found terms stand: worked out on first read, like StorySpans."""
 
     __slots__ = ("_spans", "_state", "_terms")
@@ -71,36 +71,16 @@ class _Spans(Sequence[Span]):
         self._terms = terms
         self._spans: tuple[Span, ...] | None = None
 
-    def _get(self) -> tuple[Span, ...]:
-        if self._spans is None:
-            assert self._state is not None
-            found = {s for term in self._terms for s in self._state.found(term)}
-            self._spans = tuple(sorted(found, key=lambda s: (s.field != "title", s.start, s.end)))
-            self._state = None  # the story is no longer needed
-        return self._spans
+    def _work_out(self) -> tuple[Span, ...]:
+        assert self._state is not None
+        found = {s for term in self._terms for s in self._state.found(term)}
+        self._state = None  # the story is no longer needed
+        return tuple(sorted(found, key=lambda s: (s.field != "title", s.start, s.end)))
 
-    def __len__(self) -> int:
-        return len(self._get())
-
-    @overload
-    def __getitem__(self, index: int) -> Span: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Span, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Span | tuple[Span, ...]:
-        return self._get()[index]
-
-    def __eq__(self, other: object) -> bool:
+    def _same(self, other: object) -> bool | None:
         if isinstance(other, Sequence):
             return self._get() == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())
+        return None
 
 
 def _positive_terms(node: Node) -> list[Term]:
