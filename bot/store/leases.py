@@ -16,6 +16,7 @@ import aiosqlite
 from bot.core.ports import FeedClaim, FetchState, Lease
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.feeds import _FAILURE, _SUCCESS, _failure_row, _row_to_feed, _success_row
+from bot.store.fencing import fenced
 
 # Due feeds not leased, numbered per host oldest first, beside the live leases of their
 # host: a feed is taken when its number plus those leases stays within the cap.
@@ -72,7 +73,7 @@ class SqliteFeedLeases:
                 (ids,),
             ) as cur:
                 tokens = {r[0]: r[1] for r in await cur.fetchall()}
-            held = [(c, s) for c, s in results if tokens.get(c.feed.id) == c.lease.token]
+            held, lost = fenced(results, tokens)
             ok = [_success_row(c.feed.id, s, stamp) for c, s in held if s.error is None]
             failed = [_failure_row(c.feed.id, s, stamp) for c, s in held if s.error is not None]
             if ok:
@@ -84,8 +85,7 @@ class SqliteFeedLeases:
                 " WHERE id IN (SELECT value FROM json_each(?))",
                 (json.dumps([c.feed.id for c, _ in held]),),
             )
-        kept = {c.feed.id for c, _ in held}
-        return [c.feed.id for c, _ in results if c.feed.id not in kept]
+        return lost
 
     async def release_feeds(self, claims: Sequence[FeedClaim]) -> None:
         if not claims:

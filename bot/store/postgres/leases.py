@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.core.ports import FeedClaim, FetchState, Lease
+from bot.store.fencing import fenced
 from bot.store.postgres.database import CLAIM_LOCK, SCHEMA_KEY, PgDatabase
 from bot.store.postgres.feeds import (
     _FAILURE,
@@ -76,7 +77,7 @@ class PgFeedLeases:
                 [c.feed.id for c, _ in results],
             )
             tokens = {r[0]: r[1] for r in rows}
-            held = [(c, s) for c, s in results if tokens.get(c.feed.id) == c.lease.token]
+            held, lost = fenced(results, tokens)
             ok = [_success_row(c.feed.id, s, now) for c, s in held if s.error is None]
             failed = [_failure_row(c.feed.id, s, now) for c, s in held if s.error is not None]
             if ok:
@@ -88,8 +89,7 @@ class PgFeedLeases:
                 " WHERE id = ANY($1::bigint[])",
                 [c.feed.id for c, _ in held],
             )
-        kept = {c.feed.id for c, _ in held}
-        return [c.feed.id for c, _ in results if c.feed.id not in kept]
+        return lost
 
     async def release_feeds(self, claims: Sequence[FeedClaim]) -> None:
         if not claims:
