@@ -53,6 +53,8 @@ THREAD_NAME_LIMIT = 100
 # Reading the history is an extra request before a resend; if Discord is slow to answer
 # it, posting with the nonce beats holding up the channel's other alerts.
 HISTORY_TIMEOUT = 10.0
+# What a request fails with when Discord was not reached (or did not answer).
+UNREACHABLE = (TimeoutError, aiohttp.ClientError, OSError)
 
 # topic -> subscription id for one channel, for the unsubscribe buttons.
 SubscriptionLookup = Callable[[Channel], Awaitable[Mapping[str, int]]]
@@ -134,16 +136,8 @@ class DiscordNotifier:
             raise PermanentSendError(f"Discord: the message is gone: {exc.text}") from exc
         except discord.Forbidden as exc:
             raise PermanentSendError(f"Discord refused the edit: {exc.text}") from exc
-        except discord.RateLimited as exc:
-            raise RateLimited(exc.retry_after) from exc
-        except discord.DiscordServerError as exc:
-            raise TransientSendError(f"Discord server error {exc.status}: {exc.text}") from exc
-        except discord.HTTPException as exc:
-            if exc.status == 400:
-                raise MessageRejected(f"Discord rejected the edit: {exc.text}") from exc
-            raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
+        except (discord.RateLimited, discord.HTTPException, *UNREACHABLE) as exc:
+            raise _write_failure(exc, "the edit") from exc
         finally:
             if rendered.view is not None:
                 rendered.view.stop()
@@ -296,18 +290,27 @@ class DiscordNotifier:
             raise PermanentSendError(
                 f"Discord: channel not found (deleted, or the bot was removed): {exc.text}"
             ) from exc
-        except discord.RateLimited as exc:
-            raise RateLimited(exc.retry_after) from exc
-        except discord.DiscordServerError as exc:
-            raise TransientSendError(f"Discord server error {exc.status}: {exc.text}") from exc
-        except discord.HTTPException as exc:
-            if exc.status == 400:
-                # Our message broke a rule no retry will fix; never resend it.
-                raise MessageRejected(f"Discord rejected the message: {exc.text}") from exc
-            # 401 (token revoked), a 429 without Via (Cloudflare), anything else: try later.
-            raise TransientSendError(f"Discord HTTP {exc.status}: {exc.text}") from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}") from exc
+        except (discord.RateLimited, discord.HTTPException, *UNREACHABLE) as exc:
+            raise _write_failure(exc, "the message") from exc
+
+
+def _write_failure(
+    exc: discord.RateLimited | discord.HTTPException | TimeoutError | aiohttp.ClientError | OSError,
+    what: str,
+) -> RateLimited | MessageRejected | TransientSendError:
+    """What a post or an edit failed with, once the failures particular to it (the
+    channel or message gone, a permission missing) are told apart: the same for both."""
+    if isinstance(exc, discord.RateLimited):
+        return RateLimited(exc.retry_after)
+    if isinstance(exc, discord.DiscordServerError):
+        return TransientSendError(f"Discord server error {exc.status}: {exc.text}")
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 400:
+            # What we wrote broke a rule no retry will fix; never send it again.
+            return MessageRejected(f"Discord rejected {what}: {exc.text}")
+        # 401 (token revoked), a 429 without Via (Cloudflare), anything else: try later.
+        return TransientSendError(f"Discord HTTP {exc.status}: {exc.text}")
+    return TransientSendError(f"Discord unreachable: {exc or type(exc).__name__}")
 
 
 def _describe(exc: BaseException) -> str:
