@@ -15,6 +15,7 @@ import contextlib
 import logging
 from typing import Protocol
 
+from bot.core.events import either
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Subscription
 from bot.core.ports import ChangeFeed
@@ -88,7 +89,7 @@ class SubscriptionSync:
                     await stop.wait()
                     return
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_either(self._due, stop), self.reconcile_every)
+                    await asyncio.wait_for(either(self._due, stop), self.reconcile_every)
                 if stop.is_set():
                     return
                 self._due.clear()
@@ -100,12 +101,3 @@ class SubscriptionSync:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
-
-
-async def _either(one: asyncio.Event, other: asyncio.Event) -> None:
-    waits = {asyncio.ensure_future(one.wait()), asyncio.ensure_future(other.wait())}
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()

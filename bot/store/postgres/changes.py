@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from bot.core.events import either
 from bot.store.postgres.database import CONNECT_TIMEOUT, PgDatabase
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class PgChanges:
                     lost = await self._listen(conn, on_change)
                     on_change("listening")
                     retry = FIRST_RETRY
-                    await _until_either(stop, lost)
+                    await either(stop, lost)
                     if lost.is_set() and not stop.is_set():
                         log.warning("lost the connection listening for changes; reconnecting")
                 except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
@@ -74,12 +75,3 @@ class PgChanges:
         conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(CHANNEL, notified)
         return lost
-
-
-async def _until_either(one: asyncio.Event, other: asyncio.Event) -> None:
-    waits = {asyncio.ensure_future(one.wait()), asyncio.ensure_future(other.wait())}
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()
