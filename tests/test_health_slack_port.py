@@ -8,16 +8,11 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.fake_slack import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    FakeSlack,
-    SlackSender,
-    slash_command_form,
-)
+from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer, rss
 from tests.support.ops import free_port, get, listening_ports, readyz, wait_for
 from tests.support.process import start_newsbot
+from tests.support.slack_process import slack_http_env, subscribe_over_http
 
 
 async def test_slack_http_mode_shares_the_metrics_and_health_port(
@@ -27,15 +22,7 @@ async def test_slack_http_mode_shares_the_metrics_and_health_port(
     (tmp_path / "feeds.txt").write_text(url + "\n")
     fake_slack.join("CNEWS")
     port = free_port()
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "NEWSBOT_FEEDS_FILE": str(tmp_path / "feeds.txt"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_HTTP_PORT": str(port),
-        "NEWSBOT_HTTP_PORT": str(port),
-        "SLACK_API_URL": fake_slack.api_url.rstrip("/"),
-    }
+    env = slack_http_env(fake_slack, tmp_path, port) | {"NEWSBOT_HTTP_PORT": str(port)}
     proc = await start_newsbot(env, tmp_path)
     try:
 
@@ -47,17 +34,7 @@ async def test_slack_http_mode_shares_the_metrics_and_health_port(
         assert body["checks"]["slack"] == "ok"
         assert listening_ports(proc.pid) == {port}  # one listener for all of it
 
-        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", fake=fake_slack)
-        form = slash_command_form(
-            "subscribe NATO",
-            user="UALICE",
-            channel="CNEWS",
-            response_url=fake_slack.response_url("p"),
-        )
-        status, _ = await sender.command(form)
-        assert status == 200
-        [reply] = await fake_slack.wait_for(lambda: fake_slack.responses_to("p"))
-        assert reply["text"] == "Subscribed #1: NATO"
+        form = await subscribe_over_http(fake_slack, port)
 
         # Bolt's signature check guards the shared route as it does its own listener.
         async with (

@@ -20,12 +20,13 @@ from tests.support.fake_slack import (
     SIGNING_SECRET,
     TEAM,
     FakeSlack,
-    SlackSender,
     event_body,
     slash_command_form,
 )
 from tests.support.feed_server import FeedServer, rss
+from tests.support.ops import free_port
 from tests.support.process import start_newsbot
+from tests.support.slack_process import slack_http_env, subscribe_over_http
 from tests.support.slack_workspace import LiveFeed, LogEvents
 
 
@@ -95,12 +96,6 @@ async def test_socket_mode_acknowledges_events_in_time_so_slack_never_resends(
         await app.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_newsbot_run_in_http_mode_from_command_to_alert(
     fake_slack: FakeSlack, feed_server: FeedServer, tmp_path: Path
 ) -> None:
@@ -108,32 +103,14 @@ async def test_newsbot_run_in_http_mode_from_command_to_alert(
     (tmp_path / "feeds.txt").write_text(feed.url + "\n")
     fake_slack.join("CNEWS")
     port = free_port()
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "NEWSBOT_FEEDS_FILE": str(tmp_path / "feeds.txt"),
-        "NEWSBOT_POLL_INTERVAL": "1",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_HTTP_PORT": str(port),
-        "SLACK_API_URL": fake_slack.api_url.rstrip("/"),  # the trailing slash is added for us
-    }
+    env = slack_http_env(fake_slack, tmp_path, port) | {"NEWSBOT_POLL_INTERVAL": "1"}
     proc = await start_newsbot(env, tmp_path)
     try:
         assert proc.stderr is not None
         async with asyncio.timeout(30):
             while b"Slack HTTP mode listening" not in (line := await proc.stderr.readline()):
                 assert line, "the bot exited before listening"
-        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", fake=fake_slack)
-        form = slash_command_form(
-            "subscribe NATO",
-            user="UALICE",
-            channel="CNEWS",
-            response_url=fake_slack.response_url("p"),
-        )
-        status, _ = await sender.command(form)
-        assert status == 200
-        [reply] = await fake_slack.wait_for(lambda: fake_slack.responses_to("p"))
-        assert reply["text"] == "Subscribed #1: NATO"
+        await subscribe_over_http(fake_slack, port)
 
         await feed.fetched()
         feed.serve(
