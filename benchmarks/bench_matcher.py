@@ -54,6 +54,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from cpu_time import timed  # benchmarks/, the script's own folder
+
 from bot.core.matching.matcher import Matcher
 from bot.core.query import And, Node, Not, Or, Term, parse_query, tokenize
 from bot.core.query.inflect import word_forms
@@ -230,23 +232,6 @@ def naive_compile(node: Node) -> NaivePredicate:
 
 
 # -- measurement ------------------------------------------------------------------------
-
-
-def timed(fn: Callable[[], object]) -> float:
-    """CPU seconds of this process: steadier than wall time on a machine others share.
-
-    The garbage collector is off while timing, as timeit does: otherwise each run pays
-    for traversing whatever else the process holds (the 100,000 parsed queries kept for
-    the next step), which says nothing about the code being timed.
-    """
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.process_time()
-        fn()
-        return time.process_time() - start
-    finally:
-        gc.enable()
 
 
 def build(texts: list[str], native: bool | None) -> Matcher:

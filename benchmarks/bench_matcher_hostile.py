@@ -21,15 +21,15 @@ A ratio near 1 means the attack buys nothing.
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import random
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cpu_time import timed  # benchmarks/, the script's own folder
 
 from bot.core.matching.matcher import Matcher
 from tests.support.hostile_words import (
@@ -52,16 +52,6 @@ def build(queries: list[str]) -> Matcher:
 
 def stories(rng: random.Random, words: list[str], count: int) -> list[str]:
     return [" ".join(rng.choices(words, k=WORDS_PER_STORY)) for _ in range(count)]
-
-
-def timed(fn: Callable[[], object]) -> float:
-    gc.disable()
-    try:
-        start = time.process_time()
-        fn()
-        return time.process_time() - start
-    finally:
-        gc.enable()
 
 
 def main() -> int:
