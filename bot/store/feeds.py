@@ -62,6 +62,20 @@ def _failure_row(feed_id: int, s: FetchState, stamp: str) -> tuple[object, ...]:
     return (to_db_time(s.next_check_at), stamp, stamp, (s.error or "")[:500], feed_id)
 
 
+async def write_fetch_states(
+    conn: aiosqlite.Connection, states: Sequence[tuple[int, FetchState]], stamp: str
+) -> None:
+    """Record fetch results (feed id, state) inside the caller's transaction. executemany:
+    a poll cycle of a thousand unchanged feeds is one statement and one commit, not a
+    thousand."""
+    ok = [_success_row(i, s, stamp) for i, s in states if s.error is None]
+    failed = [_failure_row(i, s, stamp) for i, s in states if s.error is not None]
+    if ok:
+        await conn.executemany(_SUCCESS, ok)
+    if failed:
+        await conn.executemany(_FAILURE, failed)
+
+
 async def check_feed_lease(conn: aiosqlite.Connection, feed_id: int, lease: Lease) -> None:
     """LeaseLost unless `lease` is still the feed's (inside the writer's transaction):
     another owner claimed the feed since, and its newer result must stand."""
@@ -135,16 +149,8 @@ class SqliteFeeds:
     ) -> None:
         if not states:
             return
-        stamp = to_db_time(now)
-        ok = [_success_row(i, s, stamp) for i, s in states if s.error is None]
-        failed = [_failure_row(i, s, stamp) for i, s in states if s.error is not None]
         async with self.db.transaction() as conn:
-            # executemany: a poll cycle of a thousand unchanged feeds is one statement
-            # and one commit, not a thousand.
-            if ok:
-                await conn.executemany(_SUCCESS, ok)
-            if failed:
-                await conn.executemany(_FAILURE, failed)
+            await write_fetch_states(conn, states, to_db_time(now))
 
     async def pause_feed(
         self,

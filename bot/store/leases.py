@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.core.ports import FeedClaim, FetchState, Lease
 from bot.store.database import Database, from_db_time, to_db_time
-from bot.store.feeds import _FAILURE, _SUCCESS, _failure_row, _row_to_feed, _success_row
+from bot.store.feeds import _row_to_feed, write_fetch_states
 from bot.store.fencing import fenced
 
 # Due feeds not leased, numbered per host oldest first, beside the live leases of their
@@ -74,12 +74,7 @@ class SqliteFeedLeases:
             ) as cur:
                 tokens = {r[0]: r[1] for r in await cur.fetchall()}
             held, lost = fenced(results, tokens)
-            ok = [_success_row(c.feed.id, s, stamp) for c, s in held if s.error is None]
-            failed = [_failure_row(c.feed.id, s, stamp) for c, s in held if s.error is not None]
-            if ok:
-                await conn.executemany(_SUCCESS, ok)
-            if failed:
-                await conn.executemany(_FAILURE, failed)
+            await write_fetch_states(conn, [(c.feed.id, s) for c, s in held], stamp)
             await conn.execute(
                 "UPDATE feeds SET lease_owner = NULL, lease_until = NULL"
                 " WHERE id IN (SELECT value FROM json_each(?))",

@@ -66,6 +66,20 @@ def _failure_row(feed_id: int, s: FetchState, now: datetime) -> tuple[object, ..
     return (s.next_check_at, now, (s.error or "")[:500], feed_id)
 
 
+async def write_fetch_states(
+    conn: Conn, states: Sequence[tuple[int, FetchState]], now: datetime
+) -> None:
+    """Record fetch results (feed id, state) inside the caller's transaction. executemany
+    pipelines the rows: a poll cycle of a thousand unchanged feeds is one round trip and
+    one commit, not a thousand."""
+    ok = [_success_row(i, s, now) for i, s in states if s.error is None]
+    failed = [_failure_row(i, s, now) for i, s in states if s.error is not None]
+    if ok:
+        await conn.executemany(_SUCCESS, ok)
+    if failed:
+        await conn.executemany(_FAILURE, failed)
+
+
 async def check_feed_lease(conn: Conn, feed_id: int, lease: Lease) -> None:
     """LeaseLost unless `lease` is still the feed's: another owner claimed the feed since,
     and its newer result must stand. The row stays locked until the caller's transaction
@@ -132,15 +146,8 @@ class PgFeeds:
     ) -> None:
         if not states:
             return
-        ok = [_success_row(i, s, now) for i, s in states if s.error is None]
-        failed = [_failure_row(i, s, now) for i, s in states if s.error is not None]
         async with self.db.transaction() as conn:
-            # executemany pipelines the rows: a poll cycle of a thousand unchanged feeds
-            # is one round trip and one commit, not a thousand.
-            if ok:
-                await conn.executemany(_SUCCESS, ok)
-            if failed:
-                await conn.executemany(_FAILURE, failed)
+            await write_fetch_states(conn, states, now)
 
     async def pause_feed(
         self,

@@ -16,13 +16,7 @@ from datetime import datetime, timedelta
 from bot.core.ports import FeedClaim, FetchState, Lease
 from bot.store.fencing import fenced
 from bot.store.postgres.database import CLAIM_LOCK, SCHEMA_KEY, PgDatabase
-from bot.store.postgres.feeds import (
-    _FAILURE,
-    _SUCCESS,
-    _failure_row,
-    _row_to_feed,
-    _success_row,
-)
+from bot.store.postgres.feeds import _row_to_feed, write_fetch_states
 from bot.store.postgres.liveness import gone
 
 # Owners with unexpired leases whose process is gone (liveness.py): their leases count
@@ -78,12 +72,7 @@ class PgFeedLeases:
             )
             tokens = {r[0]: r[1] for r in rows}
             held, lost = fenced(results, tokens)
-            ok = [_success_row(c.feed.id, s, now) for c, s in held if s.error is None]
-            failed = [_failure_row(c.feed.id, s, now) for c, s in held if s.error is not None]
-            if ok:
-                await conn.executemany(_SUCCESS, ok)
-            if failed:
-                await conn.executemany(_FAILURE, failed)
+            await write_fetch_states(conn, [(c.feed.id, s) for c, s in held], now)
             await conn.execute(
                 "UPDATE feeds SET lease_owner = NULL, lease_until = NULL"
                 " WHERE id = ANY($1::bigint[])",
