@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 
 from bot.core.models import Channel
-from bot.store import open_sqlite
 from tests.support.crash import (
     Seeds,
     deliver_the_rest,
     delivery_env,
-    feed_of,
     kill_while_delivering,
+    resends,
     slow_messages,
+    subscribed_to_wire,
 )
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer
@@ -56,13 +56,9 @@ async def test_sigkill_during_delivery_loses_nothing_and_posts_nothing_twice(
     fake.add_guild(GUILD, CHANNEL)
     slow = slow_messages(fake, seeds.rng("latency"))
     await fake.start()
-    db = tmp_path / "bot.db"
     try:
-        feed_url = feed_server.serve("/wire.xml", feed_of(STORIES))
-        (tmp_path / "feeds.txt").write_text(feed_url + "\n")
-        store = await open_sqlite(str(db))
-        await store.add_subscriptions(Channel("discord", GUILD, CHANNEL), ["NATO"], "ana")
-        await store.close()
+        channel = Channel("discord", GUILD, CHANNEL)
+        db = await subscribed_to_wire(feed_server, tmp_path, STORIES, channel, "ana")
         env = delivery_env(fake, tmp_path, db, STORIES)
 
         kills = 0
@@ -85,10 +81,7 @@ async def test_sigkill_during_delivery_loses_nothing_and_posts_nothing_twice(
     assert query_db(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [
         ("sent", STORIES)
     ], seeds
-    nonces = Counter(r.body.get("nonce") for r in fake.calls("POST", r"/channels/\d+/messages$"))
-    resent = sum(1 for n in nonces.values() if n > 1)  # posted again, deduped by the nonce
-    # Found in the channel's history by the resend, so not posted again at all.
-    found = (tmp_path / "bot.log").read_text().count("not posting it again")
+    resent, found = resends(fake, tmp_path)
     print(f"{kills} kills, {len(links)} messages, {resent} alerts re-posted after a crash,")
     print(f"{found} found already posted in the channel by the resend")
     assert resent + found > 0, (

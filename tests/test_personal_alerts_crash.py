@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from bot.core.personal import DISCORD_DM_WORKSPACE, personal_channel
-from bot.store import open_sqlite
 from tests.support.crash import (
     Seeds,
     deliver_the_rest,
     delivery_env,
-    feed_of,
     kill_while_delivering,
+    resends,
     slow_messages,
+    subscribed_to_wire,
 )
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer
@@ -46,14 +46,9 @@ async def test_sigkill_during_dm_delivery_loses_nothing_and_sends_nothing_twice(
     fake.add_guild(GUILD, CHANNEL)
     slow = slow_messages(fake, seeds.rng("latency-dm"))
     await fake.start()
-    db = tmp_path / "bot.db"
     try:
-        feed_url = feed_server.serve("/wire.xml", feed_of(STORIES))
-        (tmp_path / "feeds.txt").write_text(feed_url + "\n")
-        store = await open_sqlite(str(db))
         mine = personal_channel("discord", DISCORD_DM_WORKSPACE, ANA)
-        await store.add_subscriptions(mine, ["NATO"], ANA)
-        await store.close()
+        db = await subscribed_to_wire(feed_server, tmp_path, STORIES, mine, ANA)
         env = delivery_env(fake, tmp_path, db, STORIES) | {
             # A killed run's claim on the DM channel lapses at once (outbox claims, issue 13).
             "NEWSBOT_LEASE_SECONDS": "1",
@@ -78,8 +73,6 @@ async def test_sigkill_during_dm_delivery_loses_nothing_and_sends_nothing_twice(
     assert query_db(db, "SELECT channel, status, COUNT(*) FROM outbox GROUP BY 1, 2") == [
         (f"dm:{ANA}", "sent", STORIES)
     ], seeds
-    nonces = Counter(r.body.get("nonce") for r in fake.calls("POST", rf"/channels/{dm}/messages$"))
-    resent = sum(1 for n in nonces.values() if n > 1)  # posted again, deduped by the nonce
-    found = (tmp_path / "bot.log").read_text().count("not posting it again")
+    resent, found = resends(fake, tmp_path, dm)
     print(f"{kills} kills, {resent} DMs re-posted after a crash, {found} found already posted")
     assert resent + found > 0, f"no kill hit a DM in flight: the hard case went untested; {seeds}"

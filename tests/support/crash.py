@@ -14,6 +14,7 @@ import os
 import random
 import signal
 from asyncio import FIRST_COMPLETED
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.models import Channel
+from bot.store import open_sqlite
 from tests.support.fake_discord import FakeDiscord
+from tests.support.feed_server import FeedServer
 from tests.support.process import start_newsbot
 
 DEFAULT_SEED = 20261128  # NEWSBOT_FAULT_SEED replays another run
@@ -103,6 +107,20 @@ def slow_messages(
     )
 
 
+async def subscribed_to_wire(
+    feed_server: FeedServer, cwd: Path, stories: int, channel: Channel, by: str
+) -> Path:
+    """cwd/feeds.txt lists a feed of `stories` NATO stories (feed_of) and a new SQLite
+    database in `cwd` has `channel` subscribed to NATO: the database's path."""
+    url = feed_server.serve("/wire.xml", feed_of(stories))
+    (cwd / "feeds.txt").write_text(url + "\n")
+    db = cwd / "bot.db"
+    store = await open_sqlite(str(db))
+    await store.add_subscriptions(channel, ["NATO"], by)
+    await store.close()
+    return db
+
+
 def delivery_env(fake: FakeDiscord, cwd: Path, db: Path, stories: int) -> dict[str, str]:
     """Settings for a bot that alerts every one of the feed's `stories` at once, without
     pacing, and retries fast: kills land while it delivers, not while it waits."""
@@ -174,3 +192,15 @@ async def deliver_the_rest(
     # Not a quiet moment: the count of requests in progress is zero.
     async with asyncio.timeout(10):
         await route.idle.wait()
+
+
+def resends(fake: FakeDiscord, cwd: Path, channel: str = r"\d+") -> tuple[int, int]:
+    """How the runs after a kill met an alert the killed run may have posted, in `channel`
+    (a pattern; any by default): (posted again and deduped by its nonce, found already
+    posted in the channel's history and so not posted again). None of either: no kill
+    hit a send in flight, and the hard case went untested."""
+    calls = fake.calls("POST", rf"/channels/{channel}/messages$")
+    nonces = Counter(r.body.get("nonce") for r in calls)
+    resent = sum(1 for n in nonces.values() if n > 1)
+    found = (cwd / "bot.log").read_text().count("not posting it again")
+    return resent, found
