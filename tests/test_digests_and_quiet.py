@@ -14,10 +14,13 @@ from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.digest import digest_items
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Match, Story, Subscription
-from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
-from bot.delivery.holds import BurstPolicy
 from bot.store import SqliteStore, open_sqlite
-from tests.support.delivery import FakeClock, RecordingNotifier
+from tests.support.delivery import (
+    FakeClock,
+    RecordingNotifier,
+    commands_on_clock,
+    console_dispatcher,
+)
 from tests.test_delivery import NEWS, publish
 
 # Europe/Berlin moves from CET (UTC+1) to CEST (UTC+2) at 01:00 UTC on 2026-03-29.
@@ -27,21 +30,8 @@ ADMIN = Invocation(NEWS, "ana", can_manage=True)
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, FakeClock, CommandDeps]]:
-    store = await open_sqlite(str(tmp_path / "bot.db"))
-    clock = FakeClock(SATURDAY_NOON)
-    try:
-        yield store, clock, CommandDeps(store=store, index=SubscriptionIndex(), clock=clock)
-    finally:
-        await store.close()
-
-
-def dispatcher_for(store: SqliteStore, clock: FakeClock, notifier: RecordingNotifier) -> Dispatcher:
-    return Dispatcher(
-        store=store,
-        notifiers={"console": notifier},
-        clock=clock,
-        policy=DeliveryPolicy(burst=BurstPolicy(5, 0)),
-    )
+    async with commands_on_clock(tmp_path / "bot.db", SATURDAY_NOON) as world:
+        yield world
 
 
 async def test_quiet_hours_hold_alerts_until_they_end_in_local_time_across_dst(
@@ -51,7 +41,7 @@ async def test_quiet_hours_hold_alerts_until_they_end_in_local_time_across_dst(
     reply = await handle_command("/news quiet 22:00-07:00 Europe/Berlin", ADMIN, deps)
     assert reply.ok, reply.text
     notifier = RecordingNotifier(clock)
-    dispatcher = dispatcher_for(store, clock, notifier)
+    dispatcher = console_dispatcher(store, clock, notifier)
 
     await publish(store, clock, ["noon story"])
     await dispatcher.deliver_pending()
@@ -85,14 +75,14 @@ async def test_held_alerts_survive_a_restart(tmp_path: Path) -> None:
     deps = CommandDeps(store=store, index=SubscriptionIndex(), clock=clock)
     await handle_command("/news quiet 22:00-07:00 Europe/Berlin", ADMIN, deps)
     await publish(store, clock, ["night one", "night two"])
-    await dispatcher_for(store, clock, RecordingNotifier(clock)).deliver_pending()
+    await console_dispatcher(store, clock, RecordingNotifier(clock)).deliver_pending()
     await store.close()
 
     store = await open_sqlite(path)
     clock.current = datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
     notifier = RecordingNotifier(clock)
     try:
-        await dispatcher_for(store, clock, notifier).deliver_pending()
+        await console_dispatcher(store, clock, notifier).deliver_pending()
     finally:
         await store.close()
     [digest] = [p.alert for p in notifier.posted]
@@ -107,7 +97,7 @@ async def test_daily_digest_goes_out_at_local_time_and_holds_until_then(
     # Saturday 08:00 CET has passed; Sunday 08:00 is CEST, 06:00 UTC.
     assert "next at 2026-03-29 08:00 Europe/Berlin" in reply.text
     notifier = RecordingNotifier(clock)
-    dispatcher = dispatcher_for(store, clock, notifier)
+    dispatcher = console_dispatcher(store, clock, notifier)
     await publish(store, clock, [f"story {n}" for n in range(12)])
     await dispatcher.deliver_pending()
     assert notifier.posted == []

@@ -11,11 +11,13 @@ import pytest
 from bot.core.channel_settings import ScheduleError, parse_snooze
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.digest import digest_items
-from bot.core.matching.index import SubscriptionIndex
-from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
-from bot.delivery.holds import BurstPolicy
-from bot.store import SqliteStore, open_sqlite
-from tests.support.delivery import FakeClock, RecordingNotifier
+from bot.store import SqliteStore
+from tests.support.delivery import (
+    FakeClock,
+    RecordingNotifier,
+    commands_on_clock,
+    console_dispatcher,
+)
 from tests.test_delivery import NEWS, publish
 
 NOON = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -24,21 +26,8 @@ ADMIN = Invocation(NEWS, "ana", can_manage=True)
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, FakeClock, CommandDeps]]:
-    store = await open_sqlite(str(tmp_path / "bot.db"))
-    clock = FakeClock(NOON)
-    try:
-        yield store, clock, CommandDeps(store=store, index=SubscriptionIndex(), clock=clock)
-    finally:
-        await store.close()
-
-
-def dispatcher(store: SqliteStore, clock: FakeClock, notifier: RecordingNotifier) -> Dispatcher:
-    return Dispatcher(
-        store=store,
-        notifiers={"console": notifier},
-        clock=clock,
-        policy=DeliveryPolicy(burst=BurstPolicy(5, 0)),
-    )
+    async with commands_on_clock(tmp_path / "bot.db", NOON) as world:
+        yield world
 
 
 def test_snooze_lengths() -> None:
@@ -56,7 +45,7 @@ async def test_snooze_holds_alerts_and_posts_one_digest_when_it_ends(
 ) -> None:
     store, clock, deps = setup
     notifier = RecordingNotifier(clock)
-    send = dispatcher(store, clock, notifier)
+    send = console_dispatcher(store, clock, notifier)
     reply = await handle_command("/news snooze 2h", ADMIN, deps)
     assert reply.ok
     assert not reply.ephemeral
@@ -92,7 +81,7 @@ async def test_snooze_off_sends_what_was_held_now(
 ) -> None:
     store, clock, deps = setup
     notifier = RecordingNotifier(clock)
-    send = dispatcher(store, clock, notifier)
+    send = console_dispatcher(store, clock, notifier)
     assert (await handle_command("/news snooze off", ADMIN, deps)).text == "Not snoozed."
     await handle_command("/news snooze 1d", ADMIN, deps)
     await publish(store, clock, ["one", "two", "three"])

@@ -6,12 +6,19 @@ dispatcher that forgot to say so after an ambiguous failure would post twice her
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from bot.core.commands import CommandDeps
+from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert
 from bot.core.ports import SendResult
+from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
+from bot.delivery.holds import BurstPolicy
+from bot.store import SqliteStore, open_sqlite
 
 
 class FakeClock:
@@ -59,3 +66,30 @@ class RecordingNotifier:
 
     def titles(self) -> list[str]:
         return [p.alert.title for p in self.posted]
+
+
+@asynccontextmanager
+async def commands_on_clock(
+    db: Path, start: datetime
+) -> AsyncIterator[tuple[SqliteStore, FakeClock, CommandDeps]]:
+    """A SQLite store at `db`, a clock set to `start`, and the commands' dependencies on
+    both (an empty index): what a command-then-deliver test drives."""
+    store = await open_sqlite(str(db))
+    clock = FakeClock(start)
+    try:
+        yield store, clock, CommandDeps(store=store, index=SubscriptionIndex(), clock=clock)
+    finally:
+        await store.close()
+
+
+def console_dispatcher(
+    store: SqliteStore, clock: FakeClock, notifier: RecordingNotifier
+) -> Dispatcher:
+    """A dispatcher sending console alerts to `notifier` on `clock`'s time; bursts of
+    five with no window, so a burst never holds what the test is about."""
+    return Dispatcher(
+        store=store,
+        notifiers={"console": notifier},
+        clock=clock,
+        policy=DeliveryPolicy(burst=BurstPolicy(5, 0)),
+    )
