@@ -213,35 +213,37 @@ class Watcher:
         self._in_flight.update((c.feed.id, c) for c in fresh)
         return fresh
 
-    def _start(self, claim: FeedClaim, tasks: set[asyncio.Task[int]]) -> None:
+    def _start(self, claim: FeedClaim, tasks: set[asyncio.Task[int]]) -> asyncio.Task[int]:
         task = asyncio.create_task(self._guarded(claim), name=f"feed-{claim.feed.id}")
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        return task
 
     async def poll_once(self, limit: int = 10_000) -> int:
         """Refresh every feed that is due and claimable (each once) and wait for them; one
         failing feed never stops the others. Returns alerts queued."""
-        queued = 0
         started: set[int] = set()
         tasks: set[asyncio.Task[int]] = set()
+        # Every task started, counted at the end: a refresh that ends while this loop
+        # awaits the store leaves `tasks` by its done callback, and its count with it.
+        every: list[asyncio.Task[int]] = []
         try:
             while True:
                 await self._flush()
                 for claim in await self._claim(limit - len(started), skip=started):
                     started.add(claim.feed.id)
-                    self._start(claim, tasks)
+                    every.append(self._start(claim, tasks))
                 if not tasks:
                     break
                 # Claim again once one ends (a host's cap may have held the rest back),
                 # or, with a full batch claimed, once the batch ahead is used up.
                 target = min(len(tasks) - 1, self.policy.concurrency)
                 while len(tasks) > target:
-                    done, _ = await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
-                    queued += sum(t.result() for t in done)
+                    await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
         finally:
             await self._stop_tasks(tasks)
         await self._flush()
-        return queued
+        return sum(t.result() for t in every if t.done() and not t.cancelled())
 
     async def run(self, stop: asyncio.Event, tick: float = 1.0) -> None:
         """Each tick (or as soon as a refresh ends): save finished outcomes, claim due
