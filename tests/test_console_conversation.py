@@ -10,13 +10,7 @@ from aiohttp import web
 from tests.support.console import ConsoleBot
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import query_db
-
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
+from tests.support.stories import LAVROV, SNOW
 
 
 def bot_env(tmp_path: Path, feeds: list[str]) -> dict[str, str]:

@@ -8,13 +8,7 @@ from bot.store import SqliteStore, open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, OTHER_CHANNEL, eventually, running_bot
 from tests.support.fake_discord import MEMBER_PERMISSIONS, SEND_MESSAGES, FakeDiscord
 from tests.support.feed_server import FeedServer, rss
-
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
+from tests.support.stories import LAVROV, SNOW
 
 
 async def test_subscribe_then_a_story_arrives_as_an_embed(

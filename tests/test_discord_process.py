@@ -10,12 +10,7 @@ from tests.support.discord_bot import CHANNEL, GUILD, discord_settings_env, even
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import start_newsbot
-
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
+from tests.support.stories import LAVROV
 
 
 async def test_newsbot_run_serves_discord_from_the_environment(

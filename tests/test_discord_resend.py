@@ -23,14 +23,10 @@ from bot.store import SqliteStore, open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
 from tests.support.fake_discord import FakeDiscord, ManualClock
 from tests.support.feed_server import FeedServer, rss
+from tests.support.stories import LAVROV
 
 WHERE = Channel("discord", GUILD, CHANNEL)
 MESSAGES = rf"/channels/{CHANNEL}/messages$"
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
 
 
 def nato_alert(**changes: object) -> Alert:

@@ -16,9 +16,7 @@ from tests.support.fake_slack import TEAM, FakeSlack
 from tests.support.feed_server import FeedServer, rss
 from tests.support.slack_alerts import notifier_for, slack_alert
 from tests.support.slack_workspace import NEWS, LiveFeed, Workspace
-
-SUMMIT = ("summit-1", "NATO summit opens in Vilnius", "Leaders arrive for two days of talks.")
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
+from tests.support.stories import SNOW, SUMMIT
 
 
 async def test_discord_edits_the_sent_alert_to_list_a_later_outlet(

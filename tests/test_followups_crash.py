@@ -16,11 +16,10 @@ from tests.support.discord_bot import eventually
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import query_db
+from tests.support.stories import SNOW, SUMMIT
 
 GUILD = "800000000000000001"
 CHANNEL = "810000000000000001"
-SUMMIT = ("summit-1", "NATO summit opens in Vilnius", "Leaders arrive for two days of talks.")
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
 KILLS = 3
 EDIT_LATENCY = 0.3  # seconds the fake takes over an edit: long enough to kill during it
 

@@ -8,14 +8,7 @@ from bot.core.models import Channel
 from tests.support.fake_slack import TEAM, FakeSlack
 from tests.support.feed_server import FeedServer, rss
 from tests.support.slack_workspace import ALICE, NEWS, LiveFeed, Workspace
-
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
-MOSCOW = ("moscow-1", "NATO and Moscow trade warnings", "Diplomats met in Geneva.")
+from tests.support.stories import LAVROV, MOSCOW, SNOW
 
 
 async def test_a_group_mention_pings_that_group_until_it_is_disabled(

@@ -9,15 +9,9 @@ from bot.store import open_sqlite
 from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
 from tests.support.fake_discord import FakeDiscord
 from tests.support.feed_server import FeedServer, rss
+from tests.support.stories import LAVROV, SNOW
 
 ANA = "700000000000000001"
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
-SUMMIT = ("summit-1", "NATO summit opens in Vilnius", "Leaders arrive for two days of talks.")
 
 
 async def test_a_personal_subscription_is_delivered_by_direct_message(

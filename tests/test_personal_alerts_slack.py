@@ -10,13 +10,7 @@ from bot.core.personal import personal_channel
 from tests.support.fake_slack import TEAM, FakeSlack, event_body
 from tests.support.feed_server import FeedServer, rss
 from tests.support.slack_workspace import ALICE, NEWS, LiveFeed, Workspace
-
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
+from tests.support.stories import LAVROV, SNOW
 
 
 async def test_a_personal_subscription_arrives_in_the_persons_dm(

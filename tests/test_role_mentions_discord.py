@@ -9,14 +9,7 @@ import pytest
 from tests.support.discord_bot import CHANNEL, GUILD, eventually, running_bot
 from tests.support.fake_discord import MANAGER_PERMISSIONS, FakeDiscord
 from tests.support.feed_server import FeedServer, rss
-
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
-MOSCOW = ("moscow-1", "NATO and Moscow trade warnings", "Diplomats met in Geneva.")
+from tests.support.stories import LAVROV, MOSCOW, SNOW
 
 
 async def test_a_role_mention_pings_that_role_and_no_other(

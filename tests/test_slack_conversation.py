@@ -20,13 +20,8 @@ from tests.support.fake_slack import (
 )
 from tests.support.feed_server import FeedServer, rss
 from tests.support.slack_workspace import ALICE, NEWS, LiveFeed, Workspace
+from tests.support.stories import LAVROV, SNOW
 
-LAVROV = (
-    "lavrov-1",
-    "Russia-US talks on security guarantees to be held next month: Lavrov",
-    "Talks with NATO over Ukraine are scheduled for January.",
-)
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
 HOSTILE = (
     "hostile-1",
     "&lt;!channel&gt; NATO &amp; friends &lt;@U999&gt;",

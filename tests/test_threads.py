@@ -19,11 +19,10 @@ from tests.support.fake_discord import (
 from tests.support.fake_slack import FakeSlack
 from tests.support.feed_server import FeedServer, rss
 from tests.support.slack_workspace import ALICE, NEWS, LiveFeed, Workspace
+from tests.support.stories import SNOW, SUMMIT
 
 ROOM = Channel("slack", "T1", "C1")
-SUMMIT = ("summit-1", "NATO summit opens in Vilnius", "Leaders arrive for two days of talks.")
 LATER = ("summit-2", "NATO summit opens in Vilnius with Ukraine talks", "Kyiv's place at it.")
-SNOW = ("snow-1", "Heavy snow disrupts flights in Japan", "Dozens of flights were cancelled.")
 THREAD_PERMISSIONS = CREATE_PUBLIC_THREADS | SEND_MESSAGES_IN_THREADS
 
 
