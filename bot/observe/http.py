@@ -20,6 +20,21 @@ from bot.observe.health import Readiness
 
 log = logging.getLogger(__name__)
 
+
+async def listen(runner: web.AppRunner, host: str, port: int, setting: str) -> int:
+    """Serve `runner` (set up) on host:port and return the port bound (0 asks for a free
+    one). A port that cannot be had is a ConfigError naming `setting`, the one to change."""
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"invalid setting {setting}: cannot listen on port {port}: {exc.strerror or exc}"
+        ) from None
+    sockets = getattr(site._server, "sockets", None)
+    return int(sockets[0].getsockname()[1]) if sockets else port
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -73,19 +88,11 @@ class OpsServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
         try:
-            await site.start()
-        except OSError as exc:
+            self.port = await listen(self._runner, self.host, self.port, "NEWSBOT_HTTP_PORT")
+        except ConfigError:
             await self.stop()
-            raise ConfigError(
-                f"invalid setting NEWSBOT_HTTP_PORT: cannot listen on port {self.port}: "
-                f"{exc.strerror or exc}"
-            ) from None
-        server = site._server
-        sockets = getattr(server, "sockets", None)
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+            raise
         log.info("metrics and health on %s:%d (/metrics, /livez, /readyz)", self.host, self.port)
 
     async def stop(self) -> None:

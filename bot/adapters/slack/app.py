@@ -32,7 +32,7 @@ from bot.adapters.slack.notifier import SlackNotifier
 from bot.adapters.slack.permissions import AdminCheck
 from bot.config import ConfigError
 from bot.core.commands import CommandDeps
-from bot.observe.http import PostMount
+from bot.observe.http import PostMount, listen
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +166,16 @@ class SlackAdapter:
         else:
             self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
             await self._runner.setup()
-            site = web.TCPSite(self._runner, self.options.http_host, self.options.http_port)
             try:
-                await site.start()
-            except OSError as exc:
+                self.port = await listen(
+                    self._runner,
+                    self.options.http_host,
+                    self.options.http_port,
+                    "SLACK_HTTP_PORT",
+                )
+            except ConfigError:
                 await self.stop()
-                raise ConfigError(
-                    f"invalid setting SLACK_HTTP_PORT: cannot listen on port "
-                    f"{self.options.http_port}: {exc.strerror or exc}"
-                ) from None
-            self.port = _bound_port(site, self.options.http_port)
+                raise
             log.info(
                 "Slack HTTP mode listening on %s:%d%s as @%s",
                 self.options.http_host,
@@ -288,11 +288,6 @@ class SlackAdapter:
             return
         # Not awaited here: this may run inside a request handler that stop() waits for.
         self._stopping = loop.create_task(self.stop(), name="slack-stop")
-
-
-def _bound_port(site: web.TCPSite, wanted: int) -> int:
-    sockets = getattr(site._server, "sockets", None)
-    return int(sockets[0].getsockname()[1]) if sockets else wanted
 
 
 def _why(exc: BaseException) -> str:
