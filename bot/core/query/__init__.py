@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bot.core.query.ast import And, Node, Not, Or, Term, Word
 from bot.core.query.errors import QueryError
+from bot.core.query.nesting import nesting
 from bot.core.query.parser import MAX_QUERY_LENGTH, MAX_TERMS, MIN_PREFIX, Query, parse_query
 from bot.core.query.text import WORD_RE, normalise, tokenize
 
@@ -41,15 +42,7 @@ def split_queries(text: str) -> list[str]:
     """`Russia, NATO, Ukraine` is three subscriptions; commas in quotes or ( ) do not split."""
     parts: list[str] = []
     current: list[str] = []
-    in_quotes = False
-    depth = 0
-    for ch in text:
-        if ch == '"':
-            in_quotes = not in_quotes
-        elif not in_quotes and ch == "(":
-            depth += 1
-        elif not in_quotes and ch == ")":
-            depth = max(0, depth - 1)
+    for ch, depth, in_quotes in nesting(text):
         if ch == "," and not in_quotes and depth == 0:
             parts.append("".join(current))
             current = []

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from bot.core.query.errors import QueryError
+from bot.core.query.nesting import nesting
 
 PREFIX = "source:"
 # `-source:` or `source:` at the start of a chunk, then a quoted phrase or a run without
@@ -129,16 +131,8 @@ def split_sources(text: str) -> SplitQuery:
 
 def _context_at(text: str, position: int) -> tuple[int, bool]:
     """The parenthesis depth at `position`, and whether it is inside a quoted phrase."""
-    depth = 0
-    quoted = False
-    for ch in text[:position]:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth = max(0, depth - 1)
-    return depth, quoted
+    last = deque(nesting(text[:position]), maxlen=1)  # where the text before it ends
+    return (last[0][1], last[0][2]) if last else (0, False)
 
 
 def _beside_or(text: str, start: int, end: int) -> bool:
