@@ -50,6 +50,22 @@ async def stores(request: pytest.FixtureRequest) -> AsyncIterator[list[Store]]:
             await first.close()
 
 
+async def processes(stores: list[Store], fetcher: Fetcher, clock: ManualClock) -> list[Watcher]:
+    """One watcher a store, as each process runs it: its own owner name and index."""
+    return [
+        Watcher(
+            store=s,
+            index=SubscriptionIndex(await s.all_subscriptions()),
+            fetcher=fetcher,
+            clock=clock,
+            policy=POLICY,
+            rng=random.Random(n),
+            owner=f"process-{n}",
+        )
+        for n, s in enumerate(stores)
+    ]
+
+
 async def test_two_processes_fetch_each_feed_once_and_alert_a_story_once(
     stores: list[Store], feed_server: FeedServer
 ) -> None:
@@ -61,18 +77,7 @@ async def test_two_processes_fetch_each_feed_once_and_alert_a_story_once(
     clock = ManualClock()
     fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow=(ip_network("127.0.0.0/8"),)))
     try:
-        watchers = [
-            Watcher(
-                store=s,
-                index=SubscriptionIndex(await s.all_subscriptions()),
-                fetcher=fetcher,
-                clock=clock,
-                policy=POLICY,
-                rng=random.Random(n),
-                owner=f"process-{n}",
-            )
-            for n, s in enumerate(stores)
-        ]
+        watchers = await processes(stores, fetcher, clock)
         await asyncio.gather(*(w.poll_once() for w in watchers))  # primes every feed
         for n, path in enumerate(paths):
             feed_server.serve(path, rss_doc(SUMMIT, OTHER, title=f"Outlet {n}"))
@@ -101,19 +106,7 @@ async def test_a_near_copy_parsed_by_another_process_later_folds_into_the_first_
     clock = ManualClock()
     fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow=(ip_network("127.0.0.0/8"),)))
     try:
-        indexes = [SubscriptionIndex(await s.all_subscriptions()) for s in stores]
-        one, two = (
-            Watcher(
-                store=s,
-                index=indexes[n],
-                fetcher=fetcher,
-                clock=clock,
-                policy=POLICY,
-                rng=random.Random(n),
-                owner=f"process-{n}",
-            )
-            for n, s in enumerate(stores)
-        )
+        one, two = await processes(stores, fetcher, clock)
         await one.poll_once()  # primes both feeds; each process has read the (empty) window
         await two.poll_once()
         feed_server.serve("/a.rss", rss_doc(SUMMIT, OTHER, title="Outlet A"))
