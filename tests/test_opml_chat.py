@@ -4,6 +4,7 @@ into the channel through files.getUploadURLExternal and files.completeUploadExte
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import listparser
 
@@ -51,15 +52,20 @@ async def test_discord_replies_with_an_opml_attachment(
     assert ["newsbot-channel", "discord", GUILD, CHANNEL] in found[MINE]
 
 
-async def test_slack_uploads_the_opml_file_into_the_channel(
-    fake_slack: FakeSlack, tmp_path: Path
-) -> None:
+async def export_in_news(fake_slack: FakeSlack, tmp_path: Path) -> dict[str, Any]:
+    """`/news feed export` typed in NEWS, whose feeds are seeded: the bot's reply."""
     await seed(f"sqlite:///{tmp_path / 'bot.db'}", Channel("slack", TEAM, NEWS))
     workspace = await Workspace.start(fake_slack, tmp_path)
     try:
-        reply = await workspace.say("/news feed export")
+        return await workspace.say("/news feed export")
     finally:
         await workspace.close()
+
+
+async def test_slack_uploads_the_opml_file_into_the_channel(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    reply = await export_in_news(fake_slack, tmp_path)
     assert reply["text"].startswith("2 feed(s) this channel gets stories from, as OPML")
     [upload] = fake_slack.files
     assert (upload.channel, upload.filename, upload.title) == (
@@ -79,12 +85,7 @@ async def test_slack_says_why_when_the_file_cannot_be_shared(
     fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     fake_slack.scopes.discard("files:write")  # an app installed before the scope was asked
-    await seed(f"sqlite:///{tmp_path / 'bot.db'}", Channel("slack", TEAM, NEWS))
-    workspace = await Workspace.start(fake_slack, tmp_path)
-    try:
-        reply = await workspace.say("/news feed export")
-    finally:
-        await workspace.close()
+    reply = await export_in_news(fake_slack, tmp_path)
     assert reply["text"].endswith(
         "The file could not be shared here: the Slack app lacks a scope; reinstall it from"
         " manifest.yml"
