@@ -137,6 +137,11 @@ class Envelope:
     sent_at: float
 
 
+def _flag(args: dict[str, Any], name: str) -> bool:
+    """A boolean argument of a Web API call: Slack takes true or 1 (form or JSON)."""
+    return str(args.get(name)).lower() in {"true", "1"}
+
+
 @dataclass
 class FakeSlack:
     bot_token: str = BOT_TOKEN
@@ -431,7 +436,7 @@ class FakeSlack:
         error = self._channel_error(channel)
         if error:
             return {"ok": False, "error": error}
-        with_metadata = str(args.get("include_all_metadata")).lower() in {"true", "1"}
+        with_metadata = _flag(args, "include_all_metadata")
         limit = int(args.get("limit") or 100)
         messages = []
         top = [p for p in self.posts_in(channel) if p.thread_ts is None]  # no thread replies
@@ -461,7 +466,7 @@ class FakeSlack:
         channel = self.ims.setdefault(user, f"D{len(self.ims) + 1:08d}")
         self.members.setdefault(channel, set()).update({user, BOT_USER})
         im: dict[str, Any] = {"id": channel}
-        if str(args.get("return_im")).lower() in {"true", "1"}:
+        if _flag(args, "return_im"):
             im.update({"is_im": True, "user": user, "is_open": True})
         return {"ok": True, "no_op": existed, "already_open": existed, "channel": im}
 
@@ -475,7 +480,7 @@ class FakeSlack:
         thread = [p for p in self.posts_in(channel) if p.ts == ts or p.thread_ts == ts]
         if not any(p.ts == ts for p in thread):
             return {"ok": False, "error": "thread_not_found"}
-        with_metadata = str(args.get("include_all_metadata")).lower() in {"true", "1"}
+        with_metadata = _flag(args, "include_all_metadata")
         messages = []
         for post in thread:
             message: dict[str, Any] = {"type": "message", "ts": post.ts, "text": post.text}
@@ -487,7 +492,7 @@ class FakeSlack:
         return {"ok": True, "messages": messages, "has_more": False}
 
     async def _usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        with_disabled = str(args.get("include_disabled")).lower() in {"true", "1"}
+        with_disabled = _flag(args, "include_disabled")
         groups = [
             {"id": gid, "handle": handle, "name": handle, "date_delete": 0}
             for gid, handle in self.usergroups.items()
