@@ -91,15 +91,17 @@ def test_a_terminal_shows_the_bar_and_keeps_output_lines_whole() -> None:
     assert '{"query": "Russia"}' in shown
 
 
-def _match(args: list[str], stderr: int) -> subprocess.CompletedProcess[bytes]:
+def _newsbot(args: list[str], stderr: int, **env: str) -> subprocess.CompletedProcess[bytes]:
+    """`newsbot ARGS` to its end, its stderr on `stderr` (a pipe or a terminal) and `env`
+    laid over this process's, with a TERM that would show colour and progress."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", "match", *args],
+        [sys.executable, "-m", "bot", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=stderr,
         timeout=60,
         check=False,
-        env={**os.environ, "TERM": "xterm-256color"},
+        env={**os.environ, "TERM": "xterm-256color", **env},
     )
 
 
@@ -107,28 +109,16 @@ def test_match_shows_progress_only_when_stderr_is_a_terminal(tmp_path: Path) -> 
     subs = tmp_path / "subs.txt"
     subs.write_text("NATO\nRussia\nUkraine\n" * 700, encoding="utf-8")
     args = ["--subscriptions", str(subs), *sample_feeds()]
-    piped = _match(args, subprocess.PIPE)
+    piped = _newsbot(["match", *args], subprocess.PIPE)
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == b""  # not a terminal: not one byte more than before
     assert piped.stdout.count(b"\n") > 0
     with terminal() as (tty, received):
-        shown = _match(args, tty.fileno())
+        shown = _newsbot(["match", *args], tty.fileno())
     assert shown.returncode == 0
     # The same results, byte for byte; the bar went to the terminal only.
     assert shown.stdout == piped.stdout
     assert b"matching feeds" in b"".join(received)
-
-
-def _migrate(args: list[str], database_url: str, stderr: int) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "migrate", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        timeout=60,
-        check=False,
-        env={**os.environ, "TERM": "xterm-256color", "DATABASE_URL": database_url},
-    )
 
 
 async def test_migrate_from_shows_its_steps_only_on_a_terminal(tmp_path: Path) -> None:
@@ -137,10 +127,12 @@ async def test_migrate_from_shows_its_steps_only_on_a_terminal(tmp_path: Path) -
     await source.add_feed("https://wire.example/rss", trusted=True, added_by=None)
     await source.close()
     async with pg_schema() as pg:
-        piped = _migrate(["--from", source_url], pg.url, subprocess.PIPE)
+        piped = _newsbot(["migrate", "--from", source_url], subprocess.PIPE, DATABASE_URL=pg.url)
         assert (piped.returncode, piped.stderr) == (0, b"")
         with terminal() as (tty, received):
-            shown = _migrate(["--from", source_url, "--force"], pg.url, tty.fileno())
+            shown = _newsbot(
+                ["migrate", "--from", source_url, "--force"], tty.fileno(), DATABASE_URL=pg.url
+            )
     assert shown.returncode == 0
     assert shown.stdout == piped.stdout
     assert b"copying into PostgreSQL" in b"".join(received)
