@@ -16,8 +16,9 @@ from tests.support.console import ConsoleBot
 from tests.support.feed_server import FeedServer, rss
 from tests.support.process import query_db
 from tests.support.rss import Item, rss_doc
+from tests.support.stories import LAVROV, SNOW
 from tests.support.watch import NEWSROOM, Bot, running_bot
-from tests.test_console_conversation import LAVROV, SNOW, bot_env, gated_feed
+from tests.test_console_conversation import bot_env, gated_feed
 
 ANA_DMS = personal_channel("console", "local", "ana")
 

@@ -16,7 +16,8 @@ from bot.store import SqliteStore, open_sqlite
 from tests.support.console import ConsoleBot
 from tests.support.delivery import FakeClock
 from tests.support.feed_server import FeedServer, rss
-from tests.test_console_conversation import LAVROV, SNOW, bot_env
+from tests.support.stories import LAVROV, SNOW
+from tests.test_console_conversation import bot_env
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 OPS = Channel("slack", "T1", "C-ops")
