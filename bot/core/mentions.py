@@ -9,6 +9,11 @@ someone who may manage the channel may make a subscription mention a whole group
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set
+from dataclasses import replace
+
+from bot.core.models import Alert
+
 ROLE = "role:"
 GROUP = "subteam:"
 
@@ -37,3 +42,21 @@ def role_id(mention: str) -> str | None:
 
 def group_id(mention: str) -> str | None:
     return mention[len(GROUP) :] if mention.startswith(GROUP) else None
+
+
+class DeadMentions:
+    """Role or group mentions found dead (the role deleted, the group disabled) and left
+    out of alerts; each is logged the first time only, as every later alert of the same
+    subscription meets it again."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def drop(self, alert: Alert, dead: Set[str], warn: Callable[[str], None]) -> Alert:
+        """`alert` without the `dead` mentions; `warn(mention)` for each not seen before."""
+        if not dead:
+            return alert
+        for mention in dead - self._seen:
+            warn(mention)
+        self._seen |= dead
+        return replace(alert, mentions=tuple(m for m in alert.mentions if m not in dead))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -25,7 +24,7 @@ from discord.http import handle_message_parameters
 
 from bot.adapters.discord.history import find_posted
 from bot.adapters.discord.render import Rendered, alert_key, render_alert
-from bot.core.mentions import role_id
+from bot.core.mentions import DeadMentions, role_id
 from bot.core.models import Alert, Channel
 from bot.core.personal import dm_user
 from bot.core.ports import (
@@ -81,7 +80,7 @@ class DiscordNotifier:
         self.lookup = lookup
         self.history_timeout = history_timeout
         self._dm_channels: dict[str, int] = {}  # user id -> their DM channel's id
-        self._gone_roles: set[str] = set()  # deleted roles' mentions, logged once each
+        self._gone_roles = DeadMentions()  # deleted roles' mentions, logged once each
         self._threads: dict[str, int] = {}  # message id -> the thread started on it
 
     async def send(self, alert: Alert, *, maybe_sent: bool = False) -> SendResult:
@@ -191,15 +190,14 @@ class DiscordNotifier:
         if guild is None:
             return alert
         gone = {m for m in roles if guild.get_role(int(role_id(m) or 0)) is None}
-        if not gone:
-            return alert
-        for mention in gone - self._gone_roles:
-            log.warning(
+        return self._gone_roles.drop(
+            alert,
+            gone,
+            lambda mention: log.warning(
                 "role mention dropped: the role no longer exists",
                 extra={"channel": str(alert.channel), "role_id": role_id(mention)},
-            )
-        self._gone_roles |= gone
-        return replace(alert, mentions=tuple(m for m in alert.mentions if m not in gone))
+            ),
+        )
 
     async def channel_id(self, channel: Channel) -> int:
         """The Discord channel to post in: the channel itself, or a person's DM channel.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,7 +21,7 @@ from bot.adapters.slack.errors import (
     to_send_error,
 )
 from bot.adapters.slack.groups import UserGroups
-from bot.core.mentions import group_id
+from bot.core.mentions import DeadMentions, group_id
 from bot.core.models import Alert, Channel
 from bot.core.personal import dm_user
 from bot.core.ports import PermanentSendError, SendResult
@@ -48,7 +47,7 @@ class SlackNotifier:
         self.stopped_reason: str | None = None
         self.dms = DirectMessages(client)
         self.groups = UserGroups(client)
-        self._gone_groups: set[str] = set()  # disabled or deleted groups, logged once each
+        self._gone_groups = DeadMentions()  # disabled or deleted groups, logged once each
 
     def stop(self, reason: str) -> None:
         self.stopped_reason = reason
@@ -135,13 +134,14 @@ class SlackNotifier:
                 raise
             return alert
         gone = {m for m in groups if group_id(m) not in enabled}
-        for mention in gone - self._gone_groups:
-            log.warning(
+        return self._gone_groups.drop(
+            alert,
+            gone,
+            lambda mention: log.warning(
                 "user group mention dropped: the group is disabled or deleted",
                 extra={"channel": str(alert.channel), "group_id": group_id(mention)},
-            )
-        self._gone_groups |= gone
-        return replace(alert, mentions=tuple(m for m in alert.mentions if m not in gone))
+            ),
+        )
 
     async def channel_id(self, channel: Channel) -> str:
         """Where to post: the channel itself, or the IM of a personal subscription's owner."""
