@@ -8,7 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.topics import pack as topic_pack
+from bot.core.topics.build import factbook_people
 from bot.core.topics.judge import StoryText, hits
 
 NOWHERE = Path("/nonexistent/newsbot-topics.toml")
@@ -63,3 +66,41 @@ def test_a_former_organisation_leader_stops_firing_after_the_grace_period() -> N
     after = topic_pack.load(as_of=left + timedelta(days=800), overrides=NOWHERE)
     assert hits(within.topics["EU"], story)
     assert not hits(after.topics["EU"], story)
+
+
+def test_australia_is_a_country_and_the_african_union_an_organisation() -> None:
+    loaded = topic_pack.load(as_of=AS_OF, overrides=NOWHERE)
+    australia, union = loaded.find("Australia"), loaded.find("African Union")
+    assert australia is not None
+    assert union is not None
+    assert (australia.kind, union.kind) == ("country", "organisation")
+    story = StoryText("Australia and Canberra react", "")
+    assert hits(australia, story)
+    assert not hits(union, story)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("President Emmanuel MACRON (since 14 May 2017)", [("2017-05-14", "Emmanuel Macron")]),
+        # East Asian order: the capitalised surname comes first.
+        ("President LEE Jae-myung (since 4 June 2025)", [("2025-06-04", "Lee Jae-myung")]),
+        ("President Donald J. TRUMP (since 20 January 2025)", [("2025-01-20", "Donald Trump")]),
+        (
+            'President Ferdinand "BongBong" MARCOS, Jr. (since 30 June 2022)',
+            [("2022-06-30", "Ferdinand Marcos")],
+        ),
+        (
+            "King CHARLES III (since 8 September 2022); represented by Governor General Mary "
+            "SIMON (since 26 July 2021)",
+            [("2022-09-08", "King Charles III")],
+        ),
+        ("Prime Minister ABIY Ahmed Ali (since April 2018)", [("2018-04-01", "Abiy Ahmed Ali")]),
+        ("Ahmad al-Shara'; former President Bashar al-ASAD was overthrown", []),
+    ],
+)
+def test_factbook_lines_give_names_and_start_dates(
+    line: str, expected: list[tuple[str, str]]
+) -> None:
+    people = factbook_people(line)
+    assert [(since, labels[0]) for since, labels in people] == expected

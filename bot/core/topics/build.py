@@ -389,7 +389,7 @@ def _factbook() -> tuple[str, dict[str, list[_Person]]]:
                 continue
             for field, role in _FIELDS:
                 text = html.unescape(branch.get(field, {}).get("text", ""))
-                for since, names in _factbook_people(text):
+                for since, names in factbook_people(text):
                     latest = max(latest, since)
                     people.setdefault(code, []).append((role, since, names))
     return latest, _one_country_each(people)
@@ -420,7 +420,7 @@ def _who(labels: list[str]) -> str:
     return normalise_name(labels[-1] or labels[0]).split()[-1]
 
 
-def _factbook_people(text: str) -> list[tuple[str, list[str]]]:
+def factbook_people(text: str) -> list[tuple[str, list[str]]]:
     """Each `Title Name (since DATE)` in a Factbook line: its date and name labels, the
     first the press form (first name and surname, or the East Asian order as written),
     the last the capitalised part alone (empty where it is not a usable single word)."""
