@@ -96,6 +96,9 @@ def test_australia_is_a_country_and_the_african_union_an_organisation() -> None:
             [("2022-09-08", "King Charles III")],
         ),
         ("Prime Minister ABIY Ahmed Ali (since April 2018)", [("2018-04-01", "Abiy Ahmed Ali")]),
+        # The press leaves out a leading Mohammed, and ranks (Capt.) are not first names.
+        ("President Mohammed Irfaan ALI (since 2 August 2020)", [("2020-08-02", "Irfaan Ali")]),
+        ("President Capt. Ibrahim TRAORE (since 30 Sep 2022)", [("2022-09-30", "Ibrahim Traore")]),
         ("Ahmad al-Shara'; former President Bashar al-ASAD was overthrown", []),
     ],
 )

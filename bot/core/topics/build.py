@@ -352,8 +352,16 @@ _TITLES = (
     "grand duke co-prince bishop archbishop sir presidency state affairs assembly "
     "people's supreme interim acting caretaker transitional vice deputy chief head "
     "executive federal sheikh shaykh crown field marshal colonel lieutenant brigadier "
-    "admiral his her majesty highness sovereign"
+    "admiral his her majesty highness sovereign capt. col. lt. maj. brig. ministers "
+    "administrator commissioner bailiff government confederation polynesia islands ratu "
+    "mayor"
 )
+# Titles that go with the name alone in the press (King Charles III, Emir Tamim).
+_REGNAL = frozenset(
+    ["king", "queen", "emperor", "sultan", "emir", "amir", "prince", "pope", "duke"]
+)
+# A first name the press leaves out (Mohammed Irfaan ALI is Irfaan Ali).
+_OMITTED_FIRST = frozenset(["mohammed", "muhammad", "mohamed", "mohammad", "muhammed"])
 _TITLE_WORDS = frozenset(_TITLES.split())
 _PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "van", "von", "der", "bin", "ibn"})
 _FIELDS = (("chief of state", "Head of state"), ("head of government", "Head of government"))
@@ -436,9 +444,9 @@ def factbook_people(text: str) -> list[tuple[str, list[str]]]:
         iso = f"{year}-{_MONTHS.get((month or 'jan').lower(), 1):02d}-{int(day or 1):02d}"
         before = re.sub(r",? [JS]r\.", "", before)  # MARCOS, Jr.
         segment = re.split(r"[;:]|, (?=[A-Z])", before)[-1]
-        segment = re.sub(r"\"[^\"]*\"|'[^']*'|\b(?:also spelled|represented by)\b.*", " ", segment)
+        segment = re.sub(r"\"[^\"]*\"|\b(?:also spelled|represented by)\b.*", " ", segment)
         names = _labels(segment.replace(",", " ").split())
-        if names:
+        if any(names):
             out.append((iso, names))
     return out
 
@@ -536,13 +544,18 @@ def _labels(words: list[str]) -> list[str]:
     last = first = caps[-1]
     while first > 0 and (_is_caps(words[first - 1]) or words[first - 1].lower() in _PARTICLES):
         first -= 1
+    if first > 0 and _ROMAN.match(words[first]) and words[first - 1][:1].isupper():
+        first -= 1  # Sualauvi II
     run = [_title(w, i == 0) for i, w in enumerate(words[first : last + 1])]
     given: list[str] = []  # Vladimir Vladimirovich, Donald J.
     at = first - 1
     while at >= 0 and words[at][:1].isupper() and words[at].lower() not in _TITLE_WORDS:
         given.insert(0, words[at])
         at -= 1
-    title = words[at] if at >= 0 and words[at].lower() in _TITLE_WORDS else ""
+    regnal = [w for w in words[:first] if w.lower() in _REGNAL]
+    title = regnal[0] if regnal else ""
+    if len(given) > 1 and given[0].lower() in _OMITTED_FIRST:
+        given = given[1:]
     before = given[0] if given else ""
     rest = []
     for w in words[last + 1 :]:
@@ -553,11 +566,13 @@ def _labels(words: list[str]) -> list[str]:
     if before:
         labels.append(" ".join([before, *run]))  # Emmanuel Macron
         labels.append(" ".join([*given, *run]))  # Recep Tayyip Erdogan
+        if len(run) > 1 and run[0].lower() not in _PARTICLES:
+            labels.append(" ".join([before, run[0]]))  # Pedro SANCHEZ PEREZ-CASTEJON
     elif rest:
         labels.append(" ".join([*run, *rest]))  # Lee Jae-myung, Abiy Ahmed Ali
         if len(rest) > 1:
             labels.append(" ".join([*run, rest[0]]))  # Prabowo Subianto
-    elif title and max(len(w) for w in run) >= 3:
+    if title and not before and max(len(w) for w in run) >= 3:
         labels.append(" ".join([title, *run]))  # Emperor Naruhito, King Charles III
     if len(run) > 1 or _ROMAN.match(run[-1]):
         labels.append(" ".join(run))  # Charles III, Min Aung Hlaing
