@@ -205,6 +205,7 @@ class Watcher:
             limit=room,
             lease_for=self.lease_for,
             per_host=self.policy.per_host,
+            exclude=self._in_flight.keys() | skip,
         )
         again = [c for c in claims if c.feed.id in skip or c.feed.id in self._in_flight]
         if again:

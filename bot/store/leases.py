@@ -8,7 +8,7 @@ the same code on both backends and the contract suite checks both alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -25,7 +25,8 @@ _CLAIMABLE = (
     " ROW_NUMBER() OVER (PARTITION BY f.host ORDER BY f.next_check_at, f.id) AS n,"
     " (SELECT COUNT(*) FROM feeds b WHERE b.host = f.host AND b.lease_until > :now) AS busy"
     " FROM feeds f WHERE f.paused = 0 AND f.next_check_at <= :now"
-    " AND (f.lease_until IS NULL OR f.lease_until <= :now))"
+    " AND (f.lease_until IS NULL OR f.lease_until <= :now)"
+    " AND f.id NOT IN (SELECT value FROM json_each(:exclude)))"
     " WHERE n + busy <= :per_host ORDER BY next_check_at, id LIMIT :limit"
 )
 
@@ -40,15 +41,26 @@ class SqliteFeedLeases:
     db: Database
 
     async def claim_feeds(
-        self, owner: str, now: datetime, *, limit: int, lease_for: timedelta, per_host: int
+        self,
+        owner: str,
+        now: datetime,
+        *,
+        limit: int,
+        lease_for: timedelta,
+        per_host: int,
+        exclude: Collection[int] = (),
     ) -> list[FeedClaim]:
         if limit <= 0:
             return []
         stamp = to_db_time(now)
+        params = {
+            "now": stamp,
+            "per_host": per_host,
+            "limit": limit,
+            "exclude": json.dumps(sorted(exclude)),
+        }
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                _CLAIMABLE, {"now": stamp, "per_host": per_host, "limit": limit}
-            ) as cur:
+            async with conn.execute(_CLAIMABLE, params) as cur:
                 ids = [r[0] for r in await cur.fetchall()]
             if not ids:
                 return []

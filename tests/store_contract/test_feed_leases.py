@@ -68,6 +68,20 @@ async def test_an_expired_lease_is_taken_over_with_a_new_token(store: Store, oth
     assert theirs.lease.token > mine.lease.token
 
 
+async def test_an_owner_never_reclaims_a_feed_it_still_refreshes(store: Store) -> None:
+    # A refresh slower than its lease: the owner's next claim must not lease the feed
+    # again (that would move the token on and fence out its own result).
+    ids = await _feeds(store, ["https://a.example/rss", "https://b.example/rss"])
+    [running] = await _claim(store, "a", 0, limit=1)
+    later = await store.claim_feeds(
+        "a", at(61), limit=MANY, lease_for=LEASE, per_host=MANY, exclude={running.feed.id}
+    )
+    assert [c.feed.id for c in later] == [ids[1]]
+    await store.finish_feeds([(running, ok(at(62)))], at(62))  # its result still stands
+    tokens = {c.feed.id: c.lease.token for c in await _claim(store, "b", 62 + 3600)}
+    assert tokens[running.feed.id] == running.lease.token + 1  # leased once since, not twice
+
+
 async def test_a_fenced_out_result_is_refused_and_the_newer_one_stands(
     store: Store, other: Store
 ) -> None:

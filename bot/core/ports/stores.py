@@ -10,7 +10,7 @@ them, what a backend (bot/store) implements.
 from __future__ import annotations
 
 from asyncio import Event
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -87,14 +87,24 @@ class FeedStore(Protocol):
         ...
 
     async def claim_feeds(
-        self, owner: str, now: datetime, *, limit: int, lease_for: timedelta, per_host: int
+        self,
+        owner: str,
+        now: datetime,
+        *,
+        limit: int,
+        lease_for: timedelta,
+        per_host: int,
+        exclude: Collection[int] = (),
     ) -> list[FeedClaim]:
         """Lease up to `limit` due feeds to `owner` until `now + lease_for`, oldest due first.
 
         A feed leased to another owner is skipped until that lease expires (its process
         died or stalled: then it is taken over). At most `per_host` feeds of one host are
         leased at a time, counting every owner's live leases: the fleet's cap on requests
-        to one host. Two owners claiming at once get disjoint feeds.
+        to one host. Two owners claiming at once get disjoint feeds. Feeds in `exclude`
+        (the caller's own refreshes still running) are never claimed: re-leasing one whose
+        lease ran out meanwhile would move its token on and fence out the caller's own
+        result, again and again while refreshes are slower than the lease.
         """
         ...
 

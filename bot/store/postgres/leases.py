@@ -10,7 +10,7 @@ owner's process is gone is taken over at once (liveness.py), not when it expires
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.ports import FeedClaim, FetchState, Lease
@@ -29,7 +29,8 @@ _CLAIM = (
     " due AS (SELECT f.id, f.next_check_at, f.host, ROW_NUMBER() OVER"
     " (PARTITION BY f.host ORDER BY f.next_check_at, f.id) AS n FROM feeds f"
     " WHERE NOT f.paused AND f.next_check_at <= $1 AND (f.lease_until IS NULL"
-    " OR f.lease_until <= $1 OR f.lease_owner IN (SELECT owner FROM gone))),"
+    " OR f.lease_until <= $1 OR f.lease_owner IN (SELECT owner FROM gone))"
+    " AND NOT (f.id = ANY($6::bigint[]))),"
     " pick AS (SELECT due.id FROM due LEFT JOIN busy ON busy.host = due.host"
     " WHERE due.n + COALESCE(busy.n, 0) <= $2 ORDER BY due.next_check_at, due.id LIMIT $3),"
     " locked AS (SELECT id FROM feeds WHERE id IN (SELECT id FROM pick)"
@@ -43,14 +44,23 @@ class PgFeedLeases:
     db: PgDatabase
 
     async def claim_feeds(
-        self, owner: str, now: datetime, *, limit: int, lease_for: timedelta, per_host: int
+        self,
+        owner: str,
+        now: datetime,
+        *,
+        limit: int,
+        lease_for: timedelta,
+        per_host: int,
+        exclude: Collection[int] = (),
     ) -> list[FeedClaim]:
         if limit <= 0:
             return []
         await self.db.alive(owner)
         async with self.db.transaction() as conn:
             await conn.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_KEY}, {CLAIM_LOCK})")
-            rows = await conn.fetch(_CLAIM, now, per_host, limit, owner, now + lease_for)
+            rows = await conn.fetch(
+                _CLAIM, now, per_host, limit, owner, now + lease_for, sorted(exclude)
+            )
         rows = sorted(rows, key=lambda r: (r["next_check_at"], r["id"]))
         return [
             FeedClaim(_row_to_feed(r), Lease(r["lease_owner"], r["lease_token"], r["lease_until"]))
