@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-import bot.feeds.refresh as refresh_module
+import bot.feeds.read_document as read_document_module
 from bot.feeds.parse import parse_feed
 from tests.support.feed_server import FeedServer
 from tests.support.rss import Item, rss_doc
@@ -72,7 +72,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         count["parse"] += 1
         return parse_feed(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(refresh_module, "parse_feed", counting)
+    monkeypatch.setattr(read_document_module, "parse_feed", counting)
     return count
 
 

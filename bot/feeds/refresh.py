@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
@@ -37,11 +37,10 @@ from bot.core.ports import (
 from bot.feeds.dedupe import DuplicateIndex
 from bot.feeds.fetch import Fetcher, FetchError, FetchHTTPError, FetchResult
 from bot.feeds.health import feed_users, paused_notice
-from bot.feeds.incremental import split_items
 from bot.feeds.next_check import Schedule, max_age, retry_after
-from bot.feeds.normalise import normalise_entry
-from bot.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from bot.feeds.parse import FeedParseError
 from bot.feeds.policy import WatchPolicy
+from bot.feeds.read_document import read_document
 from bot.observe import metrics
 
 log = logging.getLogger(__name__)
@@ -86,17 +85,6 @@ class Refreshed:
 
 def content_hash(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """One parsed document: its stories, and what to remember of its items once they
-    are recorded (None: forget, parse the next document whole)."""
-
-    parsed: ParsedFeed
-    stories: list[Story]
-    items: dict[bytes, str | None] | None
-    unchanged_ids: list[str]
 
 
 class FeedRefresher:
@@ -185,7 +173,8 @@ class FeedRefresher:
         try:
             # In a worker thread: a big feed takes a while to parse and normalise, and chat
             # commands must still be answered within seconds meanwhile.
-            read = await asyncio.to_thread(self._read, feed, result, now)
+            known = self._items.get(feed.id, {}) if feed.primed else {}
+            read = await asyncio.to_thread(read_document, feed, result, now, known)
         except FeedParseError as exc:
             return await self.failed(feed, exc, now, lease)
         parsed, stories = read.parsed, read.stories
@@ -218,61 +207,6 @@ class FeedRefresher:
             log.warning("feed moved for good to %s: update NEWSBOT_FEEDS_FILE", url, extra=extra)
         elif await self.store.move_feed(feed.id, url):
             log.info("feed moved for good to %s", url, extra=extra)
-
-    def _read(self, feed: Feed, result: FetchResult, now: datetime) -> _Read:
-        """Parse and normalise (in a worker thread), skipping items already recorded.
-
-        Items whose exact bytes were in the last recorded document are cut out before
-        feedparser sees it (bot/feeds/incremental.py); parse_feed's protections apply to
-        what remains. Whenever the cut could be wrong, the whole document is parsed.
-        """
-        split = split_items(result.body)
-        known = self._items.get(feed.id, {}) if feed.primed else {}
-        if split is not None and known:
-            reduced, kept = split.reduce(known.keys())
-            parsed = parse_feed(reduced, result.headers, base_url=result.url)
-            if len(parsed.entries) == len(kept):
-                kept_set = set(kept)
-                skipped = [p for i, p in enumerate(split.prints) if i not in kept_set]
-                return self._normalised(
-                    feed, parsed, now, [split.prints[i] for i in kept], skipped, known
-                )
-            log.debug(
-                "item scan disagreed with the parser; parsing the whole feed",
-                extra={"feed_id": feed.id, "feed_url": feed.url},
-            )
-        parsed = parse_feed(result.body, result.headers, base_url=result.url)
-        prints = split.prints if split is not None else None
-        if prints is not None and len(prints) != len(parsed.entries):
-            prints = None  # the scan saw the items differently: never skip on its word
-        return self._normalised(feed, parsed, now, prints, [], {})
-
-    def _normalised(
-        self,
-        feed: Feed,
-        parsed: ParsedFeed,
-        now: datetime,
-        prints: list[bytes] | None,
-        skipped: list[bytes],
-        known: dict[bytes, str | None],
-    ) -> _Read:
-        """Stories of the parsed entries; `prints[i]` is entry i's fingerprint."""
-        source = parsed.title or feed.title or feed.url
-        seen: dict[str, Story] = {}
-        ids: list[str | None] = []
-        for entry in parsed.entries:
-            story = self._story(entry, feed.id, source, now)
-            if story is not None and parsed.language:
-                story = replace(story, language=parsed.language)
-            ids.append(story.story_id if story is not None else None)
-            if story is not None:
-                seen.setdefault(story.story_id, story)
-        if prints is None:
-            return _Read(parsed, list(seen.values()), None, [])
-        items = {p: known[p] for p in skipped}
-        items.update(zip(prints, ids, strict=True))
-        unchanged = [i for p in skipped if (i := known[p]) is not None]
-        return _Read(parsed, list(seen.values()), items, unchanged)
 
     async def _record(
         self,
@@ -343,14 +277,6 @@ class FeedRefresher:
         database finds those of other processes (in a worker thread: both cost CPU)."""
         keyed = [s for s in new if s.story_id in alerted]  # only they change what a copy queues
         return self.duplicates.check_all(new, now), self.duplicates.keys_for(keyed)
-
-    @staticmethod
-    def _story(entry: dict[str, object], feed_id: int, source: str, now: datetime) -> Story | None:
-        try:
-            return normalise_entry(entry, feed_id=feed_id, source=source, now=now)
-        except Exception:  # one odd entry never costs the feed's other stories
-            log.exception("skipping an entry that could not be read", extra={"feed_id": feed_id})
-            return None
 
     @staticmethod
     def _newest(stories: list[Story], count: int) -> list[Story]:
