@@ -2,12 +2,13 @@
 
 The contracts live here rather than in bot/store or bot/adapters so that the use-cases in
 bot/core depend on them without importing an I/O library (dependency inversion):
-bot/store implements the storage roles (`stores`), each adapter implements `Notifier`
-(`notify`), bot/feeds implements `FeedProbe` (`probe`). The records that cross them are
-in `records`.
+bot/store implements the storage roles (`stores`; `leases` for sharing one database
+between processes), each adapter implements `Notifier` (`notify`), bot/feeds implements
+`FeedProbe` (`probe`). The records that cross them are in `records`.
 """
 
 from bot.core.ports.enrichment import CachedArticle, EnrichmentStore, StoryFactKind
+from bot.core.ports.leases import ChangeFeed, ChannelLeases, FeedLeases
 from bot.core.ports.notify import (
     MessageRejected,
     Notifier,
@@ -35,7 +36,6 @@ from bot.core.ports.records import (
     StoryKeys,
 )
 from bot.core.ports.stores import (
-    ChangeFeed,
     ChannelSettingsStore,
     ChannelStatusStore,
     FeedStore,
@@ -53,11 +53,13 @@ __all__ = [
     "ChangeFeed",
     "ChannelClaim",
     "ChannelDeliveryStatus",
+    "ChannelLeases",
     "ChannelSettingsStore",
     "ChannelStatusStore",
     "Delivery",
     "EnrichmentStore",
     "FeedClaim",
+    "FeedLeases",
     "FeedProbe",
     "FeedRejected",
     "FeedStore",

@@ -4,25 +4,24 @@ Each consumer depends on the role it uses, not on the whole store: the watcher o
 `FeedStore` and `StoryStore`, delivery on the outbox roles (`OutboxStore` for sending,
 `HoldStore` for holding and folding alerts, `ParkStore` for keeping a refused channel's
 alerts unsent), the command use-cases on what they read and change. `Store` is all of
-them, what a backend (bot/store) implements.
+them, what a backend (bot/store) implements. The parts that let several processes share
+one database (feed and channel leases, the change feed) are in `leases`.
 """
 
 from __future__ import annotations
 
-from asyncio import Event
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
 from bot.core.models import Alert, Channel, Feed, Story, Subscription
 from bot.core.ports.enrichment import EnrichmentStore
+from bot.core.ports.leases import ChangeFeed, ChannelLeases, FeedLeases
 from bot.core.ports.pacing import SendPacing
 from bot.core.ports.records import (
-    ChannelClaim,
     ChannelDeliveryStatus,
     Delivery,
-    FeedClaim,
     FetchState,
     HeldChannel,
     Lease,
@@ -71,7 +70,7 @@ class SubscriptionStore(Protocol):
     async def all_subscriptions(self) -> list[Subscription]: ...
 
 
-class FeedStore(Protocol):
+class FeedStore(FeedLeases, Protocol):
     async def add_feed(self, url: str, *, trusted: bool, added_by: str | None) -> Feed: ...
 
     async def list_feeds(self) -> list[Feed]: ...
@@ -84,40 +83,6 @@ class FeedStore(Protocol):
         self, states: Sequence[tuple[int, FetchState]], now: datetime
     ) -> None:
         """Many feeds' outcomes in one transaction (a poll cycle's worth)."""
-        ...
-
-    async def claim_feeds(
-        self,
-        owner: str,
-        now: datetime,
-        *,
-        limit: int,
-        lease_for: timedelta,
-        per_host: int,
-        exclude: Collection[int] = (),
-    ) -> list[FeedClaim]:
-        """Lease up to `limit` due feeds to `owner` until `now + lease_for`, oldest due first.
-
-        A feed leased to another owner is skipped until that lease expires (its process
-        died or stalled: then it is taken over). At most `per_host` feeds of one host are
-        leased at a time, counting every owner's live leases: the fleet's cap on requests
-        to one host. Two owners claiming at once get disjoint feeds. Feeds in `exclude`
-        (the caller's own refreshes still running) are never claimed: re-leasing one whose
-        lease ran out meanwhile would move its token on and fence out the caller's own
-        result, again and again while refreshes are slower than the lease.
-        """
-        ...
-
-    async def finish_feeds(
-        self, results: Sequence[tuple[FeedClaim, FetchState]], now: datetime
-    ) -> list[int]:
-        """Save each claimed feed's outcome and free its lease, in one transaction; an
-        outcome whose lease another owner holds now (fenced out) is not saved. Returns
-        the ids of the feeds whose outcome was refused so."""
-        ...
-
-    async def release_feeds(self, claims: Sequence[FeedClaim]) -> None:
-        """Free leases without saving anything (claimed, then not refreshed: shutting down)."""
         ...
 
     async def get_feed(self, feed_id: int) -> Feed | None: ...
@@ -235,7 +200,7 @@ class StoryStore(Protocol):
         ...
 
 
-class OutboxStore(Protocol):
+class OutboxStore(ChannelLeases, Protocol):
     async def queue_alerts(self, alerts: Sequence[Alert], now: datetime) -> int:
         """Queue alerts not tied to a new story (notices, digests); duplicates ignored.
 
@@ -263,39 +228,6 @@ class OutboxStore(Protocol):
 
     async def mark_in_flight(self, alert_id: int, now: datetime) -> None:
         """Durably note that a send is about to start (before calling the notifier)."""
-        ...
-
-    async def claim_channels(
-        self,
-        owner: str,
-        now: datetime,
-        platforms: Sequence[str],
-        *,
-        per_channel: int,
-        limit: int,
-        lease_for: timedelta,
-    ) -> list[ChannelClaim]:
-        """Lease up to `limit` channels with due alerts to `owner` until `now + lease_for`,
-        and give their due alerts as `due_deliveries` would (oldest first, at most
-        `per_channel` each, none for a channel whose oldest is not due), marked claimed.
-
-        One process sends a channel's alerts at a time, so their order holds across
-        processes: a channel leased to another owner is skipped until that lease expires
-        (its process died: its alert in flight is then resent here, maybe_sent). Two
-        owners claiming at once get disjoint channels.
-        """
-        ...
-
-    async def mark_claimed_in_flight(
-        self, alert_id: int, now: datetime, lease: Lease, lease_for: timedelta
-    ) -> bool:
-        """`mark_in_flight` for an alert of a claimed channel, only while the channel's
-        lease holds (renewed to `now + lease_for`); LeaseLost if another owner has it.
-        False (nothing marked) when the alert is no longer pending: not to be sent."""
-        ...
-
-    async def release_channel(self, channel: Channel, lease: Lease) -> None:
-        """Give a channel's lease back (its pass is over) if it is still this one."""
         ...
 
     async def mark_sent(self, alert_id: int, remote_id: str | None, now: datetime) -> None: ...
@@ -403,19 +335,6 @@ class ChannelSettingsStore(Protocol):
 
     async def set_threads(self, channel: Channel, on: bool, now: datetime) -> None:
         """Post a story's later developments in a thread under its first alert, or not."""
-        ...
-
-
-class ChangeFeed(Protocol):
-    """Word from the database that another process changed shared settings."""
-
-    async def watch_changes(self, on_change: Callable[[str], None], stop: Event) -> None:
-        """Call `on_change(table)` ("subscriptions", "channel_settings") soon after any
-        process commits a change to it, until `stop` is set. `on_change("listening")`
-        each time it starts listening (at first, and again after a lost connection): a
-        change committed before then was not told, so look again.
-        Returns at once when the backend serves one process (SQLite): nothing to watch.
-        """
         ...
 
 
