@@ -16,13 +16,14 @@ Python. Both answer alike; the tests hold each to a plain reference evaluator.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import chain
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
+from bot.core.matching.backend import Backend
 from bot.core.matching.native_backend import AVAILABLE as NATIVE_AVAILABLE
 from bot.core.matching.native_backend import NativeBackend
-from bot.core.matching.plan import Compiled, compile_query
+from bot.core.matching.plan import compile_query
 from bot.core.matching.python_backend import PyBackend
 from bot.core.matching.shapes import Shape, Shapes
 from bot.core.models import Match
@@ -34,44 +35,6 @@ from bot.core.topics.pack import current as current_pack
 from bot.core.topics.verdict import Verdict, has_topic, verdict
 
 __all__ = ["NATIVE_AVAILABLE", "Backend", "Matcher"]
-
-
-class Backend(Protocol):
-    """The per-story side of the matcher: an index of terms and entries, and `match`.
-
-    Term ids and entry ids are small ints the Matcher hands out and reuses.
-    """
-
-    native: bool
-
-    def add_term(self, tid: int, word: Word) -> None: ...
-    def remove_term(self, tid: int, word: Word) -> None: ...
-    def add_entry(
-        self, eid: int, compiled: Compiled, subscribers: tuple[int | str, ...]
-    ) -> None: ...
-    def add_terms(self, terms: list[tuple[int, Word]]) -> None:
-        """`add_term` for each (term id, word): many new words at once."""
-
-    def add_shaped(
-        self,
-        eid: int,
-        shape: Shape,
-        tids: list[int],
-        cover: tuple[int, ...],
-        displays: tuple[str, ...],
-        subscribers: tuple[int | str, ...],
-        word_of: Callable[[int], Word],
-    ) -> None:
-        """`add_entry` for a query of a known shape: `tids` are its words' term ids in the
-        order the shape numbers them, `displays` its positive terms as written."""
-
-    def set_subscribers(self, eid: int, subscribers: tuple[int | str, ...]) -> None: ...
-    def remove_entry(self, eid: int) -> None: ...
-    def match(self, title: str, summary: str) -> list[Match]: ...
-    def match_words(
-        self, title: str, summary: str, words: tuple[list[str], list[str]]
-    ) -> list[Match]:
-        """`match`, given the story's words (tokenize of title and of summary)."""
 
 
 class _Entry:
