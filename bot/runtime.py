@@ -11,7 +11,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TextIO, runtime_checkable
+from typing import TextIO
 
 from bot.config import ConfigError, Settings
 from bot.core.alerts import set_channel_paused
@@ -19,7 +19,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandDeps
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
-from bot.core.ports import Notifier, SendPacing, Store
+from bot.core.ports import Store
 from bot.core.topics import pack as topic_pack
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.enrich import Enricher, EnrichPolicy
@@ -36,36 +36,25 @@ from bot.observe import metrics
 from bot.observe.gauges import refresh_gauges
 from bot.observe.health import Readiness
 from bot.observe.http import OpsServer
+from bot.runtime_adapters import Adapter, SharesRateLimits, select_adapters
 from bot.store import StoreUnavailable, UnsupportedDatabaseUrl, open_store
 
 log = logging.getLogger(__name__)
 
-
-@runtime_checkable
-class SharesRateLimits(Protocol):
-    """An adapter that hears rate limits delivery never sees (Discord's global 429s,
-    waited out inside discord.py) and writes them to the shared send budget."""
-
-    pacing: SendPacing | None
-
-
-class Adapter(Protocol):
-    platform: str
-
-    @property
-    def notifier(self) -> Notifier: ...
-
-    async def start(self, deps: CommandDeps) -> None: ...
-
-    async def connected(self) -> bool:
-        """Whether the platform is reachable now (for /readyz)."""
-        ...
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Until `stop` is set; raise when the platform connection is lost for good."""
-        ...
-
-    async def stop(self) -> None: ...
+# Re-exported: the CLI and tests import these from bot.runtime.
+__all__ = [
+    "DRAIN_SECONDS",
+    "Adapter",
+    "App",
+    "LoopEnded",
+    "SharesRateLimits",
+    "StartupError",
+    "build_app",
+    "role_loops",
+    "run_bot",
+    "select_adapters",
+    "supervise",
+]
 
 
 @dataclass
@@ -233,50 +222,6 @@ def _operator_feeds(settings: Settings) -> list[str]:
         return read_feed_list(settings.newsbot_feeds_file)
     except FeedListError as exc:
         raise ConfigError(f"invalid setting NEWSBOT_FEEDS_FILE: {exc}") from None
-
-
-def select_adapters(settings: Settings, stdin: TextIO, stdout: TextIO) -> list[Adapter]:
-    """The console when no chat token is set; otherwise each configured platform.
-
-    None for a process that neither delivers nor serves chat (NEWSBOT_ROLES=poll); one
-    that delivers without chat gets them to send alerts only (REST, no connection)."""
-    from bot.adapters.console import ConsoleAdapter
-
-    if not settings.roles & {"deliver", "chat"}:
-        return []
-    chat = "chat" in settings.roles
-    adapters: list[Adapter] = []
-    if settings.discord_token is not None:
-        from bot.adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter.from_settings(settings))
-    if settings.slack_bot_token is not None:
-        adapters.append(_slack_adapter(settings))
-    return adapters or [ConsoleAdapter(stdin, stdout, chat=chat)]
-
-
-def _slack_adapter(settings: Settings) -> Adapter:
-    from bot.adapters.slack import SlackAdapter, SlackOptions
-
-    assert settings.slack_bot_token is not None
-    app_token = settings.slack_app_token
-    secret = settings.slack_signing_secret
-    if app_token is None and secret is None:
-        raise ConfigError(
-            "invalid setting SLACK_SIGNING_SECRET: required in HTTP mode "
-            "(or set SLACK_APP_TOKEN for Socket Mode)"
-        )
-    return SlackAdapter(
-        SlackOptions(
-            bot_token=settings.slack_bot_token.get_secret_value(),
-            app_token=app_token.get_secret_value() if app_token else None,
-            signing_secret=secret.get_secret_value() if secret else None,
-            http_port=settings.slack_http_port,
-            api_url=settings.slack_api_url or None,
-            admin_users=settings.slack_admin_user_ids,
-            chat="chat" in settings.roles,
-        )
-    )
 
 
 async def run_bot(
