@@ -194,7 +194,7 @@ class Watcher:
         self, limit: int, skip: set[int] | frozenset[int] = frozenset()
     ) -> list[FeedClaim]:
         """Claim due feeds for the room this process has (running ones plus a batch ahead,
-        at most `limit`); a claim of a feed in `skip` is given back at once."""
+        at most `limit`); never one that runs here or is in `skip`."""
         room = min(limit, _CLAIM_AHEAD * self.policy.concurrency - len(self._in_flight))
         if room <= 0:
             return []
@@ -207,12 +207,8 @@ class Watcher:
             per_host=self.policy.per_host,
             exclude=self._in_flight.keys() | skip,
         )
-        again = [c for c in claims if c.feed.id in skip or c.feed.id in self._in_flight]
-        if again:
-            await self.store.release_feeds(again)
-        fresh = [c for c in claims if c not in again]
-        self._in_flight.update((c.feed.id, c) for c in fresh)
-        return fresh
+        self._in_flight.update((c.feed.id, c) for c in claims)
+        return claims
 
     def _start(self, claim: FeedClaim, tasks: set[asyncio.Task[int]]) -> asyncio.Task[int]:
         task = asyncio.create_task(self._guarded(claim), name=f"feed-{claim.feed.id}")
