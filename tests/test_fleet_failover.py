@@ -7,6 +7,8 @@ and channels without waiting for their leases to expire. A live owner keeps them
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from datetime import UTC, datetime, timedelta
 
 from bot.core.models import Channel
@@ -55,3 +57,35 @@ async def test_a_dead_owners_leases_are_taken_over_before_they_expire() -> None:
             assert [d.alert.story_id for d in taken.deliveries] == ["n1"]
         finally:
             await survivor.close()
+
+
+async def test_an_owner_whose_first_claims_race_keeps_its_leases() -> None:
+    # A process's watcher and dispatcher make their first claims at once, each asking
+    # for the owner's sign of life: it must come out held once, not replaced by a second
+    # connection that found it taken (the first one, dropped, would free it, and every
+    # lease of a live process would be taken over at the next claim).
+    async with pg_schema() as urls:
+        live = await open_store(urls.url)
+        other = await open_store(urls.url)
+        try:
+            await live.add_feed("https://a.example/rss", trusted=True, added_by=None)
+            await live.queue_alerts([alert(NEWS, 1, "n1")], NOW)
+            due = datetime.now(UTC) + timedelta(seconds=1)
+            feeds, channels = await asyncio.gather(
+                live.claim_feeds("live", due, limit=5, lease_for=LEASE, per_host=1),
+                live.claim_channels(
+                    "live", NOW, ["console"], per_channel=5, limit=5, lease_for=LEASE
+                ),
+            )
+            assert (len(feeds), len(channels)) == (1, 1)
+            gc.collect()  # a dropped connection closes when collected, freeing its lock
+            assert await other.claim_feeds("o", due, limit=5, lease_for=LEASE, per_host=1) == []
+            assert (
+                await other.claim_channels(
+                    "o", NOW, ["console"], per_channel=5, limit=5, lease_for=LEASE
+                )
+                == []
+            )
+        finally:
+            await live.close()
+            await other.close()

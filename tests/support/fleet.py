@@ -325,10 +325,26 @@ class Fleet:
         return sum(1 for key, hits in self.seen.items() if hits and key[1] != "-1")
 
     async def wait_delivered(self, count: int, timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            while self.delivered() < count:
-                self._arrived.clear()
-                await self._arrived.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                while self.delivered() < count:
+                    self._arrived.clear()
+                    await self._arrived.wait()
+        except TimeoutError:
+            # Say what is missing, so a failure names the channels and stories to look at.
+            raise AssertionError(
+                f"{self.delivered()} of {count} alerts delivered after {timeout} s; "
+                f"missing: {self.missing()[:20]}\n{self.log_text()}"
+            ) from None
+
+    def missing(self) -> list[str]:
+        """The published (channel, story) pairs no fake has received yet."""
+        self._stamp_new()
+        return [
+            f"{p.channel.platform}:{p.channel.channel}/{p.story}"
+            for p in self.published
+            if not self.seen.get((f"{p.channel.platform}:{p.channel.channel}", str(p.story)))
+        ]
 
     def outcome(self, window: float = 1.0) -> Outcome:
         """Lost, duplicated, latency and the busiest window, counted at the fakes."""

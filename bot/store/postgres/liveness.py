@@ -12,6 +12,7 @@ single 64-bit values, a space apart from the two-key locks of database.py.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -36,25 +37,39 @@ class Liveness:
     def __init__(self, url: str) -> None:
         self.url = url
         self._held: dict[str, asyncpg.Connection[asyncpg.Record]] = {}
+        self._refused: set[str] = set()  # owners whose lock another process holds
+        # The watcher's and the dispatcher's first claims ask at once: without taking
+        # turns both would connect, the second would find the lock taken (by the first)
+        # and replace the first's connection, which would then be dropped and its lock
+        # freed, and every lease of this process would look like a dead one's.
+        self._turn = asyncio.Lock()
 
     async def hold(self, owner: str) -> None:
         """Hold `owner`'s lock from now on (again, if its connection was lost)."""
-        conn = self._held.get(owner)
-        if conn is not None and not conn.is_closed():
-            return
-        conn = await asyncpg.connect(
-            self.url,
-            timeout=CONNECT_TIMEOUT,
-            server_settings={"application_name": APPLICATION_NAME},
-        )
-        got = await conn.fetchval(
-            f"SELECT pg_try_advisory_lock({OWNER_KEY.format(owner='$1')})", owner
-        )
-        if not got:
-            # Another live process has this owner id (NEWSBOT_INSTANCE_ID set alike on
-            # two): its lock stands for both, and leases simply expire as they would.
-            log.warning("another process holds owner id %s: give each its own", owner)
-        self._held[owner] = conn
+        async with self._turn:
+            conn = self._held.get(owner)
+            if conn is None or conn.is_closed():
+                conn = await asyncpg.connect(
+                    self.url,
+                    timeout=CONNECT_TIMEOUT,
+                    server_settings={"application_name": APPLICATION_NAME},
+                )
+                self._held[owner] = conn
+                self._refused.discard(owner)
+            elif owner not in self._refused:
+                return  # held since the connection opened
+            got = await conn.fetchval(
+                f"SELECT pg_try_advisory_lock({OWNER_KEY.format(owner='$1')})", owner
+            )
+            if got:
+                self._refused.discard(owner)
+            elif owner not in self._refused:
+                # Another live process has this owner id (NEWSBOT_INSTANCE_ID set alike
+                # on two): its lock stands for both, and leases simply expire as they
+                # would. Asked again at each claim, so this one holds it once that
+                # process is gone.
+                log.warning("another process holds owner id %s: give each its own", owner)
+                self._refused.add(owner)
 
     async def close(self) -> None:
         held, self._held = self._held, {}
