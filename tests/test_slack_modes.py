@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -58,6 +59,29 @@ async def test_socket_mode_handles_a_slash_command_envelope(
         assert [s.query for s in await app.store.all_subscriptions()] == ["NATO"]
     finally:
         await app.close()
+
+
+async def test_a_healthy_start_logs_no_bolt_warning(
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in production, the token is in the environment, where Bolt reads it by itself.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    adapter = SlackAdapter(
+        SlackOptions(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake_slack.api_url)
+    )
+    app = await build_app(settings, [adapter], feed_urls=[])
+    caplog.set_level(logging.INFO)
+    try:
+        await adapter.start(app.deps)
+        assert await adapter.connected()
+    finally:
+        await app.close()
+    bolt = [r.getMessage() for r in caplog.records if r.name.startswith("slack_bolt")]
+    assert not [m for m in bolt if "token" in m.lower()], bolt
 
 
 async def test_socket_mode_acknowledges_events_in_time_so_slack_never_resends(

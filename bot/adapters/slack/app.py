@@ -35,6 +35,7 @@ from bot.core.commands import CommandDeps
 from bot.observe.http import PostMount, listen
 
 log = logging.getLogger(__name__)
+BOLT_LOG = logging.getLogger("slack_bolt.newsbot")
 
 EVENTS_PATH = "/slack/events"
 UNREACHABLE = (aiohttp.ClientError, TimeoutError, OSError)
@@ -101,7 +102,7 @@ class SlackAdapter:
             client=web_client(None, self.base_url, retry_connection_errors=True),
             authorize=self._authorizer(),
             signing_secret=self.options.signing_secret or "",
-            logger=logging.getLogger("slack_bolt.newsbot"),
+            logger=BOLT_LOG,
             name="newsbot",
         )
         ctx = CommandContext(
@@ -292,3 +293,13 @@ class SlackAdapter:
 
 def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
+def _not_the_token_warning(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns, at every
+    # start, that the client we pass wins over it. The client is tokenless on purpose
+    # (the authorizer gives each request its token): nothing is wrong, so say nothing.
+    return "`token` will be unused" not in record.getMessage()
+
+
+BOLT_LOG.addFilter(_not_the_token_warning)
