@@ -4,10 +4,13 @@
 
 Prints, for topic:Russia, topic:Ukraine and topic:NATO, the weighted precision, recall
 and F1 on tests/data/topics_dev (each labelled item counts its sampling weight; see its
-README) beside the plain keyword (`Russia`, with its English forms) in the same run, and
-what loading the whole pack costs: the time to load it (the start-up cost of the first
-`topic:` query) and to index one subscription to each of its topics, against parsing 1,000
-plain queries in the same process as the baseline.
+README) beside the plain keyword (`Russia`, with its English forms) in the same run; the
+same for the United States and China on tests/data/topics_extra, and for the European
+Union and the United Nations on tests/data/topics_orgs (baselines `EU OR "European
+Union"` and `"United Nations" OR "U.N."`: bare `UN` is the article "un" in French, Spanish
+and Italian); and what loading the whole pack costs: the time to load it (the start-up
+cost of the first `topic:` query) and to index one subscription to each of its topics,
+against parsing 1,000 plain queries in the same process as the baseline.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from bot.core.topics import pack as topic_pack
 from tests.support.topics_dev import (
     EXTRA,
     EXTRA_TOPICS,
+    ORG_TOPICS,
+    ORGS,
     TOPICS,
     items,
     predictions,
@@ -38,10 +43,11 @@ def main() -> None:
     parser.add_argument("--python", action="store_true", help="the pure-Python backend")
     args = parser.parse_args()
     native = False if args.python else None
-    print(f"{'topic':<10}{'query':<24}{'P':>7}{'R':>7}{'F1':>7}  positives")
+    print(f"{'topic':<10}{'query':<30}{'P':>7}{'R':>7}{'F1':>7}  positives")
     for title, where, topics in (
         ("development set (tests/data/topics_dev, weighted)", None, TOPICS),
         ("more topics (tests/data/topics_extra)", EXTRA, EXTRA_TOPICS),
+        ("organisations (tests/data/topics_orgs)", ORGS, ORG_TOPICS),
     ):
         dev = items(where, topics) if where is not None else items()
         queries = [q for topic, keyword, _ in topics for q in (topic, keyword)]
@@ -52,7 +58,7 @@ def main() -> None:
                 s = score(predicted[query], dev, label)
                 name = label.removeprefix("about_")
                 print(
-                    f"{name:<10}{query:<24}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}"
+                    f"{name:<10}{query:<30}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}"
                     f"  {s.positives}"
                 )
     _load_cost(native)

@@ -21,6 +21,7 @@ from bot.core.topics import pack as topic_pack
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEV = DATA / "topics_dev"
 EXTRA = DATA / "topics_extra"  # more topics, labelled for this project (its README)
+ORGS = DATA / "topics_orgs"  # the EU and the UN, labelled for this project (its README)
 # (topic query, plain-keyword baseline, label)
 TOPICS = (
     ("topic:Russia", "Russia", "about_russia"),
@@ -30,6 +31,13 @@ TOPICS = (
 EXTRA_TOPICS = (
     ('topic:"United States"', '"United States"', "about_us"),
     ("topic:China", "China", "about_china"),
+)
+# Baselines: what a user without topics would type. `EU` counts (the matcher folds case, so
+# it also fires on Portuguese "eu": a plain keyword's real cost); bare `UN` would fire on
+# every French, Spanish and Italian "un", so the UN's is its name and the dotted form.
+ORG_TOPICS = (
+    ('topic:"European Union"', 'EU OR "European Union"', "about_eu"),
+    ('topic:"United Nations"', '"United Nations" OR "U.N."', "about_un"),
 )
 
 
