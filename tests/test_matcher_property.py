@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 from bot.core.matching.matcher import Matcher
 from bot.core.query import Query, QueryError, parse_query, tokenize
 from bot.core.query.inflect import base_candidates, word_forms
-from bot.core.query.text import WORD_RE, normalise, word_spans
+from bot.core.query.text import WORD_RE, has_cjk, normalise, word_spans
 from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 from tests.support.reference_matcher import reference_matches
 
 QUERY_WORDS = ["NATO", "Russia", "Ukraine", "talks", "security", "gas", "Café", "Москва", "EU"]
+# Chinese and Japanese, read in pairs of characters: a name inside a longer run, one inside
+# another topic's name (白俄罗斯, Belarus), katakana, a mixed word, a one-character run.
+QUERY_WORDS += ["俄罗斯", "日本", "ロシア", "G20峰会", "俄"]
 STORY_WORDS = [
     *QUERY_WORDS,
     *("NATO's", "nato", "Russian", "Russians", "russia's", "Ukrainian", "talk", "securities"),
@@ -25,9 +28,12 @@ STORY_WORDS = [
     # names of the topics below, some only in the right case or context
     *("Kremlin", "Лавров", "Лаврова", "Kyiv", "Київ", "НАТО", "OTAN", "otan", "us", "US"),
     *("White", "House", "Moscow", "Idaho", "Brussels", "Rutte", "Turkey", "recipe"),
+    *("俄罗斯总统", "普京表示", "白俄罗斯", "日本政府は", "ロシア外務省", "G20峰会", "峰会", "俄"),
 ]
 TOPICS = ["topic:Russia", "topic:Ukraine", "topic:NATO", "topic:EU", "topic:US", "topic:Turkey"]
-SEPARATORS = [" ", " ", " ", "-", ", ", "’", "'", ". ", " (", ") ", " — "]
+TOPICS += ["topic:Belarus", "topic:Japan"]
+# "" runs words together: Chinese and Japanese are written that way.
+SEPARATORS = [" ", " ", " ", "-", ", ", "’", "'", ". ", " (", ") ", " — ", "", "、"]
 
 
 def _prefix(word: str) -> st.SearchStrategy[str]:
@@ -38,7 +44,8 @@ word = st.sampled_from(QUERY_WORDS)
 single = st.one_of(
     word,
     word.map(lambda w: "=" + w),
-    word.filter(lambda w: len(w) >= 3).flatmap(_prefix),
+    # `*` after Chinese or Japanese is refused (test_cjk_words.py): prefixes of other words.
+    word.filter(lambda w: len(w) >= 3 and not has_cjk(w)).flatmap(_prefix),
     st.lists(word, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
     st.sampled_from(TOPICS),
 )
@@ -109,9 +116,35 @@ def test_index_agrees_with_reference(
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
 def test_fast_tokenizer_agrees_with_the_word_pattern(raw: str) -> None:
-    words = WORD_RE.findall(raw)
-    assert tokenize(raw) == [normalise(w) for w in words]
-    assert len(word_spans(raw)) == len(words)
+    spans = word_spans(raw)
+    assert tokenize(raw) == [normalise(raw[a:b]) for a, b in spans]
+    if not has_cjk(raw):
+        words = WORD_RE.findall(raw)
+        assert tokenize(raw) == [normalise(w) for w in words]
+        assert len(spans) == len(words)
+
+
+# Text mixing Chinese, Japanese (with its marks), Korean, Latin and Cyrillic.
+MIXED = "俄罗斯普京日本政府はロシアーゝ々ｶﾞ한국G20abcАБ'’ -、。・\u3099\u0301"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=MIXED, max_size=40))
+def test_pairs_lie_in_the_words_of_the_pattern(raw: str) -> None:
+    # Every word is inside one of WORD_RE's words, in order; one holding Chinese or
+    # Japanese is one or two characters of it (with their marks), and the words of the
+    # rest are WORD_RE's own.
+    spans = word_spans(raw)
+    assert tokenize(raw) == [normalise(raw[a:b]) for a, b in spans]
+    outer = [m.span() for m in WORD_RE.finditer(raw)]
+    for a, b in spans:
+        assert any(x <= a < b <= y for x, y in outer)
+        piece = raw[a:b]
+        if has_cjk(piece):
+            assert 1 <= sum(1 for ch in piece if has_cjk(ch)) <= 2
+        else:
+            assert WORD_RE.fullmatch(piece)
+    assert [a for a, _ in spans] == sorted(a for a, _ in spans)
 
 
 @settings(max_examples=300, deadline=None)
