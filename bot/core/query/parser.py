@@ -10,7 +10,10 @@
 
 A written word such as `COVID-19` or `U.S.` holds several words for the matcher (text is
 cut at punctuation, see bot.core.query.text); it becomes a phrase of them, so it matches
-the story's `COVID-19` and `covid 19` alike.
+the story's `COVID-19` and `covid 19` alike. So does Chinese or Japanese text, which is
+read in overlapping pairs of characters: `俄罗斯` is the phrase `俄罗 罗斯` and matches inside
+`俄罗斯总统普京表示`. On such text `=` changes nothing (a pair has no forms) and `*` is
+refused (the phrase already matches inside longer runs).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from bot.core.query.ast import And, Field, Node, Not, Or, Term, Word, WordMode, 
 from bot.core.query.errors import QueryError
 from bot.core.query.lexer import Token, lex
 from bot.core.query.sources import NO_SOURCES, SourceFilter, split_sources
-from bot.core.query.text import WORD_RE, normalise
+from bot.core.query.text import WORD_RE, has_cjk, normalise, word_spans
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 20
@@ -183,16 +186,25 @@ def _words(chunk: str, position: int) -> list[Word]:
         raise QueryError("`*` can only end a word (`Russ*`)", offset + star)
     if exact and prefix:
         raise QueryError("a word takes `=` (exactly) or `*` (any ending), not both", position)
+    # The words as a story's are cut (bot.core.query.text: Chinese and Japanese in pairs).
     # A word of combining marks alone normalises to nothing: there is nothing to look for.
-    found = [m for m in WORD_RE.finditer(body) if normalise(m.group(0))]
+    found = [(a, b) for a, b in word_spans(body) if normalise(body[a:b])]
     if not found:
         if exact:
             raise QueryError("`=` must be followed by a word", position)
         raise QueryError(f"`{chunk}` has no letter or digit to look for", position)
-    if prefix and found[-1].end() != len(body):
+    if prefix and found[-1][1] != len(body):
         raise QueryError("`*` must come right after a letter or digit", offset + len(body))
+    if prefix and has_cjk(body[found[-1][0] :]):
+        raise QueryError(
+            f"`{chunk}`: Chinese or Japanese text takes no `*`: without it, it is found "
+            "inside longer runs already",
+            offset + len(body),
+        )
     mode: WordMode = "exact" if exact else "word"
-    words = [Word(normalise(m.group(0)), mode) for m in found]
+    # A pair of Chinese or Japanese characters has no forms, so it is always "exact": `=`
+    # changes nothing there, and `俄罗斯` and `=俄罗斯` are one query for the index.
+    words = [Word(normalise(body[a:b]), "exact" if has_cjk(body[a:b]) else mode) for a, b in found]
     if prefix:
         last = words[-1].norm
         if len(last) < MIN_PREFIX:
