@@ -9,7 +9,10 @@ Finding the names. A one-word form counts where the story has it; a phrase where
 words stand in order. A name limited to capitals (`US`, `UN`, `ВСУ`) counts only written in
 capitals, one that is also a common word (`Turkey`, `Jersey`, `Peru`) only capitalised, and
 a name with exclusion contexts (`Turkey`: recipe, roast, Thanksgiving...; `Georgia`: Atlanta,
-governor...) not at all in a story holding one of those words.
+governor...) not at all in a story holding one of those words. Chinese and Japanese names
+are phrases of character pairs (bot.core.query.text), one mention each; one standing
+inside another topic's name (`俄罗斯` in `白俄罗斯`, Belarus) does not count there
+(pack.Topic.inside), and a place inside a name already found does not count again.
 
 The rule ("about, not mentions"), chosen on the development set (tests/data/topics_dev,
 benchmarks/bench_topics.py): a story is about the topic when
@@ -29,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.query.text import tokenize, word_spans
+from bot.core.query.text import split_cjk, tokenize, word_spans
 from bot.core.topics.pack import Topic
 
 LEAD_WORDS = 40
@@ -118,10 +121,13 @@ def _hits(topic: Topic, story: StoryText) -> list[Hit]:
         return []
     found: list[Hit] = []
     excluded: dict[int, bool] = {}
-    words, phrases, names = topic.words, topic.phrases, topic.names
+    words, phrases, names, inside = topic.words, topic.phrases, topic.names, topic.inside
     for stream, tokens in enumerate(story.tokens):
         places = sorted(i for token in present for i in story.places(stream, token))
+        covered = 0  # the end of the last name found: overlapping pairs are one mention
         for i in places:
+            if i < covered:
+                continue
             token = tokens[i]
             candidates: list[tuple[int, int]] = [(n, 1) for n in words.get(token, ())]
             for rest, n in phrases.get(token, ()):
@@ -139,7 +145,10 @@ def _hits(topic: Topic, story: StoryText) -> list[Hit]:
                     name.flags, story.surface(Hit(stream, i, size, n))
                 ):
                     continue
+                if n in inside and _within(inside[n], tokens, i):
+                    continue
                 found.append(Hit(stream, i, size, n))
+                covered = i + size
                 break  # one name per place is enough
     return found
 
@@ -181,9 +190,18 @@ def via(topic: Topic, story: StoryText, found: Sequence[Hit]) -> list[str]:
     return out
 
 
+def _within(longer: list[tuple[tuple[str, ...], int]], tokens: list[str], i: int) -> bool:
+    """Whether the name found at `i` is part of one of the `longer` names there."""
+    for words, start in longer:
+        at = i - start
+        if at >= 0 and tuple(tokens[at : at + len(words)]) == words:
+            return True
+    return False
+
+
 def _in_story(contexts: frozenset[str], story: StoryText) -> bool:
     for context in contexts:
-        parts = context.split()
+        parts = [piece for part in context.split() for piece in split_cjk(part)]
         if len(parts) == 1:
             if parts[0] in story.words:
                 return True

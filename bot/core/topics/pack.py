@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.query.inflect import inflects, word_forms
-from bot.core.query.text import WORD_RE, normalise
+from bot.core.query.text import WORD_RE, has_cjk, normalise, split_cjk
 
 PACK = Path(__file__).with_name("data") / "generated.json"
 OVERRIDE_FILE = "newsbot-topics.toml"  # looked for in the working directory
@@ -69,6 +69,11 @@ class Topic:
     # (its other words, the name).
     words: dict[str, list[int]] = field(default_factory=dict)
     phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    # A Chinese or Japanese name -> the other topics' names that hold it, each with where
+    # it sits in them: `俄罗斯` (Russia) is inside `白俄罗斯` (Belarus) at word 1, and there
+    # it is not a name of Russia (see `_mark_inside`; read by bot.core.topics.judge).
+    inside: dict[int, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    cjk: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # (words, name)
     _heads: frozenset[str] | None = None
 
     def heads(self) -> frozenset[str]:
@@ -82,7 +87,11 @@ class Topic:
         self.names.append(name)
         self._heads = None
         for variant in variants:
-            words = variant.split()
+            # The pack keeps names whole; the matcher reads Chinese and Japanese in pairs
+            # of characters (bot.core.query.text), so a name is split as a story is.
+            words = [piece for word in variant.split() for piece in split_cjk(word)]
+            if has_cjk(variant):
+                self.cjk.append((tuple(words), at))
             if len(words) == 1:
                 self.words.setdefault(words[0], []).append(at)
             elif words:
@@ -178,7 +187,32 @@ def load(
     for topic in topics.values():
         for lookup in topic.lookup:
             by_lookup.setdefault(lookup, topic.key)
+    _mark_inside(topics)
     return Pack(topics, by_lookup, day)
+
+
+def _mark_inside(topics: Mapping[str, Topic]) -> None:
+    """Fill each topic's `inside`: written without spaces, a Chinese or Japanese name can
+    stand inside another topic's (`俄罗斯` Russia in `白俄罗斯` Belarus, `苏丹` Sudan in
+    `南苏丹` South Sudan), where it is not a name at all. Found from the names themselves,
+    so no list of such pairs is kept by hand."""
+    holding: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # a word -> names with it
+    for topic in topics.values():
+        for words, _ in topic.cjk:
+            for word in set(words):
+                holding.setdefault(word, []).append((words, topic.key))
+    for topic in topics.values():
+        for words, at in topic.cjk:
+            size = len(words)
+            found = {
+                (other, start)
+                for other, key in holding.get(words[0], ())
+                if key != topic.key and len(other) > size
+                for start in range(len(other) - size + 1)
+                if other[start : start + size] == words
+            }
+            if found:
+                topic.inside.setdefault(at, []).extend(sorted(found))
 
 
 def _apply_overrides(topics: dict[str, Topic], data: dict[str, Any], path: Path) -> None:
