@@ -32,7 +32,7 @@ class LazySpans(Sequence[Span]):
 
     def _get(self) -> tuple[Span, ...]:
         if self._spans is None:
-            self._spans = self._work_out()
+            self._spans = merged(self._work_out())
         return self._spans
 
     def __len__(self) -> int:
@@ -58,3 +58,20 @@ class LazySpans(Sequence[Span]):
 
     def __repr__(self) -> str:
         return repr(self._get())
+
+
+def merged(spans: tuple[Span, ...]) -> tuple[Span, ...]:
+    """Sorted spans (title first, by start) with those that overlap or touch made one, so
+    a highlight is one run: a phrase and a word of it (`security guarantees`, `guarantees`)
+    overlap, and Chinese and Japanese words, overlapping pairs of characters (bot.core.query.
+    text), let two terms share a character (`俄罗斯`, `罗斯总统`) or meet (`俄罗斯普京`), which
+    one span each would bold as `**俄罗斯****普京**`. Words elsewhere never touch."""
+    out: list[Span] = []
+    for span in spans:
+        last = out[-1] if out else None
+        if last is not None and last.field == span.field and span.start <= last.end:
+            if span.end > last.end:
+                out[-1] = Span(last.field, last.start, span.end)
+            continue
+        out.append(span)
+    return tuple(out)

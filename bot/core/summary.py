@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import regex
 
+from bot.core.query.text import has_cjk
 from bot.core.topics.display import emphasis_words
 
 DEFAULT_SUMMARY_LIMIT = 300
@@ -104,7 +105,10 @@ def emphasis_spans(text: str, words: tuple[str, ...] | list[str]) -> list[Span]:
     """Where the matched `words` occur in `text`: whole words, any case, in order.
 
     A word may be a phrase (`security guarantees`: any spacing between its words) or end
-    in `*` (a prefix). Overlapping occurrences are merged.
+    in `*` (a prefix). Overlapping occurrences are merged. Chinese and Japanese have no
+    word breaks, so a word that begins (ends) with such a character is found after
+    (before) any letter, as the matcher finds it (bot.core.query.text): `俄罗斯` inside
+    `俄罗斯总统普京表示`.
     """
     patterns: list[str] = []
     for word in emphasis_words(words):  # a topic's match bolds the names that fired
@@ -113,12 +117,13 @@ def emphasis_spans(text: str, words: tuple[str, ...] | list[str]) -> list[Span]:
             continue
         body = r"\W+".join(regex.escape(p) for p in parts)
         tail = r"\w*" if word.rstrip().endswith("*") else ""
-        patterns.append(body + tail)
+        head = "" if has_cjk(parts[0][0]) else r"(?<!\w)"
+        end = "" if has_cjk(parts[-1][-1]) and not tail else r"(?!\w)"
+        patterns.append(head + body + tail + end)
     if not patterns:
         return []
     finder = regex.compile(
-        r"(?<!\w)(?:" + "|".join(sorted(patterns, key=len, reverse=True)) + r")(?!\w)",
-        regex.IGNORECASE | regex.UNICODE,
+        "|".join(sorted(patterns, key=len, reverse=True)), regex.IGNORECASE | regex.UNICODE
     )
     spans: list[Span] = []
     for m in finder.finditer(text, overlapped=True):
