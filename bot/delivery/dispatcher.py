@@ -114,7 +114,9 @@ class Dispatcher:
         self._next_due: datetime | None = None
         self._stopping: asyncio.Event | None = None  # run()'s stop: no new send once set
         self.heartbeat = Heartbeat("delivery loop")
-        self.followups = FollowUps(store, self.notifiers, clock, self._prepared)
+        self.followups = FollowUps(
+            store, self.notifiers, clock, self._prepared, lease_for=self.lease_for
+        )
 
     def wake(self) -> None:
         """Called when alerts were queued, so they go out now rather than at the next tick."""

@@ -51,9 +51,14 @@ class FollowUps:
         notifiers: Mapping[str, Notifier],
         clock: Clock,
         prepare: Callable[[Alert], Alert] = lambda alert: alert,
+        *,
+        lease_for: timedelta = timedelta(minutes=2),
     ) -> None:
         self.store = store
         self.clock = clock
+        # How long a claimed edit is this process's (FollowUpStore.due_edits): the fleet's
+        # lease, longer than an edit may take (EDIT_TIMEOUT) at its default.
+        self.lease_for = lease_for
         self.prepare = prepare  # cut as the first send was, so the edit reads the same
         self.editors = {p: n for p, n in notifiers.items() if isinstance(n, MessageEditor)}
 
@@ -79,7 +84,9 @@ class FollowUps:
         """Make the edits that are due; how many were made."""
         if not self.editors:
             return 0
-        due = await self.store.due_edits(self.clock.now(), list(self.editors), EDIT_BATCH)
+        due = await self.store.due_edits(
+            self.clock.now(), list(self.editors), EDIT_BATCH, lease_for=self.lease_for
+        )
         made = 0
         for pending in due:
             alert = pending.alert

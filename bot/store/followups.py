@@ -9,7 +9,7 @@ sooner after an edit makes the next one due a minute after it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.models import Channel
 from bot.core.ports import PendingEdit
@@ -21,22 +21,26 @@ class SqliteFollowUps:
     db: Database
 
     async def due_edits(
-        self, now: datetime, platforms: Sequence[str], limit: int
+        self, now: datetime, platforms: Sequence[str], limit: int, *, lease_for: timedelta
     ) -> list[PendingEdit]:
         if not platforms:
             return []
         marks = ",".join("?" * len(platforms))
-        async with (
-            self.db.reading() as conn,
-            conn.execute(
+        # Claimed as on PostgreSQL (one writer here, so a transaction is enough): the due
+        # time moves past the lease, and edited_at = now starts the once-a-minute interval.
+        async with self.db.transaction() as conn:
+            async with conn.execute(
                 "SELECT id, platform, workspace, channel, feed_id, story_id, payload, remote_id"
                 " FROM outbox WHERE edit_due_at IS NOT NULL AND edit_due_at <= ?"
                 f" AND status = 'sent' AND remote_id IS NOT NULL AND platform IN ({marks})"
                 " ORDER BY edit_due_at, id LIMIT ?",
                 (to_db_time(now), *platforms, limit),
-            ) as cur,
-        ):
-            rows = await cur.fetchall()
+            ) as cur:
+                rows = list(await cur.fetchall())
+            await conn.executemany(
+                "UPDATE outbox SET edited_at = ?, edit_due_at = ? WHERE id = ?",
+                [(to_db_time(now), to_db_time(now + lease_for), r["id"]) for r in rows],
+            )
         return [
             PendingEdit(
                 decode_alert(

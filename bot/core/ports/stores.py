@@ -11,7 +11,7 @@ one database (feed and channel leases, the change feed) are in `leases`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.channel_settings import ChannelSettings, DigestSchedule, QuietHours
@@ -248,9 +248,12 @@ class FollowUpStore(Protocol):
     list them (at most once a minute per alert; StoryStore.record_refresh owes the edit)."""
 
     async def due_edits(
-        self, now: datetime, platforms: Sequence[str], limit: int
+        self, now: datetime, platforms: Sequence[str], limit: int, *, lease_for: timedelta
     ) -> list[PendingEdit]:
-        """Sent alerts whose edit is due, oldest due first."""
+        """Claim the sent alerts whose edit is due, oldest due first. A claimed edit is not
+        due again, for this process or another, until `lease_for` has passed (or it is
+        marked edited or deferred), so one process makes it; one whose claimer died is
+        due again then. The claim counts as the edit for the once-a-minute rule."""
         ...
 
     async def mark_edited(self, alert_id: int, shown: str, now: datetime) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.models import Channel
 from bot.core.ports import PendingEdit
@@ -16,19 +16,28 @@ class PgFollowUps:
     db: PgDatabase
 
     async def due_edits(
-        self, now: datetime, platforms: Sequence[str], limit: int
+        self, now: datetime, platforms: Sequence[str], limit: int, *, lease_for: timedelta
     ) -> list[PendingEdit]:
         if not platforms:
             return []
-        async with self.db.reading() as conn:
+        # Claimed in one statement: rows another process is claiming are skipped, not
+        # waited for, and a claimed row's due time moves past the lease, so two processes
+        # never make one edit side by side. edited_at = now starts the once-a-minute
+        # interval (a copy arriving meanwhile owes its edit a minute on).
+        async with self.db.transaction() as conn:
             rows = await conn.fetch(
-                "SELECT * FROM outbox WHERE edit_due_at IS NOT NULL AND edit_due_at <= $1"
+                "WITH due AS (SELECT id, edit_due_at AS was_due FROM outbox"
+                " WHERE edit_due_at IS NOT NULL AND edit_due_at <= $1"
                 " AND status = 'sent' AND remote_id IS NOT NULL AND platform = ANY($2::text[])"
-                " ORDER BY edit_due_at, id LIMIT $3",
+                " ORDER BY edit_due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
+                " UPDATE outbox o SET edited_at = $1, edit_due_at = $4 FROM due"
+                " WHERE o.id = due.id RETURNING o.*, due.was_due",
                 now,
                 list(platforms),
                 limit,
+                now + lease_for,
             )
+        rows = sorted(rows, key=lambda r: (r["was_due"], r["id"]))
         return [PendingEdit(row_to_alert(r), r["remote_id"]) for r in rows]
 
     async def mark_edited(self, alert_id: int, shown: str, now: datetime) -> None:
