@@ -28,19 +28,17 @@ by chance once in four billion, and then only make the titles look a word more a
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 import sys
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.models import Story
 from bot.core.ports import SeenTitle, StoryCopy, StoryKeys
+from bot.core.titles import SAME_STORY, digest, near_keys, title_words
 from bot.feeds.dedupe_tables import Entries, Postings, sketch
 
-_WORD = re.compile(r"\w+")
+__all__ = ["DuplicateIndex", "identity_keys", "title_words"]
 StoryKey = tuple[int, str]  # (feed_id, story_id)
 
 # Postings read per key, newest first. 64 covers every story of a busy word within a few
@@ -58,24 +56,17 @@ _LINK = 1
 _WHOLE_TITLE = 2
 
 
-def title_words(title: str) -> frozenset[str]:
-    """Case-folded words, punctuation and accents' composition differences ignored."""
-    return frozenset(_WORD.findall(unicodedata.normalize("NFKC", title).casefold()))
-
-
-def _digest(kind: str, text: str) -> str:
-    return f"{kind}:{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
-
-
-def identity_keys(story: Story, min_words: int) -> tuple[str, ...]:
-    """The story's exact identity keys for the database (bot/core/ports StoryKeys): its
-    link, and its title's word set when long enough to be no one else's. Hashed with a
-    fixed function, unlike the index's salted ones: every process must agree."""
-    keys = [_digest("link", story.link)] if story.link else []
+def identity_keys(story: Story, min_words: int) -> StoryKeys:
+    """The story's identity keys for the database (bot/core/ports StoryKeys): its link,
+    and its title's word set when long enough to be no one else's, exactly and nearly
+    (bot/core/titles.py). Hashed with fixed functions, unlike the index's salted ones:
+    every process must agree."""
+    keys = [digest("link", story.link)] if story.link else []
     words = title_words(story.title)
-    if len(words) >= min_words:
-        keys.append(_digest("title", "\x1f".join(sorted(words))))
-    return tuple(keys)
+    if len(words) < min_words:
+        return StoryKeys(story.story_id, story.source, tuple(keys))
+    keys.append(digest("title", "\x1f".join(sorted(words))))
+    return StoryKeys(story.story_id, story.source, tuple(keys), near_keys(words), words)
 
 
 class DuplicateIndex:
@@ -89,7 +80,7 @@ class DuplicateIndex:
         self,
         window: timedelta,
         *,
-        threshold: float = 0.8,
+        threshold: float = SAME_STORY,
         min_words: int = 4,
         bucket_cap: int = BUCKET_CAP,
         compare_cap: int = COMPARE_CAP,
@@ -150,7 +141,7 @@ class DuplicateIndex:
         processes) finds exact copies this index never saw; none when it is off."""
         if not self.enabled:
             return []
-        return [StoryKeys(s.story_id, s.source, identity_keys(s, self.min_words)) for s in stories]
+        return [identity_keys(s, self.min_words) for s in stories]
 
     def check_all(self, stories: Sequence[Story], now: datetime) -> list[StoryCopy]:
         """Forget what left the window, then check and index each story, seen `now`."""

@@ -10,12 +10,13 @@ import aiosqlite
 
 from bot.core.models import Alert, Channel, Story
 from bot.core.ports import Lease, StoryCopy, StoryKeys
+from bot.core.titles import title_words
 from bot.store.database import Database, from_db_time, to_db_time
 from bot.store.feeds import check_feed_lease
 from bot.store.followups import edit_due
 from bot.store.outbox import insert_alerts
 from bot.store.payload import with_also_reported_by
-from bot.store.story_keys import copies_from_owners, key_rows, merged
+from bot.store.story_keys import batch_words, copies_from_owners, key_rows, merged, near_owners
 
 ALSO_REPORTED_BY = "also_reported_by"
 # Outbox statuses of an alert that will still go out as it is (see bot/store/outbox.py);
@@ -212,9 +213,10 @@ async def _claim_keys(
         " WHERE story_keys.seen_at < ?",
         (feed_id, stamp, json.dumps(rows), to_db_time(since) if since else ""),
     )
+    words = batch_words(feed_id, keys)
     if cur.rowcount == len(rows):
         # Every key is this batch's now: copies only among its own stories.
-        return copies_from_owners(feed_id, keys, [(k, feed_id, s) for k, s in rows])
+        return copies_from_owners(feed_id, keys, [(k, feed_id, s) for k, s in rows], words)
     # Oldest owner first; seen_at is fixed-width UTC text, so text order is time order.
     async with conn.execute(
         "SELECT key, feed_id, story_id FROM story_keys"
@@ -222,7 +224,15 @@ async def _claim_keys(
         (json.dumps(rows),),
     ) as cur:
         owners = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
-    return copies_from_owners(feed_id, keys, owners)
+    # A shared near key is a candidate: read the owners' titles to compare them.
+    if wanted := near_owners(feed_id, keys, owners):
+        async with conn.execute(
+            "SELECT feed_id, story_id, title FROM stories WHERE (feed_id, story_id) IN"
+            " (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+            (json.dumps(sorted(wanted)),),
+        ) as cur:
+            words.update({(r[0], r[1]): title_words(r[2]) for r in await cur.fetchall()})
+    return copies_from_owners(feed_id, keys, owners, words)
 
 
 async def _fold_into_earlier(

@@ -7,10 +7,12 @@ processes recording copies of a story at the same moment queue its alerts once.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.models import Story
 from bot.core.ports import Store, StoryKeys
+from bot.feeds.dedupe import identity_keys
 from tests.store_contract.builders import DESK, NEWS, alert, at, story
 
 DAY = timedelta(days=1)
@@ -109,3 +111,52 @@ async def test_a_copy_of_a_sent_alert_queues_nothing(store: Store) -> None:
         await store.mark_sent(p.id, None, at(1))
     assert await _record(store, story(b, "b1", source="B"), "link:1", when=2) == 0
     assert await store.pending_alerts(10) == []
+
+
+def _titled(feed: int, story_id: str, title: str, source: str) -> Story:
+    return replace(story(feed, story_id, source=source), title=title)
+
+
+async def _record_near(store: Store, s: Story, when: float = 0) -> int:
+    """Recorded with the keys the watcher gives it (bot.feeds.dedupe.identity_keys)."""
+    return await store.record_refresh(
+        s.feed_id,
+        [s],
+        [alert(NEWS, s.feed_id, s.story_id, source=s.source)],
+        at(when),
+        keys=[identity_keys(s, 4)],
+        keys_since=at(when) - DAY,
+    )
+
+
+async def test_near_copies_recorded_at_once_by_two_processes_alert_once(
+    store: Store, other: Store
+) -> None:
+    # Two outlets word the wire story a little differently, links differ: only the near
+    # keys tie them, and each process's own duplicate index has seen neither.
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    first = _titled(a, "a1", "Russia and US hold security talks in Geneva on Monday", "A")
+    copy = _titled(b, "b1", "Russia, US hold security talks in Geneva on Monday", "B")
+    queued = await asyncio.gather(_record_near(store, first), _record_near(other, copy))
+    assert sorted(queued) == [0, 1]
+    [news] = await store.pending_alerts(10)
+    assert news.extra == {"also_reported_by": "B" if news.story_id == "a1" else "A"}
+
+
+async def test_a_shared_near_key_is_only_a_candidate(store: Store) -> None:
+    # A band in common by chance (forced here) folds nothing: the titles are compared.
+    a, b = await _feed(store, "a"), await _feed(store, "b")
+    one = _titled(a, "a1", "Snow closes roads across the north of England", "A")
+    two = _titled(b, "b1", "Parliament votes on the new budget for schools", "B")
+    for n, s in enumerate((one, two)):
+        own = identity_keys(s, 4)
+        forced = replace(own, near=(*own.near, "near0:forced"))
+        queued = await store.record_refresh(
+            s.feed_id, [s], [alert(NEWS, s.feed_id, s.story_id, source=s.source)], at(n),
+            keys=[forced], keys_since=at(n) - DAY,
+        )  # fmt: skip
+        assert queued == 1
+    assert sorted(p.extra.get("also_reported_by", "") for p in await store.pending_alerts(10)) == [
+        "",
+        "",
+    ]

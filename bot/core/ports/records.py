@@ -43,11 +43,17 @@ class StoryKeys:
     """What makes a new story the same as another in the database's eyes: exact keys (a
     hash of its link, one of its title's words), stable across processes. The first story
     recorded with a key owns it; a later one with that key is its copy (one alert per
-    channel, "also reported by" `source`), however many processes parse them."""
+    channel, "also reported by" `source`), however many processes parse them.
+
+    `near`: keys of titles that are nearly the same (bot/core/titles.py). A near key
+    another story owns makes this one its copy only when their titles (`words`, and the
+    owner's as stored) are the same story by bot.core.titles.same_story."""
 
     story_id: str
     source: str
     keys: tuple[str, ...]
+    near: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ import asyncpg
 
 from bot.core.models import Alert, Channel, Story
 from bot.core.ports import Lease, StoryCopy, StoryKeys
+from bot.core.titles import title_words
 from bot.store.payload import next_edit_at, with_also_reported_by
 from bot.store.postgres.database import REFRESH_LOCK, SCHEMA_KEY, PgDatabase, changed
 from bot.store.postgres.feeds import check_feed_lease
 from bot.store.postgres.outbox import insert_alerts
-from bot.store.story_keys import copies_from_owners, key_rows, merged
+from bot.store.story_keys import batch_words, copies_from_owners, key_rows, merged, near_owners
 
 if TYPE_CHECKING:
     from bot.store.postgres.database import Conn
@@ -207,15 +208,26 @@ async def _claim_keys(
         now,
         since if since is not None else NEVER,
     )
+    words = batch_words(feed_id, keys)
     if changed(status) == len(rows):
         # Every key is this batch's now: copies only among its own stories.
-        return copies_from_owners(feed_id, keys, [(k, feed_id, s) for k, s in rows])
-    owners = await conn.fetch(
+        return copies_from_owners(feed_id, keys, [(k, feed_id, s) for k, s in rows], words)
+    found = await conn.fetch(
         "SELECT key, feed_id, story_id FROM story_keys WHERE key = ANY($1::text[])"
         " ORDER BY seen_at, feed_id, story_id",
         [key for key, _ in rows],
     )
-    return copies_from_owners(feed_id, keys, [(r[0], r[1], r[2]) for r in owners])
+    owners = [(r[0], r[1], r[2]) for r in found]
+    # A shared near key is a candidate: read the owners' titles to compare them.
+    if wanted := near_owners(feed_id, keys, owners):
+        titles = await conn.fetch(
+            "SELECT feed_id, story_id, title FROM stories WHERE (feed_id, story_id) IN"
+            " (SELECT * FROM unnest($1::bigint[], $2::text[]))",
+            [f for f, _ in wanted],
+            [s for _, s in wanted],
+        )
+        words.update({(r[0], r[1]): title_words(r[2]) for r in titles})
+    return copies_from_owners(feed_id, keys, owners, words)
 
 
 async def _fold_into_earlier(conn: Conn, channel: Channel, copy: StoryCopy, now: datetime) -> bool:
