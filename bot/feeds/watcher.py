@@ -44,6 +44,10 @@ _CLAIM_AHEAD = 2
 # of two machines differ a little).
 FOLLOW_EVERY = 10.0
 FOLLOW_MARGIN = 60.0
+# Identity keys older than the duplicate window are dropped this often, this many at a
+# time (a busy install records far fewer keys a minute).
+FORGET_KEYS_EVERY = 60.0
+FORGET_KEYS_BATCH = 10_000
 
 
 class Watcher:
@@ -92,6 +96,7 @@ class Watcher:
         self._finished = asyncio.Event()  # a refresh ended: its slot is free
         self._duplicates_loaded = False
         self._followed_at = self.clock.now()
+        self._keys_forgotten_at: datetime | None = None
 
     async def refresh_feed(self, feed: Feed) -> int:
         """Refresh one feed and save its state now; returns alerts queued."""
@@ -172,12 +177,23 @@ class Watcher:
         now = self.clock.now()
         if self._duplicates_loaded:
             await self._follow_duplicates(now)
+            await self._forget_keys(now, duplicates.window)
             return
         since = now - duplicates.window
         await self.refresher.load_duplicates(self.store.titles_seen_since(since))
         self._duplicates_loaded = True
         self._followed_at = now
         log.info("duplicate index loaded: %d stories of the window", len(duplicates))
+
+    async def _forget_keys(self, now: datetime, window: timedelta) -> None:
+        """Every FORGET_KEYS_EVERY seconds, drop identity keys older than the window."""
+        last = self._keys_forgotten_at
+        if last is not None and (now - last).total_seconds() < FORGET_KEYS_EVERY:
+            return
+        self._keys_forgotten_at = now
+        dropped = await self.store.forget_story_keys(now - window, FORGET_KEYS_BATCH)
+        if dropped:
+            log.debug("dropped %d story keys older than the duplicate window", dropped)
 
     async def _follow_duplicates(self, now: datetime) -> None:
         """Every FOLLOW_EVERY seconds, index what other processes recorded since the

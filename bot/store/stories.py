@@ -144,6 +144,15 @@ class SqliteStories:
                 queued += await insert_alerts(conn, [alert], stamp)
         return queued
 
+    async def forget_story_keys(self, before: datetime, limit: int) -> int:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "DELETE FROM story_keys WHERE rowid IN"
+                " (SELECT rowid FROM story_keys WHERE seen_at < ? LIMIT ?)",
+                (to_db_time(before), limit),
+            )
+            return cur.rowcount
+
     async def titles_seen_since(
         self, since: datetime, *, page: int = 1000
     ) -> AsyncIterator[list[tuple[int, str, str, str, str, datetime]]]:

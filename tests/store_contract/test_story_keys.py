@@ -160,3 +160,16 @@ async def test_a_shared_near_key_is_only_a_candidate(store: Store) -> None:
         "",
         "",
     ]
+
+
+async def test_keys_older_than_the_window_are_dropped_newer_ones_kept(store: Store) -> None:
+    a, b, c = await _feed(store, "a"), await _feed(store, "b"), await _feed(store, "c")
+    await _record(store, story(a, "old", source="A"), "link:old", "title:old", when=0)
+    await _record(store, story(b, "new", source="B"), "link:new", when=100)
+    assert await store.forget_story_keys(at(50), 1) == 1  # a batch at a time
+    assert await store.forget_story_keys(at(50), 100) == 1
+    assert await store.forget_story_keys(at(50), 100) == 0
+    # Even asked with a window reaching back before them, the dropped keys own nothing
+    # (a story with them alerts), and the kept one still makes a copy.
+    assert await _record(store, story(c, "c1", source="C"), "link:old", when=101, since=-1) == 2
+    assert await _record(store, story(c, "c2", source="C"), "link:new", when=102, since=-1) == 0

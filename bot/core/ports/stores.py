@@ -193,6 +193,13 @@ class StoryStore(Protocol):
         """(story, first seen) for stories first seen at or after `since`, oldest first."""
         ...
 
+    async def forget_story_keys(self, before: datetime, limit: int) -> int:
+        """Drop up to `limit` identity keys claimed before `before` (the duplicate window's
+        start: record_refresh treats such a key as free anyway); how many were dropped.
+        Seen stories are kept for months (NEWSBOT_SEEN_PER_FEED), their keys need not
+        be: ten keys a story would otherwise grow with them."""
+        ...
+
     def titles_seen_since(self, since: datetime) -> AsyncIterator[list[SeenTitle]]:
         """What the duplicate index needs of the stories first seen at or after `since`,
         oldest first, a page at a time (an async generator), the connection free between

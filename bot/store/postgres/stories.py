@@ -119,6 +119,18 @@ class PgStories:
                 await _prune(conn, feed_id, keep, current_ids)
         return queued
 
+    async def forget_story_keys(self, before: datetime, limit: int) -> int:
+        # Its own short transaction that never waits (SKIP LOCKED): a refresh claiming one
+        # of these keys meanwhile keeps it, and nothing here can wait on a refresh.
+        async with self.db.transaction() as conn:
+            status = await conn.execute(
+                "DELETE FROM story_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM story_keys"
+                " WHERE seen_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))",
+                before,
+                limit,
+            )
+        return changed(status)
+
     async def titles_seen_since(
         self, since: datetime, *, page: int = 1000
     ) -> AsyncIterator[list[tuple[int, str, str, str, str, datetime]]]:
