@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, demo, match, migrate."""
+"""The `newsbot` command: run, demo, migrate, feeds, doctor, health, match."""
 
 from __future__ import annotations
 
