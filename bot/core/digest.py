@@ -4,24 +4,30 @@ A digest is an Alert of kind "digest". Its `title` is a headline ("7 stories for
 Russia"), its `summary` a plain-text list of the stories that fits every platform's limit
 (an adapter that renders nothing else still shows all of it), and `extra["items"]` holds
 the stories as JSON for adapters that render them natively; `digest_items` reads them.
+
+Each item also names its story (feed, story id, the feed's declared language, the start
+of the feed's text) so that delivery can show it in the channel's language from the
+story's cached facts without refetching anything; `with_items` puts the shown items back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.core.models import Alert, Channel
-from bot.core.summary import SLACK_SECTION_LIMIT, fit, text_length
+from bot.core.summary import SLACK_SECTION_LIMIT, fit, plain, text_length
 
 # At most this many stories per digest message, so its text list fits the smallest
 # platform limit (Slack: 3000 per section); more stories make more digests, never a
 # dropped story.
 DIGEST_MAX_ITEMS = 10
 DIGEST_FEED_ID = 0  # outbox rows that belong to no feed
-_ITEM_TITLE_LIMIT = 120
+ITEM_TITLE_LIMIT = 120
+# Enough of a story's feed text for a language detector; never shown.
+_SAMPLE_LIMIT = 200
 _SUMMARY_LIMIT = SLACK_SECTION_LIMIT  # the smallest text limit of any platform
 
 
@@ -33,6 +39,15 @@ class DigestItem:
     published: datetime
     topics: tuple[str, ...]
     matched: tuple[str, ...]
+    # The story, for its cached facts (language, translated title); unset in old digests.
+    feed_id: int = 0
+    story_id: str = ""
+    feed_language: str = ""  # as the feed declared it ("en-us"), if it did
+    sample: str = ""  # the start of the feed's text, only to tell the story's language
+    # Set by delivery when the story's language is not the channel's: `language` names
+    # it, and `original` is the feed's title when `title` is the model's translation.
+    language: str = ""
+    original: str = ""
 
 
 def build_digest(channel: Channel, alerts: Sequence[Alert], reason: str) -> Alert:
@@ -46,7 +61,16 @@ def build_digest(channel: Channel, alerts: Sequence[Alert], reason: str) -> Aler
         raise ValueError(f"a digest holds 1 to {DIGEST_MAX_ITEMS} alerts, not {len(alerts)}")
     items = [
         DigestItem(
-            fit(a.title, _ITEM_TITLE_LIMIT), a.link, a.source, a.published, a.topics, a.matched
+            fit(a.title, ITEM_TITLE_LIMIT),
+            a.link,
+            a.source,
+            a.published,
+            a.topics,
+            a.matched,
+            feed_id=a.feed_id,
+            story_id=a.story_id,
+            feed_language=a.extra.get("language", "")[:35],
+            sample=plain(a.summary)[:_SAMPLE_LIMIT],
         )
         for a in alerts
     ]
@@ -87,20 +111,41 @@ def digest_items(alert: Alert) -> list[DigestItem]:
             published=datetime.fromisoformat(d["published"]).astimezone(UTC),
             topics=tuple(d["topics"]),
             matched=tuple(d["matched"]),
+            feed_id=int(d.get("feed_id", 0)),
+            story_id=str(d.get("story_id", "")),
+            feed_language=str(d.get("feed_language", "")),
+            sample=str(d.get("sample", "")),
+            language=str(d.get("language", "")),
+            original=str(d.get("original", "")),
         )
         for d in json.loads(raw)
     ]
 
 
+def with_items(digest: Alert, items: Sequence[DigestItem]) -> Alert:
+    """The digest showing `items` (its own, changed: translated titles) in both forms."""
+    raw = json.dumps([_item_json(i) for i in items], ensure_ascii=False)
+    return replace(digest, summary=_digest_text(items), extra=digest.extra | {"items": raw})
+
+
 def _item_json(item: DigestItem) -> dict[str, object]:
-    return {
+    fields: dict[str, object] = {
         "title": item.title,
         "link": item.link,
         "source": item.source,
         "published": item.published.isoformat(),
         "topics": list(item.topics),
         "matched": list(item.matched),
+        "feed_id": item.feed_id,
+        "story_id": item.story_id,
     }
+    optional = {
+        "feed_language": item.feed_language,
+        "sample": item.sample,
+        "language": item.language,
+        "original": item.original,
+    }
+    return fields | {k: v for k, v in optional.items() if v}  # the outbox row stays small
 
 
 def _digest_text(items: Sequence[DigestItem]) -> str:
@@ -108,6 +153,8 @@ def _digest_text(items: Sequence[DigestItem]) -> str:
     used = 0
     for n, item in enumerate(items):
         line = f"• {item.title} ({item.source}) {item.link}"
+        if item.original:  # the title is translated: the feed's own beneath it
+            line += f"\n  ({item.language}) {item.original}"
         more = f"… and {len(items) - n} more"
         if used + text_length(line) + 1 + text_length(more) > _SUMMARY_LIMIT:
             lines.append(more)  # only with absurd links: the items in extra keep them all

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +29,9 @@ ARTICLE_TEXT_LIMIT = 4000
 # A model's summary is 1-3 sentences; anything longer is cut here (and again by delivery).
 MODEL_SUMMARY_LIMIT = 600
 MODEL_TITLE_LIMIT = 300
+# Room for one translated headline of a digest's list (a 120-character title in a script
+# a tokenizer splits finely, with its number): the answer must not be cut mid-list.
+LIST_TOKENS_PER_TITLE = 100
 
 # Teasers that stand for "there is more on the site" in the languages the bot sees most.
 _BOILERPLATE = re.compile(
@@ -162,6 +166,7 @@ class Prompt:
 
     system: str
     user: str
+    max_tokens: int | None = None  # None: the endpoint's setting (enough for one summary)
 
 
 def summary_prompt(title: str, feed_text: str, article_text: str, language: str) -> Prompt:
@@ -189,6 +194,46 @@ def title_prompt(title: str, language: str) -> Prompt:
         ),
         user=plain(title),
     )
+
+
+def titles_prompt(titles: Sequence[str], language: str) -> Prompt:
+    """Ask for a digest's headlines translated, as a numbered list: one request a digest."""
+    listed = "\n".join(f"{n}. {plain(title)}" for n, title in enumerate(titles, 1))
+    return Prompt(
+        system=(
+            "Translate each numbered news headline into the language with ISO code"
+            f" '{language}'. Answer with exactly {len(titles)} lines, one per headline, in"
+            " the same order: its number, a full stop, a space, then the translated headline"
+            " only. No quotes, no notes, no other lines."
+        ),
+        user=listed,
+        max_tokens=LIST_TOKENS_PER_TITLE * len(titles),
+    )
+
+
+_NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(\S.*)$")
+
+
+def parse_titles(answer: str, count: int, limit: int) -> list[str] | None:
+    """A model's numbered list as `count` titles made safe (model_text), in order.
+
+    Strict: None unless there are exactly `count` non-blank lines and line n is "n. text"
+    with text left after cleaning. A list that does not pair up line for line is no answer
+    at all, so a translation can never be shown under another story's original.
+    """
+    lines = [line for line in answer.splitlines() if line.strip()]
+    if len(lines) != count:
+        return None
+    titles: list[str] = []
+    for n, line in enumerate(lines, 1):
+        match = _NUMBERED.match(line)
+        if match is None or int(match.group(1)) != n:
+            return None
+        title = model_text(match.group(2), limit)
+        if not title:
+            return None
+        titles.append(title)
+    return titles
 
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(\s*[^)]*\)")

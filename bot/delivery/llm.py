@@ -62,7 +62,8 @@ class ChatModel:
                 {"role": "system", "content": prompt.system},
                 {"role": "user", "content": prompt.user},
             ],
-            "max_tokens": self.settings.max_tokens,
+            # A digest's list of titles needs more room than one summary.
+            "max_tokens": max(self.settings.max_tokens, prompt.max_tokens or 0),
             "temperature": 0.2,
             "stream": False,
         }
