@@ -319,9 +319,10 @@ class Dispatcher:
         )
 
     async def _enriched(self, alert: Alert) -> Alert:
-        """The alert with its article lead, model summary or translated title; as it is
-        when enrichment is off or fails (it never costs the alert)."""
-        if self.enricher is None or alert.kind != "alert":
+        """The alert with its article lead, model summary or translated title (a digest:
+        its items' titles in the channel's language); as it is when enrichment is off or
+        fails (it never costs the alert)."""
+        if self.enricher is None or alert.kind not in ("alert", "digest"):
             return alert
         try:
             settings = await self.store.channel_settings(alert.channel)

@@ -40,6 +40,7 @@ from bot.core.enrichment import (
 from bot.core.models import Alert, Channel
 from bot.core.ports import CachedArticle, EnrichmentStore, StoryFactKind
 from bot.core.summary import DEFAULT_SUMMARY_LIMIT
+from bot.delivery.enrich_digest import translate_digest
 from bot.delivery.language import detect_language
 from bot.delivery.llm import ModelError
 
@@ -224,39 +225,51 @@ class Enricher:
 
     async def _fact(
         self,
-        alert: Alert,
+        story: tuple[int, str],
         kind: StoryFactKind,
         language: str,
         make: Callable[[], Awaitable[str | None]],
     ) -> str | None:
-        cached = await self.store.story_fact(alert.feed_id, alert.story_id, kind, language)
+        cached = await self.store.story_fact(*story, kind, language)
         if cached is not None:
             return cached
         value = await make()
         if value:
-            now = self.clock.now()
-            await self.store.save_story_fact(
-                alert.feed_id, alert.story_id, kind, language, value, now
-            )
+            await self.store.save_story_fact(*story, kind, language, value, self.clock.now())
         return value
 
     async def _language(self, alert: Alert) -> str | None:
-        declared = language_tag(alert.extra.get(FEED_LANGUAGE))
-        if declared:
-            return declared
+        declared = alert.extra.get(FEED_LANGUAGE)
+        text = f"{alert.title}. {alert.summary}"
+        return await self.story_language((alert.feed_id, alert.story_id), declared, text)
+
+    async def story_language(
+        self, story: tuple[int, str], declared: str | None, text: str
+    ) -> str | None:
+        """The story's language: the feed's word for it, else the detector's on `text`,
+        kept with the story (feed id, story id) so it is told once for all channels."""
+        if tag := language_tag(declared):
+            return tag
 
         async def detect() -> str | None:
-            text = f"{alert.title}. {alert.summary}"
             return await asyncio.to_thread(self.detect, text)
 
-        key = ("language", str(alert.feed_id), alert.story_id)
-        task = self._shared(key, lambda: self._fact(alert, "language", "", detect))
-        return await task
+        if not story[1]:  # a story that cannot be named (an old digest's item)
+            return await detect()
+        key = ("language", str(story[0]), story[1])
+        return await self._shared(key, lambda: self._fact(story, "language", "", detect))
 
     async def _ask(
         self, alert: Alert, kind: StoryFactKind, prompt: Prompt, limit: int
     ) -> str | None:
-        """A model's answer, counted against the day's cap; None on any failure."""
+        """A model's answer made safe, counted against the day's cap; None on any failure."""
+        extra = {"story_id": alert.story_id, "feed_id": alert.feed_id, "kind": kind}
+        answer = await self.ask(prompt, extra)
+        return (model_text(answer, limit) or None) if answer else None
+
+    async def ask(self, prompt: Prompt, extra: dict[str, object]) -> str | None:
+        """The model's raw answer, counted against the day's cap; None on any failure.
+        Untrusted: the caller makes it safe (model_text, parse_titles)."""
         assert self.model is not None
         today = self.clock.now().date()
         if not await self.store.reserve_model_call(today, self.policy.daily_limit):
@@ -269,15 +282,27 @@ class Enricher:
                 )
             return None
         self.model_calls += 1
-        extra = {"story_id": alert.story_id, "feed_id": alert.feed_id, "kind": kind}
         log.info("model call", extra=extra | {"calls": self.model_calls})
         try:
-            answer = model_text(await self.model.complete(prompt), limit)
+            return await self.model.complete(prompt)
         except ModelError as exc:
             log.warning("model call failed: %s", exc, extra=extra)
             self._model_failed()
             return None
-        return answer or None
+
+    async def within_budget(
+        self, key: tuple[str, ...], make: Callable[[], Awaitable[str | None]]
+    ) -> str | None:
+        """`make`'s answer (shared per key) within the model's budget; None past it, or
+        at once while the model rests after a failure. Past the budget `make` goes on and
+        caches what it gets for the next asker."""
+        if asyncio.get_running_loop().time() < self._model_rests_until and key not in self._work:
+            return None
+        task = self._shared(key, make)
+        answer = await self._within(task, self.policy.model_timeout)
+        if not task.done():
+            self._model_failed()  # too slow: the same rest as a failure
+        return answer
 
     def _model_failed(self) -> None:
         """Rest the model for MODEL_REST: the alerts behind this one go out at once with
@@ -292,21 +317,20 @@ class Enricher:
         if asyncio.get_running_loop().time() < self._model_rests_until and key not in self._work:
             # The model failed or timed out a moment ago: what is cached, no new call.
             return await self.store.story_fact(alert.feed_id, alert.story_id, kind, language)
-        task = self._shared(
+        story = (alert.feed_id, alert.story_id)
+        return await self.within_budget(
             key,
             lambda: self._fact(
-                alert, kind, language, lambda: self._ask(alert, kind, prompt(), limit)
+                story, kind, language, lambda: self._ask(alert, kind, prompt(), limit)
             ),
         )
-        answer = await self._within(task, self.policy.model_timeout)
-        if not task.done():
-            self._model_failed()  # too slow: the same rest as a failure
-        return answer
 
     # -- the whole alert -------------------------------------------------------------
 
     async def enrich(self, alert: Alert, settings: ChannelSettings) -> Alert:
         """The alert as the channel should see it; the alert as it was when nothing helps."""
+        if alert.kind == "digest" and settings.language:
+            return await translate_digest(self, alert, settings.language)
         if alert.kind != "alert":
             return alert
         self._forget_old()
