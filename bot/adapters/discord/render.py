@@ -219,6 +219,9 @@ def _digest(alert: Alert) -> discord.Embed:
         head = f"[{title}]({link.replace(')', '%29')})" if link else title
         source = discord.utils.escape_markdown(item.source)
         lines.append(f"• {head}" + (f" · {source}" if source else ""))
+        if item.original:  # the title was translated: the feed's own beneath, as text
+            original = _link_text(f"({item.language}) {cut(item.original, 200)}")
+            lines.append(f"  {original}")
     description = "\n".join(lines) if lines else discord.utils.escape_markdown(alert.summary)
     embed = discord.Embed(
         title=cut(alert.title or "newsbot digest", TITLE_LIMIT),

@@ -220,6 +220,8 @@ def _digest(alert: Alert) -> list[Block]:
     room = mrkdwn.BLOCK_LIMIT - len(blocks) - 1  # the closing context comes last
     for item in items[:room]:
         linked = _linked(item.link, item.title)
+        if item.original:  # the title was translated: the feed's own beneath it
+            linked += "\n" + mrkdwn.escaped(f"({item.language}) {item.original}", TITLE_LIMIT)
         # What is left of the section's 3,000 once the headline is in, measured escaped.
         left = min(mrkdwn.TEXT_OBJECT_LIMIT, mrkdwn.SECTION_LIMIT - mrkdwn.units(linked) - 1)
         about = mrkdwn.escaped(f"{item.source} · {', '.join(item.topics)}", left)
