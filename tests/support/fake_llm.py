@@ -34,6 +34,9 @@ class Prompt:
 
 
 def default_reply(system: str, user: str) -> str:
+    if system.startswith("Translate each numbered"):  # a digest's titles: a numbered list
+        numbered = (line.partition(". ") for line in user.splitlines())
+        return "\n".join(f"{n}. Translated: {title}" for n, _, title in numbered)
     if system.startswith("Translate"):
         return f"Translated: {user}"
     return "A model summary of the story in two sentences. It says what happened."
@@ -48,6 +51,7 @@ class FakeLLM:
         self.refused: list[str] = []  # why each refused request was refused
         self._runner: web.AppRunner | None = None
         self._released = asyncio.Event()
+        self.asked = asyncio.Event()  # set at each accepted request: a test waits on it
         self.port = 0
 
     @property
@@ -92,6 +96,7 @@ class FakeLLM:
         system = "\n".join(m["content"] for m in messages if m["role"] == "system")
         user = "\n".join(m["content"] for m in messages if m["role"] == "user")
         self.prompts.append(Prompt(body["model"], system, user))
+        self.asked.set()
         if self.mode == "slow":
             await self._released.wait()
             return web.Response(status=503)
