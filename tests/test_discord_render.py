@@ -113,6 +113,24 @@ def test_notices_and_digests_render_too() -> None:
     assert "(https://news.example/lavrov-1)" in data["description"]
 
 
+def test_a_digest_too_long_for_one_embed_keeps_whole_items_and_says_how_many_more() -> None:
+    # Ten items with long titles and long links pass Discord's 4,096 for a description:
+    # the embed keeps the items that fit whole (no link cut open) and counts the rest.
+    long_link = "https://news.example/" + "section/" * 50
+    stories = [
+        alert(id=i, story_id=f"s{i}", title=f"Story {i} " + "word " * 60, link=f"{long_link}{i}")
+        for i in range(1, 11)
+    ]
+    description = render_alert(build_digest(CHANNEL, stories, "hourly digest")).embed.to_dict()[
+        "description"
+    ]
+    assert len(description) <= 4096
+    kept = description.count("• [Story")
+    assert 0 < kept < 10
+    assert description.count(long_link) == kept  # every kept link whole
+    assert description.endswith(f"… and {10 - kept} more")
+
+
 def test_the_nonce_is_stable_per_alert_and_within_discords_25_characters() -> None:
     first = message_nonce(alert())
     assert first == message_nonce(alert())

@@ -218,11 +218,11 @@ def _digest(alert: Alert) -> discord.Embed:
         link = web_url(item.link)
         head = f"[{title}]({link.replace(')', '%29')})" if link else title
         source = discord.utils.escape_markdown(item.source)
-        lines.append(f"• {head}" + (f" · {source}" if source else ""))
+        entry = f"• {head}" + (f" · {source}" if source else "")
         if item.original:  # the title was translated: the feed's own beneath, as text
-            original = _link_text(f"({item.language}) {cut(item.original, 200)}")
-            lines.append(f"  {original}")
-    description = "\n".join(lines) if lines else discord.utils.escape_markdown(alert.summary)
+            entry += "\n  " + _link_text(f"({item.language}) {cut(item.original, 200)}")
+        lines.append(entry)
+    description = _whole_items(lines) if lines else discord.utils.escape_markdown(alert.summary)
     embed = discord.Embed(
         title=cut(alert.title or "newsbot digest", TITLE_LIMIT),
         description=cut(description, DESCRIPTION_LIMIT) or None,
@@ -232,6 +232,19 @@ def _digest(alert: Alert) -> discord.Embed:
     _add_field(embed, "Matched topics", _listed(alert.topics), inline=True)
     embed.set_footer(text=_footer(alert.source, "newsbot digest"))
     return embed
+
+
+def _whole_items(entries: list[str]) -> str:
+    """The digest's items that fit the description whole, then how many did not: a cut
+    inside one would break its link's markup, and a silent cut would hide stories."""
+    kept: list[str] = []
+    for n, entry in enumerate(entries):
+        rest = len(entries) - n - 1
+        more = f"\n… and {rest} more" if rest else ""
+        if text_length("\n".join([*kept, entry]) + more) > DESCRIPTION_LIMIT:
+            return "\n".join([*kept, f"… and {len(entries) - n} more"])
+        kept.append(entry)
+    return "\n".join(kept)
 
 
 def embed_length(embed: discord.Embed) -> int:
