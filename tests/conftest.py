@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.core.matching import matcher as matcher_module
+from bot.store import SqliteStore, open_sqlite
 from tests.support.backends import BACKEND_IDS, MATCHER_BACKENDS
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_slack import FakeSlack
@@ -59,6 +60,17 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """A store on a real SQLite file of the test's own (tests/store_contract has its own
+    `store`, once per backend)."""
+    opened = await open_sqlite(str(tmp_path / "bot.db"))
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest.fixture

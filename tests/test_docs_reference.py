@@ -8,7 +8,6 @@ import argparse
 import io
 import re
 import shlex
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from bot.core.commands.feeds import USAGE as FEED_USAGE
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel
 from bot.observe import metrics
-from bot.store import SqliteStore, open_sqlite
+from bot.store import SqliteStore
 from tests.support.delivery import FakeClock
 
 ROOT = Path(__file__).parent.parent
@@ -57,15 +56,6 @@ def command_rows() -> dict[str, str]:
 
 def feed_subcommands() -> set[str]:
     return set(re.findall(r"\bfeed ([a-z]+)", FEED_USAGE))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_sqlite(str(tmp_path / "bot.db"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 # /news

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.limits import SubscriptionLimits
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Channel, Story
-from bot.store import SqliteStore, open_sqlite
+from bot.store import SqliteStore
 from tests.support.console import ConsoleBot
 from tests.support.delivery import FakeClock
 from tests.support.feed_server import FeedServer, rss
@@ -63,15 +60,6 @@ async def test_preview_lists_what_a_query_would_catch_without_subscribing(
         assert "/news preview" in await bot.say("/news help")
     finally:
         await bot.stop()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_sqlite(str(tmp_path / "bot.db"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def story(story_id: str, title: str) -> Story:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Channel, Story, Subscription
 from bot.core.topics import pack as topic_pack
-from bot.store import SqliteStore, open_sqlite
+from bot.store import SqliteStore
 from tests.support.delivery import FakeClock
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -72,15 +72,6 @@ def test_a_keyword_alert_on_slack_is_unchanged() -> None:
     [alert] = SubscriptionIndex([sub]).alerts_for(story)
     assert alert.matched == ("Kremlin",)
     assert "Matched:" not in json.dumps(slack_alert(alert).blocks)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_sqlite(str(tmp_path / "bot.db"))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def test_preview_shows_what_a_topic_catches_and_why(store: SqliteStore) -> None:

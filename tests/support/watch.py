@@ -14,7 +14,7 @@ from bot.adapters.console.render import render_alert
 from bot.core.commands import CommandDeps, Invocation, handle_command
 from bot.core.matching.index import SubscriptionIndex
 from bot.core.models import Alert, Channel, Feed
-from bot.core.ports import FeedRejected, ProbedFeed
+from bot.core.ports import FeedRejected, ProbedFeed, Store
 from bot.feeds.fetch import Fetcher
 from bot.feeds.netguard import AddressPolicy
 from bot.feeds.probe import HttpFeedProbe
@@ -135,3 +135,24 @@ async def running_bot(
     finally:
         await fetcher.close()
         await store.close()
+
+
+@asynccontextmanager
+async def loopback_watcher(
+    store: Store, clock: ManualClock, policy: WatchPolicy, owner: str = "one"
+) -> AsyncIterator[Watcher]:
+    """A watcher on `store` that fetches from the loopback feed servers, the index made
+    from the store's subscriptions; its fetcher closed afterwards."""
+    fetcher = Fetcher(timeout=5, policy=AddressPolicy(allow=(ip_network("127.0.0.0/8"),)))
+    try:
+        yield Watcher(
+            store=store,
+            index=SubscriptionIndex(await store.all_subscriptions()),
+            fetcher=fetcher,
+            clock=clock,
+            policy=policy,
+            rng=random.Random(1),
+            owner=owner,
+        )
+    finally:
+        await fetcher.close()
