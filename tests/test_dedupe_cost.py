@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.models import Story
-from bot.feeds.dedupe import BUCKET_CAP, COMPARE_CAP, DuplicateIndex, title_words
+from bot.core.titles import title_words
+from bot.feeds.dedupe import BUCKET_CAP, COMPARE_CAP, DuplicateIndex
 from tests.support.feed_server import FeedServer
 from tests.support.reference_dedupe import jaccard
 from tests.support.rss import Item, rss_doc

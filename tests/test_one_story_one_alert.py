@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from bot.adapters.console.render import render_alert
 from bot.core.models import Story
-from bot.feeds.dedupe import DuplicateIndex, title_words
+from bot.core.titles import title_words
+from bot.feeds.dedupe import DuplicateIndex
 from tests.support.feed_server import FeedServer
 from tests.support.reference_dedupe import jaccard
 from tests.support.rss import Item, rss_doc

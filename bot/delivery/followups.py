@@ -52,7 +52,7 @@ class FollowUps:
         clock: Clock,
         prepare: Callable[[Alert], Alert] = lambda alert: alert,
         *,
-        lease_for: timedelta = timedelta(minutes=2),
+        lease_for: timedelta,
     ) -> None:
         self.store = store
         self.clock = clock

@@ -38,7 +38,6 @@ from bot.core.ports import SeenTitle, StoryCopy, StoryKeys
 from bot.core.titles import SAME_STORY, digest, near_keys, title_words
 from bot.feeds.dedupe_tables import Entries, Postings, sketch
 
-__all__ = ["DuplicateIndex", "identity_keys", "title_words"]
 StoryKey = tuple[int, str]  # (feed_id, story_id)
 
 # Postings read per key, newest first. 64 covers every story of a busy word within a few

@@ -234,7 +234,7 @@ async def _claim_keys(
     ) as cur:
         owners = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
     # A shared near key is a candidate: read the owners' titles to compare them.
-    if wanted := near_owners(feed_id, keys, owners):
+    if wanted := near_owners(keys, owners, words):
         async with conn.execute(
             "SELECT feed_id, story_id, title FROM stories WHERE (feed_id, story_id) IN"
             " (SELECT value ->> 0, value ->> 1 FROM json_each(?))",

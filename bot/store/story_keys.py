@@ -34,13 +34,15 @@ def batch_words(feed_id: int, keys: Sequence[StoryKeys]) -> dict[Owner, frozense
 
 
 def near_owners(
-    feed_id: int, keys: Sequence[StoryKeys], owners: Iterable[tuple[str, int, str]]
+    keys: Sequence[StoryKeys],
+    owners: Iterable[tuple[str, int, str]],
+    known: Mapping[Owner, frozenset[str]],
 ) -> set[Owner]:
-    """Stories outside this batch that own one of its near keys: their titles must be read
-    before they can be called the same story."""
+    """Stories that own one of the batch's near keys and whose title words are not
+    `known` yet (the batch's own are): their titles must be read before they can be
+    called the same story."""
     near = {key for k in keys for key in k.near}
-    mine = batch_words(feed_id, keys)
-    return {(f, s) for key, f, s in owners if key in near and (f, s) not in mine}
+    return {(f, s) for key, f, s in owners if key in near and (f, s) not in known}
 
 
 def copies_from_owners(

@@ -231,7 +231,7 @@ async def _claim_keys(
     )
     owners = [(r[0], r[1], r[2]) for r in found]
     # A shared near key is a candidate: read the owners' titles to compare them.
-    if wanted := near_owners(feed_id, keys, owners):
+    if wanted := near_owners(keys, owners, words):
         titles = await conn.fetch(
             "SELECT feed_id, story_id, title FROM stories WHERE (feed_id, story_id) IN"
             " (SELECT * FROM unnest($1::bigint[], $2::text[]))",
